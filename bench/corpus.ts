@@ -1,0 +1,115 @@
+/**
+ * A synthetic brain: notes whose words follow a Zipf distribution over a 30k-word vocabulary
+ * (like natural text, a few words are everywhere and most are rare), with frontmatter like the
+ * notes people and the trainer write. Deterministic for a given seed, so runs compare.
+ */
+
+export interface SyntheticNote {
+  path: string;
+  text: string;
+}
+
+const SYLLABLES = `ka ri to mu se na lo vi de pa zu ne mo ta ki ru so ha be ly co fi gu je pe wa xo yu qi
+  an el in or um ex al en is on ur ar er ol ip at`.split(/\s+/).filter(Boolean);
+const TYPES = ['pattern', 'correction', 'decision', 'howto', 'gotcha'];
+const DOMAINS = ['testing', 'api', 'database', 'frontend', 'deploy', 'security', 'performance', 'tooling'];
+const FILLER = `the a of to and in is that for it with as on be this by are or from at an was not but can
+  when should how what why which if then use using`.split(/\s+/).filter(Boolean);
+
+export class Rng {
+  constructor(private state: number) {}
+  /** mulberry32: tiny, fast and good enough to spread words. */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) | 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(max: number): number {
+    return Math.floor(this.next() * max);
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[this.int(items.length)] as T;
+  }
+}
+
+export class Vocabulary {
+  readonly words: string[];
+  private readonly cumulative: Float64Array;
+
+  constructor(size = 30_000, seed = 7) {
+    const rng = new Rng(seed);
+    const seen = new Set<string>();
+    while (seen.size < size) {
+      const parts = 2 + rng.int(3);
+      let word = '';
+      for (let i = 0; i < parts; i++) word += rng.pick(SYLLABLES);
+      seen.add(word);
+    }
+    this.words = [...seen];
+    this.cumulative = new Float64Array(size);
+    let total = 0;
+    for (let rank = 0; rank < size; rank++) {
+      total += 1 / (rank + 1);
+      this.cumulative[rank] = total;
+    }
+    for (let rank = 0; rank < size; rank++) this.cumulative[rank] = (this.cumulative[rank] as number) / total;
+  }
+
+  /** A word drawn with Zipf probability (rank 0 most frequent). */
+  sample(rng: Rng): string {
+    const x = rng.next();
+    let lo = 0;
+    let hi = this.cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.cumulative[mid] as number) < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.words[lo] as string;
+  }
+
+  /** A word from a band of ranks: mid-frequency words are what people search for. */
+  band(rng: Rng, from: number, to: number): string {
+    return this.words[from + rng.int(to - from)] as string;
+  }
+}
+
+function sentence(rng: Rng, vocab: Vocabulary, words: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < words; i++) out.push(rng.next() < 0.35 ? rng.pick(FILLER) : vocab.sample(rng));
+  return out.join(' ');
+}
+
+export function makeNote(index: number, vocab: Vocabulary, seed = 1): SyntheticNote {
+  const rng = new Rng(seed * 1_000_003 + index);
+  const title = sentence(rng, vocab, 3 + rng.int(4));
+  const tags = Array.from({ length: 1 + rng.int(3) }, () => vocab.band(rng, 200, 400));
+  const paragraphs = Array.from({ length: 2 + rng.int(4) }, () => sentence(rng, vocab, 40 + rng.int(80)));
+  const text = [
+    '---',
+    `title: ${title}`,
+    `type: ${rng.pick(TYPES)}`,
+    `domain: ${rng.pick(DOMAINS)}`,
+    `tags: [${tags.join(', ')}]`,
+    '---',
+    '',
+    `# ${title}`,
+    '',
+    ...paragraphs.flatMap((p) => [p, '']),
+  ].join('\n');
+  // 100 notes to a folder, as a brain organised by topic would be
+  return { path: `d${String(Math.floor(index / 100)).padStart(4, '0')}/note-${index}.md`, text };
+}
+
+/** 1–3 mid-frequency words: what a person types into a search box. */
+export function keywordQuery(rng: Rng, vocab: Vocabulary): string {
+  return Array.from({ length: 1 + rng.int(3) }, () => vocab.band(rng, 50, 3000)).join(' ');
+}
+
+/** 12–30 words, a third of them stop words: what a consulting call searches with (its own prompt). */
+export function promptQuery(rng: Rng, vocab: Vocabulary): string {
+  const length = 12 + rng.int(19);
+  return Array.from({ length }, () => (rng.next() < 0.35 ? rng.pick(FILLER) : vocab.band(rng, 20, 8000))).join(' ');
+}

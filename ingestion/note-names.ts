@@ -1,0 +1,89 @@
+/**
+ * Note names: the relative paths under `knowledge/` that a caller may write or read. Every rule
+ * here exists to keep a name inside the brain and visible in it; a refused name gets the reason.
+ */
+import { lstat, mkdir, realpath } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+
+export class BadNoteName extends Error {}
+
+const MAX_SEGMENT_BYTES = 255; // what ext4, APFS and NTFS allow for one name
+const MAX_PATH_CHARS = 1024;
+
+/**
+ * Checks a caller's name and returns it normalised (`/` separators, `.md` appended). Throws
+ * BadNoteName for anything that could leave `knowledge/` or hide a file.
+ */
+export function normaliseNoteName(name: string): string {
+  if (name.trim() === '') throw new BadNoteName('filename is empty');
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw new BadNoteName('filename contains a control character');
+  if (name.includes('\\')) throw new BadNoteName('filename contains a backslash; separate folders with /');
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name) || name.startsWith('~')) {
+    throw new BadNoteName('filename must be relative to knowledge/');
+  }
+  const withExtension = name.endsWith('.md') ? name : `${name}.md`;
+  if (withExtension.length > MAX_PATH_CHARS) throw new BadNoteName(`filename is longer than ${MAX_PATH_CHARS} characters`);
+  for (const segment of withExtension.split('/')) {
+    if (segment === '') throw new BadNoteName('filename has an empty folder name (// or a trailing /)');
+    if (segment === '..' || segment === '.') throw new BadNoteName('filename must not contain . or .. segments');
+    if (segment.startsWith('.')) throw new BadNoteName(`"${segment}" starts with a dot and would be hidden`);
+    if (segment.trim() !== segment) throw new BadNoteName(`"${segment}" starts or ends with a space`);
+    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) throw new BadNoteName(`"${segment.slice(0, 40)}…" is too long`);
+  }
+  if (withExtension === '.md' || withExtension.endsWith('/.md')) throw new BadNoteName('filename has no name before .md');
+  return withExtension;
+}
+
+/** A file name from a title: lowercase words joined by dashes, letters of any script kept. */
+export function nameFromTitle(title: string): string | null {
+  const slug = title
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 80)
+    .replace(/-+$/, '');
+  return slug ? `${slug}.md` : null;
+}
+
+/** A file name from the moment of writing, unique enough that two writes in a second differ. */
+export function nameFromDate(now = new Date()): string {
+  const stamp = now.toISOString().replace(/\.\d+Z$/, '').replace(/:/g, '').replace('T', '-');
+  return `note-${stamp}-${Math.random().toString(36).slice(2, 6)}.md`;
+}
+
+/**
+ * The absolute path of `name` (already normalised) under `root`, its folders created when `create`.
+ * Refuses when any existing part of the path is a symlink, or the folders resolve outside `root`:
+ * a link could lead anywhere.
+ */
+export async function placeNote(root: string, name: string, { create }: { create: boolean }): Promise<string> {
+  const realRoot = await realpath(root);
+  const segments = name.split('/');
+  let current = realRoot;
+  for (const [i, segment] of segments.entries()) {
+    current = join(current, segment);
+    const stat = await lstat(current).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    const isLast = i === segments.length - 1;
+    if (stat?.isSymbolicLink()) throw new BadNoteName(`"${segments.slice(0, i + 1).join('/')}" is a symbolic link`);
+    if (!isLast) {
+      if (!stat && !create) return join(realRoot, name); // nothing there to read
+      if (!stat) await mkdir(current).catch(ignoreExists);
+      else if (!stat.isDirectory()) throw new BadNoteName(`"${segments.slice(0, i + 1).join('/')}" is a file, not a folder`);
+    } else if (stat && !stat.isFile()) {
+      throw new BadNoteName(`"${name}" exists and is not a regular file`);
+    }
+  }
+  // Belt and braces: whatever happened on the way, the folder must still resolve inside the root.
+  const folder = await realpath(join(current, '..'));
+  if (folder !== realRoot && !folder.startsWith(realRoot + sep)) throw new BadNoteName(`"${name}" resolves outside knowledge/`);
+  return current;
+}
+
+function ignoreExists(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EEXIST') throw error;
+}

@@ -1,0 +1,57 @@
+/**
+ * Starts the ingestion service: opens the brain, listens, then loads the index in the background
+ * so /health answers at once and /ready turns 200 when searches can be answered.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { WEAK_TOKEN_LENGTH, type IngestionConfig } from '../src/config.js';
+import { buildApp } from './app.js';
+import { Brain } from './brain.js';
+
+export interface RunningIngestion {
+  app: FastifyInstance;
+  brain: Brain;
+  /** The address it listens on, e.g. http://127.0.0.1:3300 */
+  url: string;
+  /** Resolves when the index agrees with the files (the first reconcile is done). */
+  loaded: Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startIngestion(config: IngestionConfig, logger: Logger): Promise<RunningIngestion> {
+  if (config.token && config.token.length < WEAK_TOKEN_LENGTH) {
+    logger.warn(`INGEST_TOKEN is shorter than ${WEAK_TOKEN_LENGTH} characters; use a long random one (openssl rand -hex 32)`);
+  }
+  const brain = await Brain.open(config.brainDir, logger);
+  const app = buildApp({ brain, logger, token: config.token });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await brain.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+  brain.watch();
+  const loaded = brain.reconcile().then(
+    (report) => logger.info({ ...report, notes: brain.noteCount(), brainDir: config.brainDir }, 'brain index ready'),
+    (error: unknown) => {
+      logger.fatal({ err: error }, 'cannot load the brain index');
+      throw error;
+    },
+  );
+
+  return {
+    app,
+    brain,
+    url,
+    loaded,
+    async close() {
+      await app.close();
+      await loaded.catch(() => undefined);
+      await brain.close();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+/**
+ * supervisor's command line: `serve` runs the embedded default (today the ingestion service; the
+ * MCP server joins it in the same process), `ingest` runs the ingestion service alone.
+ */
+import { startIngestion } from '../ingestion/service.js';
+import { ConfigError, ingestionConfig } from './config.js';
+import { createLogger } from './log.js';
+
+const USAGE = `usage: supervisor <command>
+
+commands:
+  serve    run the embedded default: the ingestion service over BRAIN_DIR (see README)
+  ingest   run the ingestion service alone (INGEST_PORT, INGEST_HOST, INGEST_BRAIN_DIR, INGEST_TOKEN)`;
+
+async function main(argv: string[]): Promise<void> {
+  const command = argv[0];
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  if (command !== 'serve' && command !== 'ingest') {
+    console.error(`supervisor: unknown command "${command}"\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const config = ingestionConfig();
+  const logger = createLogger(config.logLevel);
+  const service = await startIngestion(config, logger);
+  logger.info({ url: service.url }, 'ingestion service listening');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    service.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'unclean shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(`supervisor: ${startupFailure(error)}`);
+  process.exit(error instanceof ConfigError ? 2 : 1);
+});
+
+/** One line a person can act on, for the failures that happen at start. */
+function startupFailure(error: unknown): string {
+  if (error instanceof ConfigError) return error.message;
+  const { code, message, port, address } = error as NodeJS.ErrnoException & { port?: number; address?: string };
+  if (code === 'EADDRINUSE') return `port ${port} on ${address} is already in use; stop the other process or set INGEST_PORT`;
+  if (code === 'EADDRNOTAVAIL') return `cannot listen on ${address}: no such local address; check INGEST_HOST`;
+  if (code === 'EACCES' && port !== undefined) return `not allowed to listen on port ${port}; choose a port above 1023`;
+  if (code === 'EACCES' || code === 'EROFS') return `cannot create the brain folder: ${message}; check INGEST_BRAIN_DIR`;
+  return message;
+}
