@@ -37,6 +37,9 @@ export function buildApp({ brain, logger, token }: AppOptions): FastifyInstance 
     },
   });
 
+  // JSON only: fastify also parses text/plain by default, which a browser may send cross-site.
+  app.removeContentTypeParser('text/plain');
+
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -170,7 +170,7 @@ export class Brain {
     const incoming = parseNote(request.content);
     if (incoming.problem) throw badRequest(`content: ${incoming.problem}`);
     const fields = normaliseFields(request.fields);
-    const path = request.filename ? normaliseNoteName(request.filename) : generatedName(incoming, fields);
+    const path = request.filename !== undefined ? normaliseNoteName(request.filename) : generatedName(incoming, fields);
     return this.locks.run(path, async () => {
       const absolute = await placeNote(this.knowledgeDir, path, { create: true });
       const existing = await readFile(absolute, 'utf8').catch((error: NodeJS.ErrnoException) => {

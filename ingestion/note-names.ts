@@ -21,16 +21,17 @@ export function normaliseNoteName(name: string): string {
   if (name.startsWith('/') || /^[A-Za-z]:/.test(name) || name.startsWith('~')) {
     throw new BadNoteName('filename must be relative to knowledge/');
   }
-  const withExtension = name.endsWith('.md') ? name : `${name}.md`;
-  if (withExtension.length > MAX_PATH_CHARS) throw new BadNoteName(`filename is longer than ${MAX_PATH_CHARS} characters`);
-  for (const segment of withExtension.split('/')) {
+  if (name.length > MAX_PATH_CHARS) throw new BadNoteName(`filename is longer than ${MAX_PATH_CHARS} characters`);
+  for (const segment of name.split('/')) {
     if (segment === '') throw new BadNoteName('filename has an empty folder name (// or a trailing /)');
     if (segment === '..' || segment === '.') throw new BadNoteName('filename must not contain . or .. segments');
     if (segment.startsWith('.')) throw new BadNoteName(`"${segment}" starts with a dot and would be hidden`);
     if (segment.trim() !== segment) throw new BadNoteName(`"${segment}" starts or ends with a space`);
-    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) throw new BadNoteName(`"${segment.slice(0, 40)}…" is too long`);
   }
-  if (withExtension === '.md' || withExtension.endsWith('/.md')) throw new BadNoteName('filename has no name before .md');
+  const withExtension = name.endsWith('.md') ? name : `${name}.md`;
+  if (withExtension.split('/').some((segment) => Buffer.byteLength(segment) > MAX_SEGMENT_BYTES)) {
+    throw new BadNoteName(`a name in "${withExtension.slice(0, 40)}…" is too long (${MAX_SEGMENT_BYTES} bytes at most)`);
+  }
   return withExtension;
 }
 

@@ -155,11 +155,11 @@ export class SearchIndex {
       noteId = id;
       const sql = 'UPDATE notes SET title = ?, type = ?, domain = ?, size = ?, mtime_ms = ?, ino = ? WHERE id = ?';
       this.prepare('update', sql).run(...row, id);
-      this.prepare('fts-delete', 'DELETE FROM notes_fts WHERE rowid = ?').run(id);
+      this.prepare('fts-delete', 'DELETE FROM notes_fts WHERE rowid = CAST(? AS INTEGER)').run(id);
       this.prepare('tags-delete', 'DELETE FROM note_tags WHERE note_id = ?').run(id);
     }
     const tags = [...new Set(note.tags.map((t) => t.toLowerCase()))];
-    const ftsInsert = 'INSERT INTO notes_fts (rowid, title, tags, body) VALUES (?, ?, ?, ?)';
+    const ftsInsert = 'INSERT INTO notes_fts (rowid, title, tags, body) VALUES (CAST(? AS INTEGER), ?, ?, ?)';
     this.prepare('fts-insert', ftsInsert).run(noteId, note.title, tags.join(' '), note.body);
     const tagInsert = this.prepare('tag-insert', 'INSERT OR IGNORE INTO note_tags (tag, note_id) VALUES (?, ?)');
     for (const tag of tags) tagInsert.run(tag, noteId);
@@ -169,7 +169,7 @@ export class SearchIndex {
     const id = this.prepare('id', 'SELECT id FROM notes WHERE path = ?').pluck().get(path) as number | undefined;
     if (id === undefined) return false;
     this.prepare('delete', 'DELETE FROM notes WHERE id = ?').run(id);
-    this.prepare('fts-delete', 'DELETE FROM notes_fts WHERE rowid = ?').run(id);
+    this.prepare('fts-delete', 'DELETE FROM notes_fts WHERE rowid = CAST(? AS INTEGER)').run(id);
     this.prepare('tags-delete', 'DELETE FROM note_tags WHERE note_id = ?').run(id);
     return true;
   }
@@ -205,9 +205,11 @@ export class SearchIndex {
       score: number;
     }>;
     const anyTerm = terms.join(' OR ');
+    // better-sqlite3 binds a JS number as REAL, and FTS5 silently ignores `rowid = <real>` next to a
+    // MATCH (it answered with every matching row): every rowid given to FTS5 is cast to INTEGER.
     const snippet = this.prepare(
       'snippet',
-      `SELECT snippet(notes_fts, 2, '', '', '…', 40) FROM notes_fts WHERE notes_fts MATCH ? AND rowid = ?`,
+      `SELECT snippet(notes_fts, 2, '', '', '…', 40) FROM notes_fts WHERE notes_fts MATCH ? AND rowid = CAST(? AS INTEGER)`,
     ).pluck();
     return rows.map((row) => ({
       path: row.path,

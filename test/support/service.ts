@@ -1,4 +1,5 @@
 /** A real ingestion service on a loopback port over a brain in a fresh temporary folder. */
+import { request as httpRequest } from 'node:http';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,11 +64,15 @@ export async function startService(options: { token?: string; brainDir?: string 
   };
 }
 
-/** Every file under `dir` with its content: compare before and after to prove nothing changed. */
+/**
+ * Every file under `dir` with its content: compare before and after to prove nothing changed.
+ * The derived index (.index/) is left out: SQLite touches its files on reads too.
+ */
 export async function snapshot(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
     const path = join(entry.parentPath, entry.name);
+    if (path.includes('/.index')) continue;
     if (entry.isFile()) out[path.slice(dir.length)] = await readFile(path, 'utf8');
     else if (entry.isSymbolicLink()) out[path.slice(dir.length)] = '-> link';
     else out[`${path.slice(dir.length)}/`] = 'dir';
@@ -83,4 +88,18 @@ export async function within(ms: number, check: () => Promise<boolean>): Promise
     if (performance.now() - started > ms) throw new Error(`not true within ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** A GET with the path exactly as given, unlike fetch, which resolves `..` and `%2e%2e` first. */
+export function rawGet(base: string, path: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(base + '/', { path }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
 }
