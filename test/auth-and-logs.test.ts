@@ -10,7 +10,8 @@ afterEach(async () => {
 describe('bearer token', () => {
   it('when INGEST_TOKEN is set, requests without the right token get 401 and change nothing', async () => {
     service = await startService({ token: TOKEN });
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: TOKEN }, { authorization: `Basic ${TOKEN}` }]) {
+    const attempts: Array<Record<string, string>> = [{}, { authorization: 'Bearer wrong' }, { authorization: TOKEN }, { authorization: `Basic ${TOKEN}` }];
+    for (const headers of attempts) {
       const response = await fetch(`${service.url}/write`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },

@@ -60,6 +60,4 @@ describe('frontmatter is YAML only', () => {
     expect(warnings).toHaveLength(1);
     expect((await service.get('/health')).status).toBe(200);
   });
-
-});
 });
