@@ -193,10 +193,12 @@ export class SearchIndex {
     } else {
       // `rank` rather than bm25(): an auxiliary function cannot be called once SQLite flattens the CTE.
       const perTerm = `SELECT rowid AS id, rank AS s FROM notes_fts WHERE notes_fts MATCH ? AND rank MATCH '${RANK}'`;
+      // Without filters only the best rows need a path and title, so the limit comes before the join.
       sql = `WITH hits AS (${terms.map(() => perTerm).join(' UNION ALL ')}),
-        ranked AS (SELECT id, -sum(s) * count(*) / ${terms.length}.0 AS score FROM hits GROUP BY id)
+        ranked AS (SELECT id, -sum(s) * count(*) / ${terms.length}.0 AS score FROM hits GROUP BY id
+          ${filters.sql ? '' : 'ORDER BY score DESC LIMIT ?'})
         SELECT n.id, n.path, n.title, r.score FROM ranked r JOIN notes n ON n.id = r.id
-        WHERE 1 ${where} ORDER BY r.score DESC LIMIT ?`;
+        WHERE 1 ${where} ORDER BY r.score DESC ${filters.sql ? 'LIMIT ?' : ''}`;
     }
     const rows = this.prepare(`search:${terms.length}:${filters.sql}`, sql).all(...terms, ...filters.params, query.limit) as Array<{
       id: number;

@@ -1,0 +1,180 @@
+/**
+ * Measures one brain size in a process of its own (so peak RSS belongs to that size alone) and
+ * prints one JSON line. Run by bench/run.ts; `node dist/bench/brain-bench.js 10000` runs it alone.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Brain } from '../ingestion/brain.js';
+import { queryTerms } from '../ingestion/query-terms.js';
+import { keywordQuery, makeNote, promptQuery, Rng, Vocabulary } from './corpus.js';
+
+const size = Number(process.argv[2] ?? 1000);
+const logger = pino({ level: 'silent' });
+const vocab = new Vocabulary();
+
+export interface SizeResult {
+  notes: number;
+  generateMs: number | null;
+  coldStartMs: number;
+  warmStartMs: number;
+  keyword: Latency & { scanP50: number; speedup: number };
+  prompt: Latency & { scanP50: number; speedup: number };
+  scanQueries: number;
+  writeToSearchable: Latency;
+  diskEditToSearchable: Latency;
+  idleCpuMsPer10s: number;
+  peakRssMb: number;
+}
+
+interface Latency {
+  p50: number;
+  p99: number;
+}
+
+/** The brain folder for this size, generated once and kept in the temp folder between runs. */
+async function brainFor(notes: number): Promise<{ dir: string; generateMs: number | null }> {
+  const dir = join(tmpdir(), 'supervisor-bench', `brain-${notes}`);
+  if (existsSync(join(dir, 'complete'))) return { dir, generateMs: null };
+  await rm(dir, { recursive: true, force: true });
+  const started = performance.now();
+  for (let i = 0; i < notes; i++) {
+    const note = makeNote(i, vocab);
+    if (i % 100 === 0) await mkdir(join(dir, 'knowledge', note.path, '..'), { recursive: true });
+    await writeFile(join(dir, 'knowledge', note.path), note.text);
+  }
+  await writeFile(join(dir, 'complete'), '');
+  return { dir, generateMs: Math.round(performance.now() - started) };
+}
+
+function percentiles(samples: number[]): Latency {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+  return { p50: round(at(0.5)), p99: round(at(0.99)) };
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+function time(run: () => unknown): number {
+  const started = performance.now();
+  run();
+  return performance.now() - started;
+}
+
+/**
+ * The original service's way: list and read every file on every query, and score each by the
+ * query words it contains (Σ(1 + ln count) × coverage², as a grep baseline does).
+ */
+function scanSearch(knowledge: string, text: string): string[] {
+  const terms = queryTerms(text);
+  const scored: Array<[string, number]> = [];
+  // Synchronous reads: the fastest a scan can be in Node, so the comparison flatters the scan.
+  for (const entry of readdirSync(knowledge, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.md')) continue;
+    const path = join(entry.parentPath, entry.name);
+    const content = readFileSync(path, 'utf8').toLowerCase();
+    let sum = 0;
+    let matched = 0;
+    for (const term of terms) {
+      let count = 0;
+      for (let at = content.indexOf(term); at !== -1; at = content.indexOf(term, at + term.length)) count++;
+      if (count > 0) {
+        matched++;
+        sum += 1 + Math.log(count);
+      }
+    }
+    if (matched > 0) scored.push([path, sum * (matched / terms.length) ** 2]);
+  }
+  return scored.sort((a, b) => b[1] - a[1]).slice(0, 5).map(([path]) => path);
+}
+
+function measureScan(knowledge: string, queries: string[]): number {
+  return percentiles(queries.map((query) => time(() => scanSearch(knowledge, query)))).p50;
+}
+
+async function main(): Promise<void> {
+  const { dir, generateMs } = await brainFor(size);
+  await rm(join(dir, '.index'), { recursive: true, force: true });
+
+  let started = performance.now();
+  let brain = await Brain.open(dir, logger);
+  await brain.reconcile();
+  const coldStartMs = Math.round(performance.now() - started);
+  await brain.close();
+
+  started = performance.now();
+  brain = await Brain.open(dir, logger);
+  brain.watch();
+  await brain.reconcile();
+  const warmStartMs = Math.round(performance.now() - started);
+
+  const rng = new Rng(2024);
+  const keywordQueries = Array.from({ length: 300 }, () => keywordQuery(rng, vocab));
+  const promptQueries = Array.from({ length: 300 }, () => promptQuery(rng, vocab));
+  const measure = (queries: string[]) => {
+    for (const text of queries.slice(0, 30)) brain.search({ text, limit: 5 }); // warm the page cache
+    return percentiles(queries.map((text) => time(() => brain.search({ text, limit: 5 }))));
+  };
+  const keyword = measure(keywordQueries);
+  const prompt = measure(promptQueries);
+
+  // Scanning costs seconds per query at 100k: a handful of queries gives a stable median.
+  const scanQueries = size >= 100_000 ? 3 : size >= 10_000 ? 7 : 21;
+  const knowledge = join(dir, 'knowledge');
+  const keywordScan = measureScan(knowledge, keywordQueries.slice(0, scanQueries));
+  const promptScan = measureScan(knowledge, promptQueries.slice(0, scanQueries));
+
+  const writeSamples: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const word = `zzwrite${i}x${Date.now().toString(36)}`;
+    const writeStarted = performance.now();
+    await brain.write({ content: `a note about ${word}`, filename: `bench/written-${word}`, mode: 'create', fields: {} });
+    const found = brain.search({ text: word, limit: 1 });
+    writeSamples.push(performance.now() - writeStarted);
+    if (found[0]?.path !== `bench/written-${word}.md`) throw new Error('a written note was not searchable on return');
+  }
+
+  const editSamples: number[] = [];
+  await mkdir(join(knowledge, 'bench-edits'), { recursive: true });
+  await brain.settled();
+  for (let i = 0; i < 10; i++) {
+    const word = `zzedit${i}x${Date.now().toString(36)}`;
+    const editStarted = performance.now();
+    await writeFile(join(knowledge, 'bench-edits', `edit-${i}.md`), `edited on disk: ${word}`);
+    while (brain.search({ text: word, limit: 1 }).length === 0) {
+      if (performance.now() - editStarted > 5000) throw new Error('an edit on disk was not searchable within 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    editSamples.push(performance.now() - editStarted);
+  }
+
+  // Idle: the watcher is armed and nothing happens; the process should use (almost) no CPU.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const cpuBefore = process.cpuUsage();
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const cpu = process.cpuUsage(cpuBefore);
+  const idleCpuMsPer10s = round(((cpu.user + cpu.system) / 1000) * (10 / 3));
+
+  await rm(join(knowledge, 'bench'), { recursive: true, force: true });
+  await rm(join(knowledge, 'bench-edits'), { recursive: true, force: true });
+  await brain.close();
+
+  const result: SizeResult = {
+    notes: size,
+    generateMs,
+    coldStartMs,
+    warmStartMs,
+    keyword: { ...keyword, scanP50: round(keywordScan), speedup: Math.round(keywordScan / keyword.p50) },
+    prompt: { ...prompt, scanP50: round(promptScan), speedup: Math.round(promptScan / prompt.p50) },
+    scanQueries,
+    writeToSearchable: percentiles(writeSamples),
+    diskEditToSearchable: percentiles(editSamples),
+    idleCpuMsPer10s,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+  console.log(JSON.stringify(result));
+}
+
+await main();

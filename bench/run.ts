@@ -1,0 +1,62 @@
+/**
+ * `npm run bench`: measures the brain at 1k, 10k and 100k notes (or the sizes given, as in
+ * `npm run bench -- 1000 10000`), each in a fresh process, and prints a table. The index and the
+ * original read-every-file approach are measured in the same run, so their ratio holds even on
+ * a noisy machine. Generated brains are kept in the temp folder for the next run.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { SizeResult } from './brain-bench.js';
+
+const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const worker = fileURLToPath(new URL('./brain-bench.js', import.meta.url));
+
+function measure(size: number): Promise<SizeResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [worker, String(size)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += String(chunk)));
+    child.on('exit', (code) => {
+      if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}') as SizeResult);
+      else reject(new Error(`brain benchmark for ${size} notes failed (exit ${code})`));
+    });
+  });
+}
+
+const ms = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+const rows: string[][] = [];
+const results: SizeResult[] = [];
+for (const size of sizes.length > 0 ? sizes : [1_000, 10_000, 100_000]) {
+  process.stderr.write(`measuring ${size} notes…\n`);
+  const r = await measure(size);
+  results.push(r);
+  rows.push([
+    r.notes.toLocaleString('en'),
+    `${(r.coldStartMs / 1000).toFixed(1)} s / ${(r.warmStartMs / 1000).toFixed(2)} s`,
+    `${ms(r.keyword.p50)} / ${ms(r.keyword.p99)}`,
+    `${ms(r.keyword.scanP50)} (${r.keyword.speedup}×)`,
+    `${ms(r.prompt.p50)} / ${ms(r.prompt.p99)}`,
+    `${ms(r.prompt.scanP50)} (${r.prompt.speedup}×)`,
+    `${ms(r.writeToSearchable.p50)} / ${ms(r.writeToSearchable.p99)}`,
+    `${ms(r.diskEditToSearchable.p50)} / ${ms(r.diskEditToSearchable.p99)}`,
+    `${r.idleCpuMsPer10s}`,
+    `${r.peakRssMb}`,
+  ]);
+}
+
+const header = [
+  'notes',
+  'start cold / warm',
+  'keyword p50/p99 ms',
+  'scan p50 ms (×)',
+  'prompt p50/p99 ms',
+  'scan p50 ms (×)',
+  'write→searchable p50/p99 ms',
+  'disk edit→searchable p50/p99 ms',
+  'idle CPU ms/10 s',
+  'peak RSS MB',
+];
+console.log(`| ${header.join(' | ')} |`);
+console.log(`|${header.map(() => '---').join('|')}|`);
+for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+console.log(`\nmachine: ${process.platform} ${process.arch}, node ${process.version}; raw: ${JSON.stringify(results)}`);
