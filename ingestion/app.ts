@@ -58,7 +58,10 @@ export function buildApp({ brain, logger, token }: AppOptions): FastifyInstance 
   }
 
   app.setErrorHandler((error: FastifyError | BrainError, request, reply) => {
-    if (error instanceof BrainError) return reply.code(error.status).send({ error: error.message, ...error.details });
+    if (error instanceof BrainError) {
+      if (error.status === 503) reply.header('retry-after', '1');
+      return reply.code(error.status).send({ error: error.message, ...error.details });
+    }
     if (error instanceof BadNoteName) return reply.code(400).send({ error: `bad filename: ${error.message}` });
     const status = 'statusCode' in error ? error.statusCode : undefined;
     if (status && status >= 400 && status < 500) return reply.code(status).send({ error: clientErrorMessage(error) });

@@ -178,6 +178,7 @@ export class Brain {
         if (error.code === 'ENOENT') return null;
         throw error;
       });
+      if (request.mode === 'create' && existing !== null) throw noteExists(path);
       let text: string;
       let action: WriteResult['action'];
       if (request.mode === 'append' && existing !== null) {
@@ -187,9 +188,9 @@ export class Brain {
         text = Object.keys(fields).length > 0 ? withFields(incoming, fields) : request.content;
         action = existing === null ? 'created' : 'overwritten';
       }
+      // The exclusive write still guards create: another process may take the name meanwhile.
       const outcome = await writeFileAtomic(absolute, text, { exclusive: request.mode === 'create' });
       if (outcome === 'exists') throw noteExists(path);
-      if (request.mode === 'create') action = 'created';
       await this.indexFile(path, absolute, text);
       return { path, action };
     });

@@ -28,6 +28,8 @@ async function main(argv: string[]): Promise<void> {
   const logger = createLogger(config.logLevel);
   const service = await startIngestion(config, logger);
   logger.info({ url: service.url }, 'ingestion service listening');
+  // A brain that cannot be loaded (an unreadable folder) would leave the service up but never ready.
+  service.loaded.catch(() => process.exit(1));
 
   let stopping = false;
   const stop = (signal: string) => {
