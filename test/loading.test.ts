@@ -33,12 +33,12 @@ describe('while the index is still loading', () => {
     const query = await post('/query', { query: 'anything' });
     expect(query.status).toBe(503);
     expect(query.headers.get('retry-after')).toBe('1');
-    expect((await query.json()).error).toMatch(/still loading.*retry/);
+    expect(((await query.json()) as { error: string }).error).toMatch(/still loading.*retry/);
     expect((await post('/write', { content: 'written early', filename: 'early' })).status).toBe(201);
 
     await brain.reconcile();
     expect(await (await fetch(`${url}/ready`)).json()).toEqual({ status: 'ready', notes: 1 });
-    const found = await (await post('/query', { query: 'early' })).json();
-    expect(found.results.map((r: { path: string }) => r.path)).toEqual(['early.md']);
+    const found = (await (await post('/query', { query: 'early' })).json()) as { results: Array<{ path: string }> };
+    expect(found.results.map((r) => r.path)).toEqual(['early.md']);
   });
 });
