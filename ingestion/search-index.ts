@@ -44,6 +44,8 @@ const SCHEMA_VERSION = 1;
 // bm25 column weights for (title, tags, body): a word in the title says most about what a note is.
 const RANK = 'bm25(10.0, 4.0, 1.0)';
 export const EXCERPT_MAX_CHARS = 300;
+// The passage of the body (column 2) with the most matched terms, 40 tokens long: about 250 characters.
+const SNIPPET = `snippet(notes_fts, 2, '', '', '…', 40)`;
 
 const SCHEMA = `
   CREATE TABLE notes (
@@ -185,41 +187,36 @@ export class SearchIndex {
     if (terms.length === 0) return [];
     const filters = filterClauses(query);
     const where = filters.sql ? `AND ${filters.sql}` : '';
-    let sql: string;
+    const key = `search:${terms.length}:${filters.sql}`;
     if (terms.length === 1) {
-      // One term: every hit matches all terms, so plain bm25 is the ranking, and FTS5 can sort it itself.
-      sql = `SELECT n.id, n.path, n.title, -f.rank AS score FROM notes_fts f JOIN notes n ON n.id = f.rowid
+      // One term: every hit matches all terms, so plain bm25 is the ranking; FTS5 sorts by it itself
+      // and computes the snippet only for the rows it returns.
+      const sql = `SELECT n.path, n.title, -f.rank AS score, ${SNIPPET} AS excerpt
+        FROM notes_fts f JOIN notes n ON n.id = f.rowid
         WHERE notes_fts MATCH ? AND f.rank MATCH '${RANK}' ${where} ORDER BY f.rank LIMIT ?`;
-    } else {
-      // `rank` rather than bm25(): an auxiliary function cannot be called once SQLite flattens the CTE.
-      const perTerm = `SELECT rowid AS id, rank AS s FROM notes_fts WHERE notes_fts MATCH ? AND rank MATCH '${RANK}'`;
-      // Without filters only the best rows need a path and title, so the limit comes before the join.
-      sql = `WITH hits AS (${terms.map(() => perTerm).join(' UNION ALL ')}),
-        ranked AS (SELECT id, -sum(s) * count(*) / ${terms.length}.0 AS score FROM hits GROUP BY id
-          ${filters.sql ? '' : 'ORDER BY score DESC LIMIT ?'})
-        SELECT n.id, n.path, n.title, r.score FROM ranked r JOIN notes n ON n.id = r.id
-        WHERE 1 ${where} ORDER BY r.score DESC ${filters.sql ? 'LIMIT ?' : ''}`;
+      const rows = this.prepare(key, sql).all(...terms, ...filters.params, query.limit) as RankedRow[];
+      return rows.map(toHit);
     }
-    const rows = this.prepare(`search:${terms.length}:${filters.sql}`, sql).all(...terms, ...filters.params, query.limit) as Array<{
-      id: number;
-      path: string;
-      title: string;
-      score: number;
-    }>;
-    const anyTerm = terms.join(' OR ');
-    // better-sqlite3 binds a JS number as REAL, and FTS5 silently ignores `rowid = <real>` next to a
-    // MATCH (it answered with every matching row): every rowid given to FTS5 is cast to INTEGER.
-    const snippet = this.prepare(
-      'snippet',
-      `SELECT snippet(notes_fts, 2, '', '', '…', 40) FROM notes_fts WHERE notes_fts MATCH ? AND rowid = CAST(? AS INTEGER)`,
-    ).pluck();
-    return rows.map((row) => ({
-      path: row.path,
-      title: row.title,
-      excerpt: tidyExcerpt((snippet.get(anyTerm, row.id) as string | undefined) ?? ''),
-      // Significant digits, not decimals: on a small brain FTS5 floors common terms' IDF near zero.
-      score: Number(row.score.toPrecision(4)),
-    }));
+    // `rank` rather than bm25(): an auxiliary function cannot be called once SQLite flattens the CTE.
+    const perTerm = `SELECT rowid AS id, rank AS s FROM notes_fts WHERE notes_fts MATCH ? AND rank MATCH '${RANK}'`;
+    // Without filters only the best rows need a path and title, so the limit comes before the join.
+    const sql = `WITH hits AS (${terms.map(() => perTerm).join(' UNION ALL ')}),
+      ranked AS (SELECT id, -sum(s) * count(*) / ${terms.length}.0 AS score FROM hits GROUP BY id
+        ${filters.sql ? '' : 'ORDER BY score DESC LIMIT ?'})
+      SELECT n.id, n.path, n.title, r.score FROM ranked r JOIN notes n ON n.id = r.id
+      WHERE 1 ${where} ORDER BY r.score DESC ${filters.sql ? 'LIMIT ?' : ''}`;
+    const rows = this.prepare(key, sql).all(...terms, ...filters.params, query.limit) as Array<RankedRow & { id: number }>;
+    if (rows.length === 0) return [];
+    // One statement for every excerpt: each separate MATCH would read the terms' postings again.
+    // The ids go through CAST: better-sqlite3 binds JS numbers as REAL, and next to a MATCH, FTS5
+    // silently ignores `rowid = <real>` and answers with every matching row.
+    const snippets = this.prepare(
+      'snippets',
+      `SELECT rowid AS id, ${SNIPPET} AS excerpt FROM notes_fts
+        WHERE notes_fts MATCH ? AND rowid IN (SELECT CAST(value AS INTEGER) FROM json_each(?))`,
+    ).all(terms.join(' OR '), JSON.stringify(rows.map((row) => row.id))) as Array<{ id: number; excerpt: string }>;
+    const excerpts = new Map(snippets.map((row) => [row.id, row.excerpt]));
+    return rows.map((row) => toHit({ ...row, excerpt: excerpts.get(row.id) ?? '' }));
   }
 
   private prepare(key: string, sql: string): Statement {
@@ -230,6 +227,23 @@ export class SearchIndex {
     }
     return statement;
   }
+}
+
+interface RankedRow {
+  path: string;
+  title: string;
+  score: number;
+  excerpt: string | null;
+}
+
+function toHit(row: RankedRow): SearchHit {
+  return {
+    path: row.path,
+    title: row.title,
+    excerpt: tidyExcerpt(row.excerpt ?? ''),
+    // Significant digits, not decimals: on a small brain FTS5 floors common terms' IDF near zero.
+    score: Number(row.score.toPrecision(4)),
+  };
 }
 
 function openDatabase(file: string): Database.Database {
