@@ -23,7 +23,7 @@ const port = z
   .regex(/^\d+$/, 'must be a whole number')
   .transform(Number)
   .refine((n) => n <= 65535, 'must be a port number from 0 to 65535');
-const host = z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or an IP address');
+const host = z.string().regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or an IP address');
 const path = z.string().min(1, 'must not be empty').transform((p) => resolve(p));
 const token = z.string().regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 /** Tokens shorter than this are accepted (existing deployments keep working) but warned about. */
