@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 /**
- * supervisor's command line: `serve` runs the embedded default (today the ingestion service; the
- * MCP server joins it in the same process), `ingest` runs the ingestion service alone.
+ * supervisor's command line: `serve` runs the embedded default (the MCP server, with the ingestion
+ * service in the same process unless INGEST_BASE_URL is set), `ingest` runs the ingestion service alone.
  */
 import { startIngestion } from '../ingestion/service.js';
-import { ConfigError, ingestionConfig } from './config.js';
+import { ConfigError, ingestionConfig, supervisorConfig } from './config.js';
 import { createLogger } from './log.js';
+import { startSupervisor } from './serve.js';
 
 const USAGE = `usage: supervisor <command>
 
 commands:
-  serve    run the embedded default: the ingestion service over BRAIN_DIR (see README)
+  serve    run the embedded default: the MCP server on SUPERVISOR_PORT (3200) and, unless
+           INGEST_BASE_URL is set, the ingestion service on INGEST_PORT (3300), over one brain
   ingest   run the ingestion service alone (INGEST_PORT, INGEST_HOST, INGEST_BRAIN_DIR, INGEST_TOKEN)`;
 
 async function main(argv: string[]): Promise<void> {
@@ -24,12 +26,16 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const config = ingestionConfig();
-  const logger = createLogger(config.logLevel);
-  const service = await startIngestion(config, logger);
-  logger.info({ url: service.url }, 'ingestion service listening');
-  // A brain that cannot be loaded (an unreadable folder) would leave the service up but never ready.
-  service.loaded.catch(() => process.exit(1));
+  const ingest = ingestionConfig();
+  const supervisor = command === 'serve' ? supervisorConfig() : null;
+  const logger = createLogger(supervisor?.logLevel ?? ingest.logLevel);
+  const service = supervisor ? await startSupervisor(supervisor, ingest, logger) : await startIngestion(ingest, logger);
+  const ingestion = 'loaded' in service ? service : service.ingestion;
+  if (ingestion) {
+    logger.info({ url: ingestion.url }, 'ingestion service listening');
+    // A brain that cannot be loaded (an unreadable folder) would leave the service up but never ready.
+    ingestion.loaded.catch(() => process.exit(1));
+  }
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -57,7 +63,9 @@ main(process.argv.slice(2)).catch((error: unknown) => {
 function startupFailure(error: unknown): string {
   if (error instanceof ConfigError) return error.message;
   const { code, message, port, address } = error as NodeJS.ErrnoException & { port?: number; address?: string };
-  if (code === 'EADDRINUSE') return `port ${port} on ${address} is already in use; stop the other process or set INGEST_PORT`;
+  if (code === 'EADDRINUSE') {
+    return `port ${port} on ${address} is already in use; stop the other process or choose another port (SUPERVISOR_PORT for the MCP server, INGEST_PORT for the ingestion service)`;
+  }
   if (code === 'EADDRNOTAVAIL') return `cannot listen on ${address}: no such local address; check INGEST_HOST`;
   if (code === 'EACCES' && port !== undefined) return `not allowed to listen on port ${port}; choose a port above 1023`;
   if (code === 'EACCES' || code === 'EROFS') return `cannot create the brain folder: ${message}; check INGEST_BRAIN_DIR`;

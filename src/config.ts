@@ -2,7 +2,9 @@
  * Settings from the environment, each validated at start: a bad value stops the process with one
  * line naming the variable, rather than surfacing later as a confusing failure.
  */
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 export class ConfigError extends Error {}
@@ -51,6 +53,73 @@ export function ingestionConfig(env: Env = process.env): IngestionConfig {
     port: setting(env, 'INGEST_PORT', port, '3300'),
     brainDir: setting(env, 'INGEST_BRAIN_DIR', path, './brain'),
     token: setting(env, 'INGEST_TOKEN', token),
+    logLevel: setting(env, 'LOG_LEVEL', logLevel, 'info'),
+  };
+}
+
+export interface SupervisorConfig {
+  host: string;
+  port: number;
+  token: string | undefined;
+  configDir: string;
+  modelsFile: string;
+  brainDir: string;
+  sessionsDir: string;
+  litellmBaseUrl: string;
+  litellmApiKey: string | undefined;
+  /** Unset: the ingestion service runs in this process over brainDir. */
+  ingestBaseUrl: string | undefined;
+  ingestToken: string | undefined;
+  modelTimeoutMs: number;
+  sessionIdleMs: number;
+  /** Folders under which the server may read a call's files itself; empty: it never does. */
+  projectRoots: string[];
+  /** Host names accepted in Host/Origin besides the loopback ones, when listening beyond loopback. */
+  allowedHosts: string[];
+  logLevel: LogLevel;
+}
+
+const url = z.string().url('must be a URL such as http://localhost:4000').regex(/^https?:\/\//, 'must start with http:// or https://');
+const positive = (unit: string) =>
+  z.string().regex(/^\d+$/, `must be a whole number of ${unit}`).transform(Number).refine((n) => n > 0, `must be at least 1 ${unit}`);
+const absoluteList = z
+  .string()
+  .transform((v) => v.split(/[,:]/).map((p) => p.trim()).filter(Boolean))
+  .refine((paths) => paths.every((p) => isAbsolute(p)), 'must list absolute paths, separated by : or ,')
+  .transform((paths) => paths.map((p) => resolve(p)));
+const hostList = z
+  .string()
+  .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+  .refine((hosts) => hosts.every((h) => /^[a-z0-9.:-]+$/.test(h)), 'must list host names separated by commas');
+
+/** The folder this package is installed in, so default config paths work from any working directory. */
+export function packageRoot(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'supervisor') return dir;
+  }
+  return process.cwd();
+}
+
+export function supervisorConfig(env: Env = process.env): SupervisorConfig {
+  const root = packageRoot();
+  const brainDir = setting(env, 'SUPERVISOR_BRAIN_DIR', path) ?? setting(env, 'INGEST_BRAIN_DIR', path, './brain');
+  return {
+    host: setting(env, 'SUPERVISOR_HOST', host, '127.0.0.1'),
+    port: setting(env, 'SUPERVISOR_PORT', port, '3200'),
+    token: setting(env, 'SUPERVISOR_TOKEN', token),
+    configDir: setting(env, 'SUPERVISOR_CONFIG_DIR', path, join(root, 'config', 'supervisor')),
+    modelsFile: setting(env, 'SUPERVISOR_MODELS_FILE', path, join(root, 'config', 'models.yaml')),
+    brainDir,
+    sessionsDir: setting(env, 'SUPERVISOR_SESSIONS_DIR', path, join(brainDir, 'sessions')),
+    litellmBaseUrl: setting(env, 'LITELLM_BASE_URL', url, 'http://localhost:4000'),
+    litellmApiKey: setting(env, 'LITELLM_API_KEY', token),
+    ingestBaseUrl: setting(env, 'INGEST_BASE_URL', url),
+    ingestToken: setting(env, 'INGEST_TOKEN', token),
+    modelTimeoutMs: setting(env, 'SUPERVISOR_MODEL_TIMEOUT_SECONDS', positive('seconds'), '180') * 1000,
+    sessionIdleMs: setting(env, 'SUPERVISOR_SESSION_IDLE_MINUTES', positive('minutes'), '30') * 60_000,
+    projectRoots: setting(env, 'SUPERVISOR_PROJECT_ROOTS', absoluteList) ?? [],
+    allowedHosts: setting(env, 'SUPERVISOR_ALLOWED_HOSTS', hostList) ?? [],
     logLevel: setting(env, 'LOG_LEVEL', logLevel, 'info'),
   };
 }

@@ -22,7 +22,7 @@ interface Run {
 /** Runs the real command line (through tsx, so no build is needed) with `env` added. */
 function runCli(args: string[], env: Record<string, string>, untilStdout?: RegExp): Promise<Run & { stop?: () => Promise<Run> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    env: { ...process.env, INGEST_BRAIN_DIR: brainDir, INGEST_PORT: '0', ...env },
+    env: { ...process.env, INGEST_BRAIN_DIR: brainDir, INGEST_PORT: '0', SUPERVISOR_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -65,7 +65,9 @@ describe('a bad setting stops the start with one line naming it', () => {
     try {
       const run = await runCli(['ingest'], { INGEST_PORT: String(port) });
       expect(run.code).toBe(1);
-      expect(run.stderr).toBe(`supervisor: port ${port} on 127.0.0.1 is already in use; stop the other process or set INGEST_PORT\n`);
+      expect(run.stderr).toBe(
+        `supervisor: port ${port} on 127.0.0.1 is already in use; stop the other process or choose another port (SUPERVISOR_PORT for the MCP server, INGEST_PORT for the ingestion service)\n`,
+      );
     } finally {
       blocker.close();
     }
@@ -79,9 +81,10 @@ describe('a bad setting stops the start with one line naming it', () => {
 });
 
 describe('serve', () => {
-  it('starts the ingestion service on the embedded defaults, answers, and exits 0 on SIGTERM', async () => {
+  it('starts the MCP server and the ingestion service on the embedded defaults, answers, and exits 0 on SIGTERM', async () => {
     const running = await runCli(['serve'], {}, /ingestion service listening/);
-    const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(running.stdout)?.[1];
+    expect(running.stdout).toMatch(/"url":"http:\/\/127\.0\.0\.1:\d+\/mcp".*"msg":"MCP server listening"/);
+    const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*"msg":"ingestion service listening"/.exec(running.stdout)?.[1];
     expect(url).toBeDefined();
     const health = await fetch(`${url}/health`);
     expect(await health.json()).toEqual({ status: 'ok' });

@@ -1,0 +1,233 @@
+/**
+ * Calls a chain of models through LiteLLM (OpenAI-compatible) until one answers: the next model is
+ * tried when one is unreachable, too slow, rate-limited, failing (5xx), unknown, or answers nothing.
+ * Every try is recorded, so the caller can say exactly what happened.
+ */
+import OpenAI from 'openai';
+import { cleanAnswer } from './clean.js';
+
+export type Outcome =
+  | 'ok'
+  | 'connection_refused'
+  | 'connection_error'
+  | 'timeout'
+  | 'rate_limited'
+  | 'server_error'
+  | 'not_found'
+  | 'client_error'
+  | 'unauthorized'
+  | 'empty'
+  | 'cancelled';
+
+export interface Attempt {
+  model: string;
+  outcome: Outcome;
+  ms: number;
+  status?: number;
+  detail?: string;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user';
+  content: string;
+}
+
+export interface CompletionRequest {
+  messages: ChatMessage[];
+  /** Aborts the upstream request (the MCP client cancelled). */
+  signal?: AbortSignal | undefined;
+  /** Called as the answer streams in, with the characters received so far. */
+  onProgress?: ((characters: number) => void) | undefined;
+  maxTokens?: number | undefined;
+}
+
+export interface Completion {
+  text: string;
+  model: string;
+  attempts: Attempt[];
+  usage: Usage | null;
+  durationMs: number;
+}
+
+/** Every model of the chain failed (or the call was cancelled); `attempts` says how. */
+export class ChainFailed extends Error {
+  constructor(
+    message: string,
+    readonly attempts: Attempt[],
+    readonly cancelled: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export interface ChainClientOptions {
+  baseUrl: string;
+  apiKey?: string | undefined;
+  /** Per model try, the whole answer included. */
+  timeoutMs: number;
+}
+
+// Outcomes after which another model will not do better: the same key and request go to all of them.
+const STOP_CHAIN: ReadonlySet<Outcome> = new Set(['unauthorized', 'cancelled']);
+const PROGRESS_EVERY_MS = 250;
+
+export class ChainClient {
+  private readonly client: OpenAI;
+
+  constructor(private readonly options: ChainClientOptions) {
+    this.client = new OpenAI({
+      baseURL: apiBase(options.baseUrl),
+      // LiteLLM without master_key accepts any key; the client refuses to start without one.
+      apiKey: options.apiKey || 'no-key',
+      // No client retries: LiteLLM retries on its own and this chain falls through to the next
+      // model; a retry here would only multiply waits and hide the real failure behind a timeout.
+      maxRetries: 0,
+      timeout: options.timeoutMs,
+    });
+  }
+
+  get baseUrl(): string {
+    return this.options.baseUrl;
+  }
+
+  /** The model names LiteLLM serves (GET /v1/models). */
+  async servedModels(timeoutMs: number): Promise<string[]> {
+    const page = await this.client.models.list({ timeout: timeoutMs, maxRetries: 0 });
+    return page.data.map((model) => model.id);
+  }
+
+  async complete(chain: readonly string[], request: CompletionRequest): Promise<Completion> {
+    const started = performance.now();
+    const attempts: Attempt[] = [];
+    for (const model of chain) {
+      const attempt = await this.tryModel(model, request);
+      attempts.push(attempt.record);
+      if (attempt.record.outcome === 'ok') {
+        return { text: attempt.text, model, attempts, usage: attempt.usage, durationMs: Math.round(performance.now() - started) };
+      }
+      if (STOP_CHAIN.has(attempt.record.outcome)) break;
+    }
+    const cancelled = attempts.at(-1)?.outcome === 'cancelled';
+    throw new ChainFailed(cancelled ? 'the call was cancelled' : failureMessage(this.options.baseUrl, attempts), attempts, cancelled);
+  }
+
+  private async tryModel(model: string, request: CompletionRequest) {
+    const started = performance.now();
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.options.timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, deadline.signal]) : deadline.signal;
+    const elapsed = () => Math.round(performance.now() - started);
+    try {
+      const stream = await this.client.chat.completions.create(
+        {
+          model,
+          messages: request.messages,
+          stream: true,
+          stream_options: { include_usage: true },
+          ...(request.maxTokens ? { max_tokens: request.maxTokens } : {}),
+        },
+        { signal },
+      );
+      let text = '';
+      let usage: Usage | null = null;
+      let lastProgress = 0;
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta?.content ?? '';
+        if (chunk.usage) usage = { prompt_tokens: chunk.usage.prompt_tokens, completion_tokens: chunk.usage.completion_tokens };
+        if (request.onProgress && performance.now() - lastProgress > PROGRESS_EVERY_MS) {
+          lastProgress = performance.now();
+          request.onProgress(text.length);
+        }
+      }
+      const cleaned = cleanAnswer(text);
+      if (!cleaned) return { record: { model, outcome: 'empty' as const, ms: elapsed(), detail: 'the model answered nothing' }, text: '', usage };
+      return { record: { model, outcome: 'ok' as const, ms: elapsed() }, text: cleaned, usage };
+    } catch (error) {
+      const outcome = classify(error, request.signal, deadline.signal);
+      const status = error instanceof OpenAI.APIError ? error.status : undefined;
+      const record: Attempt = { model, outcome, ms: elapsed(), detail: describe(error, outcome, this.options.timeoutMs) };
+      if (status !== undefined) record.status = status;
+      return { record, text: '', usage: null };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** LiteLLM answers under /v1 (and at the root); the openai client wants the /v1 base. */
+function apiBase(baseUrl: string): string {
+  const trimmed = baseUrl.replace(/\/+$/, '');
+  return trimmed.endsWith('/v1') ? trimmed : `${trimmed}/v1`;
+}
+
+function classify(error: unknown, callerSignal: AbortSignal | undefined, deadline: AbortSignal): Outcome {
+  if (callerSignal?.aborted) return 'cancelled';
+  if (deadline.aborted || error instanceof OpenAI.APIConnectionTimeoutError) return 'timeout';
+  if (error instanceof OpenAI.APIConnectionError) {
+    return /ECONNREFUSED/.test(causeText(error)) ? 'connection_refused' : 'connection_error';
+  }
+  if (error instanceof OpenAI.APIError) {
+    const status = error.status ?? 0;
+    if (status === 401 || status === 403) return 'unauthorized';
+    if (status === 404) return 'not_found';
+    if (status === 408) return 'timeout';
+    if (status === 429) return 'rate_limited';
+    if (status >= 500) return 'server_error';
+    return 'client_error';
+  }
+  return 'connection_error';
+}
+
+function causeText(error: unknown): string {
+  const parts: string[] = [];
+  for (let current: unknown = error; current && parts.length < 5; current = (current as { cause?: unknown }).cause) {
+    parts.push(String((current as { code?: string }).code ?? ''), String((current as Error).message ?? ''));
+  }
+  return parts.join(' ');
+}
+
+function describe(error: unknown, outcome: Outcome, timeoutMs: number): string {
+  switch (outcome) {
+    case 'timeout':
+      return `no complete answer within ${seconds(timeoutMs)}`;
+    case 'connection_refused':
+      return 'connection refused';
+    case 'cancelled':
+      return 'cancelled by the client';
+    default: {
+      const message = error instanceof OpenAI.APIError ? (error.error as { message?: string } | undefined)?.message ?? error.message : String((error as Error)?.message ?? error);
+      return message.replace(/\s+/g, ' ').slice(0, 200);
+    }
+  }
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+const WHAT_TO_CHECK: Partial<Record<Outcome, string>> = {
+  connection_refused: 'start LiteLLM or set LITELLM_BASE_URL',
+  connection_error: 'check that LiteLLM is reachable at LITELLM_BASE_URL',
+  timeout: 'the model may be overloaded or too large for the GPU; raise SUPERVISOR_MODEL_TIMEOUT_SECONDS or choose a smaller model',
+  rate_limited: 'LiteLLM is rate-limiting; wait or raise its limits',
+  server_error: 'look at the LiteLLM log for the failing model',
+  not_found: 'add the model to the LiteLLM config (model_name) or fix the name in models.yaml',
+  unauthorized: 'check LITELLM_API_KEY',
+  empty: 'the model returned no text; try another model',
+  client_error: 'the request was refused; the LiteLLM log says why',
+};
+
+/** "model A: connection refused; model B: 429 …. What to do: …" — one message a person can act on. */
+export function failureMessage(baseUrl: string, attempts: Attempt[]): string {
+  if (attempts.length === 0) return 'no model is configured for this call; set default_chain in models.yaml';
+  const tried = attempts
+    .map((a) => `${a.model}: ${a.status ? `${a.status} ` : ''}${a.detail ?? a.outcome} (${a.ms} ms)`)
+    .join('; ');
+  const advice = [...new Set(attempts.map((a) => WHAT_TO_CHECK[a.outcome]).filter(Boolean))].join('; ');
+  return `every model failed at LiteLLM ${baseUrl} — ${tried}. What to do: ${advice}.`;
+}

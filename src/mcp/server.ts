@@ -1,0 +1,214 @@
+/**
+ * The MCP server: the tools of DESIGN.md §3. One McpServer is made per MCP session; the
+ * dependencies (model client, brain, session logs) are shared.
+ */
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  ListToolsRequestSchema,
+  type CallToolResult,
+  type ListToolsResult,
+  type ServerNotification,
+  type ServerRequest,
+  type ToolAnnotations,
+} from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { BrainRefused, BrainUnavailable } from '../brain/client.js';
+import { consult, ConsultationFailed, type CallContext, type Consultation, type ConsultDeps } from '../skills/consult.js';
+import { debug } from '../skills/debug.js';
+import { review } from '../skills/review.js';
+import { EmptySession, retrospective, sessionReviewArgs, trainer } from '../skills/session-review.js';
+import type { Args, ConsultingSkill } from '../skills/skill.js';
+import { spec } from '../skills/spec.js';
+import { tddGreen, tddRed, tddRefactor } from '../skills/tdd.js';
+import { probeStatus } from './status.js';
+
+export const CONSULTING_SKILLS: ConsultingSkill[] = [tddRed, tddGreen, tddRefactor, review, debug, spec];
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+// Minimal on purpose: every schema is sent to every Claude Code user's context with tools/list. The
+// result also carries duration_ms, attempts, knowledge, phase, brain, cut (and files) — DESIGN.md §3.
+const consultationOutput = z.object({ text: z.string(), model: z.string(), session_id: z.string() }).loose();
+
+/** Consultants read and advise; they change nothing but their own session log. */
+const CONSULTING: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true };
+
+export interface ServerOptions {
+  /** Version reported to clients. */
+  version: string;
+}
+
+export function createMcpServer(deps: ConsultDeps, options: ServerOptions): McpServer {
+  const server = new McpServer(
+    { name: 'supervisor', version: options.version },
+    {
+      capabilities: { logging: {} },
+      instructions:
+        'Consult local models with a senior engineer\'s discipline (TDD, review, debug, spec), primed with the team\'s brain and this session\'s history. Pass project_root and the code (attachments) so the consultant sees it.',
+    },
+  );
+
+  compactToolList(server);
+  for (const skill of CONSULTING_SKILLS) {
+    server.registerTool(
+      skill.name,
+      { description: skill.description, inputSchema: skill.inputSchema, outputSchema: consultationOutput, annotations: CONSULTING },
+      async (args, extra) => answer(() => consult(deps, skill, args as Args, callContext(args as Args, extra))),
+    );
+  }
+
+  server.registerTool(
+    'retrospective',
+    {
+      description: "Learnings worth keeping from a session's consultations.",
+      inputSchema: sessionReviewArgs,
+      outputSchema: consultationOutput,
+      annotations: CONSULTING,
+    },
+    async (args, extra) => answer(() => retrospective(deps, args, callContext(args, extra))),
+  );
+
+  server.registerTool(
+    'trainer',
+    {
+      description: 'From a session log, a reader finds learning moments and a writer drafts brain entries (save them with brain_write).',
+      inputSchema: sessionReviewArgs,
+      outputSchema: consultationOutput,
+      annotations: CONSULTING,
+    },
+    async (args, extra) => answer(() => trainer(deps, args, callContext(args, extra))),
+  );
+
+  registerBrainTools(server, deps);
+
+  server.registerTool(
+    'status',
+    {
+      description: 'Which tiers answer: LiteLLM and the configured models it serves, the brain and its size.',
+      inputSchema: {},
+      outputSchema: z.object({ litellm: z.object({}).loose(), brain: z.object({}).loose() }),
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+    },
+    async () => {
+      const status = await probeStatus(deps);
+      return { content: [{ type: 'text', text: status.summary }], structuredContent: { ...status.report } };
+    },
+  );
+
+  return server;
+}
+
+function registerBrainTools(server: McpServer, deps: ConsultDeps): void {
+  const filters = { type: z.string().optional(), domain: z.string().optional(), tags: z.array(z.string()).optional().describe('All required.') };
+  server.registerTool(
+    'brain_query',
+    {
+      description: "Search the team's knowledge notes by keywords or a question; best first, with excerpts.",
+      inputSchema: { query: z.string().min(1), limit: z.number().int().min(1).max(50).optional().describe('Default 5.'), ...filters },
+      outputSchema: z.object({ results: z.array(z.object({}).loose()) }),
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ query, limit, type, domain, tags }, extra) =>
+      brainCall(async () => {
+        const results = await deps.brain.search({ text: query, limit: limit ?? 5, type, domain, tags }, extra.signal);
+        const text = results.length === 0 ? `No notes match "${query}".` : results.map((r) => `- **${r.title}** (\`${r.path}\`): ${r.excerpt}`).join('\n');
+        return { content: [{ type: 'text', text }], structuredContent: { results } };
+      }),
+  );
+  server.registerTool(
+    'brain_write',
+    {
+      description: 'Save knowledge as a markdown note. An existing note is replaced or extended only with mode overwrite or append.',
+      inputSchema: {
+        content: z.string().min(1).describe('Markdown.'),
+        filename: z.string().optional().describe('Default: from the title.'),
+        title: z.string().optional(),
+        type: z.string().optional().describe('e.g. pattern, correction'),
+        domain: z.string().optional(),
+        tags: z.array(z.string()).optional(),
+        mode: z.enum(['create', 'overwrite', 'append']).optional(),
+      },
+      outputSchema: z.object({ path: z.string(), action: z.string() }),
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+    },
+    async (note) =>
+      brainCall(async () => {
+        const written = await deps.brain.write(note);
+        return { content: [{ type: 'text', text: `Note ${written.action}: ${written.path}` }], structuredContent: { ...written } };
+      }),
+  );
+}
+
+/**
+ * tools/list is read into every Claude Code user's context, so it carries nothing that means
+ * nothing: the `$schema` URI zod puts on every schema, and `execution: {taskSupport: "forbidden"}`,
+ * the spec's default when absent. The handler McpServer installs (at the first registerTool) is
+ * wrapped as it is installed.
+ */
+function compactToolList(server: McpServer): void {
+  const lowLevel = server.server;
+  const setRequestHandler = lowLevel.setRequestHandler.bind(lowLevel);
+  lowLevel.setRequestHandler = ((schema: unknown, handler: (...args: never[]) => unknown) => {
+    if (schema !== ListToolsRequestSchema) return setRequestHandler(schema as never, handler as never);
+    return setRequestHandler(ListToolsRequestSchema, async (request, extra) => {
+      const result = (await (handler as unknown as (r: typeof request, e: typeof extra) => Promise<ListToolsResult>)(request, extra));
+      return {
+        ...result,
+        tools: result.tools.map(({ execution, inputSchema, outputSchema, ...tool }) => ({
+          ...tool,
+          inputSchema: withoutSchemaUri(inputSchema),
+          ...(outputSchema ? { outputSchema: withoutSchemaUri(outputSchema) } : {}),
+          ...(execution && execution.taskSupport !== 'forbidden' ? { execution } : {}),
+        })),
+      };
+    });
+  }) as typeof lowLevel.setRequestHandler;
+}
+
+function withoutSchemaUri<T extends Record<string, unknown>>(schema: T): T {
+  const { $schema: _uri, ...rest } = schema;
+  return rest as T;
+}
+
+/** The session a call belongs to: the one it names, else the MCP session's own id. */
+function callContext(args: { session_id?: string | undefined }, extra: Extra): CallContext {
+  const token = extra._meta?.progressToken;
+  let progress = 0;
+  return {
+    sessionId: args.session_id ?? extra.sessionId ?? 'no-session',
+    signal: extra.signal,
+    onProgress:
+      token === undefined
+        ? undefined
+        : (message) => {
+            progress++;
+            void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, message } }).catch(() => undefined);
+          },
+  };
+}
+
+/** A consultation's answer as MCP content, or a tool error the calling model can act on. */
+async function answer(work: () => Promise<Consultation>): Promise<CallToolResult> {
+  try {
+    const result = await work();
+    return { content: [{ type: 'text', text: result.text }], structuredContent: { ...result } };
+  } catch (error) {
+    if (error instanceof ConsultationFailed || error instanceof EmptySession) return toolError(error.message);
+    throw error;
+  }
+}
+
+async function brainCall(work: () => Promise<CallToolResult>): Promise<CallToolResult> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof BrainRefused) return toolError(error.message);
+    if (error instanceof BrainUnavailable) return toolError(`the brain is unavailable: ${error.message}`);
+    throw error;
+  }
+}
+
+function toolError(text: string): CallToolResult {
+  return { content: [{ type: 'text', text }], isError: true };
+}

@@ -1,0 +1,42 @@
+/** The `status` tool: which tiers answer, each probe bounded so a dead tier costs at most 2 s. */
+import type { ConsultDeps } from '../skills/consult.js';
+
+export const PROBE_TIMEOUT_MS = 2000;
+
+export interface StatusReport {
+  litellm: { url: string; reachable: boolean; error?: string; models_served: string[]; models_missing: string[] };
+  brain: { where: string; reachable: boolean; error?: string; notes?: number };
+}
+
+export async function probeStatus(deps: Pick<ConsultDeps, 'llm' | 'models' | 'brain'>): Promise<{ summary: string; report: StatusReport }> {
+  const configured = deps.models.allModels();
+  const [served, notes] = await Promise.allSettled([
+    deps.llm.servedModels(PROBE_TIMEOUT_MS),
+    deps.brain.count(AbortSignal.timeout(PROBE_TIMEOUT_MS)),
+  ]);
+  const litellm: StatusReport['litellm'] =
+    served.status === 'fulfilled'
+      ? { url: deps.llm.baseUrl, reachable: true, models_served: served.value, models_missing: configured.filter((m) => !served.value.includes(m)) }
+      : { url: deps.llm.baseUrl, reachable: false, error: reason(served.reason), models_served: [], models_missing: configured };
+  const brain: StatusReport['brain'] =
+    notes.status === 'fulfilled'
+      ? { where: deps.brain.where, reachable: true, notes: notes.value }
+      : { where: deps.brain.where, reachable: false, error: reason(notes.reason) };
+
+  const lines = [
+    litellm.reachable
+      ? `LiteLLM at ${litellm.url}: reachable, serves ${litellm.models_served.length} models.` +
+        (litellm.models_missing.length ? ` Missing from models.yaml: ${litellm.models_missing.join(', ')} (add them to the LiteLLM config).` : ' Every configured model is served.')
+      : `LiteLLM at ${litellm.url}: NOT reachable (${litellm.error}). Start it or set LITELLM_BASE_URL; consulting tools will fail, brain tools still work.`,
+    brain.reachable
+      ? `Brain (${brain.where}): reachable, ${brain.notes} notes.`
+      : `Brain (${brain.where}): NOT reachable (${brain.error}). Consulting tools answer without knowledge.`,
+  ];
+  return { summary: lines.join('\n'), report: { litellm, brain } };
+}
+
+function reason(error: unknown): string {
+  const cause = (error as { cause?: { code?: string } }).cause?.code;
+  const message = String((error as Error)?.message ?? error).replace(/\s+/g, ' ').slice(0, 200);
+  return cause ? `${cause}: ${message}` : message;
+}

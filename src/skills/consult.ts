@@ -1,0 +1,199 @@
+/**
+ * One consultation, the same for every skill: discipline + brain notes + session history + task,
+ * fitted to the model, sent down the model chain, and logged to the session.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { SearchHit } from '../../ingestion/search-index.js';
+import { BrainUnavailable, type BrainClient } from '../brain/client.js';
+import { ConfigError } from '../config.js';
+import { ChainFailed, type Attempt, type ChainClient, type Usage } from '../llm/chain.js';
+import type { ModelsConfig } from '../llm/models.js';
+import type { SessionEntry, SessionLog } from '../session/log.js';
+import { collectAttachments, type AttachmentReport } from './attach.js';
+import { assemblePrompt, type Task, type WhatWasCut } from './prompt.js';
+import type { Args, ConsultingSkill } from './skill.js';
+
+export const DISCIPLINES = ['protocols', 'tdd', 'review', 'debug', 'spec', 'retrospective', 'trainer-reader', 'trainer-writer'] as const;
+export type Discipline = (typeof DISCIPLINES)[number];
+
+export interface ConsultDeps {
+  llm: ChainClient;
+  models: ModelsConfig;
+  brain: BrainClient;
+  sessions: SessionLog;
+  configDir: string;
+  projectRoots: string[];
+  logger: Logger;
+}
+
+export interface CallContext {
+  sessionId: string;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((message: string) => void) | undefined;
+}
+
+export interface Consultation {
+  text: string;
+  model: string;
+  duration_ms: number;
+  attempts: Attempt[];
+  /** Brain notes given to the model, by path. */
+  knowledge: string[];
+  session_id: string;
+  phase: string;
+  /** "ok", or why the call went on without the brain. */
+  brain: string;
+  cut: WhatWasCut;
+  usage: Usage | null;
+}
+
+/** A consultation that failed: the message says what and what to do; attempts say how. */
+export class ConsultationFailed extends Error {
+  constructor(
+    message: string,
+    readonly attempts: Attempt[],
+  ) {
+    super(message);
+  }
+}
+
+/** Checks at start that every discipline file is there, so a missing one is not found mid-session. */
+export async function checkDisciplines(configDir: string): Promise<void> {
+  for (const name of DISCIPLINES) {
+    await readFile(join(configDir, `${name}.md`), 'utf8').catch(() => {
+      throw new ConfigError(`SUPERVISOR_CONFIG_DIR ${configDir} has no ${name}.md`);
+    });
+  }
+}
+
+/** Read on every call, so an operator's edit applies to the next call without a restart. */
+async function discipline(configDir: string, name: Discipline): Promise<string> {
+  return readFile(join(configDir, `${name}.md`), 'utf8');
+}
+
+export interface ConsultationRequest {
+  family: string;
+  phase: string;
+  discipline: Discipline;
+  /** Text to find brain notes with (the call's own words). */
+  searchText: string;
+  task: Task;
+  model?: string | undefined;
+  /** Inject the session history (default). Off when the task already is the session log. */
+  withHistory?: boolean;
+}
+
+/** Runs one model call with its full context. Does not log: the caller logs the whole tool call. */
+export async function runConsultation(deps: ConsultDeps, request: ConsultationRequest, context: CallContext): Promise<Consultation> {
+  const chain = request.model ? [request.model] : deps.models.chainFor(request.family);
+  const [protocols, rules, found, log] = await Promise.all([
+    discipline(deps.configDir, 'protocols'),
+    discipline(deps.configDir, request.discipline),
+    searchBrain(deps, request.searchText, context.signal),
+    deps.sessions.read(context.sessionId),
+  ]);
+  const history = request.withHistory === false ? [] : log.filter((entry) => entry.phase !== request.phase);
+  const prompt = assemblePrompt({
+    protocols,
+    discipline: rules,
+    knowledge: found.hits,
+    history,
+    task: request.task,
+    contextWindow: Math.min(...chain.map((model) => deps.models.contextWindow(model))),
+  });
+  try {
+    const completion = await deps.llm.complete(chain, {
+      messages: [
+        { role: 'system', content: prompt.system },
+        { role: 'user', content: prompt.user },
+      ],
+      signal: context.signal,
+      onProgress: context.onProgress && ((chars) => context.onProgress?.(`${chars} characters received`)),
+    });
+    return {
+      text: completion.text,
+      model: completion.model,
+      duration_ms: completion.durationMs,
+      attempts: completion.attempts,
+      knowledge: prompt.knowledgeUsed.map((hit) => hit.path),
+      session_id: context.sessionId,
+      phase: request.phase,
+      brain: found.status,
+      cut: prompt.cut,
+      usage: completion.usage,
+    };
+  } catch (error) {
+    if (error instanceof ChainFailed) throw new ConsultationFailed(error.message, error.attempts);
+    throw error;
+  }
+}
+
+async function searchBrain(deps: ConsultDeps, text: string, signal?: AbortSignal): Promise<{ hits: SearchHit[]; status: string }> {
+  try {
+    return { hits: await deps.brain.search({ text, limit: 5 }, signal), status: 'ok' };
+  } catch (error) {
+    if (!(error instanceof BrainUnavailable)) deps.logger.error({ err: error }, 'brain search failed');
+    return { hits: [], status: `unavailable (${(error as Error).message}); answered without knowledge` };
+  }
+}
+
+/** A consulting skill's call: arguments → task and files → consultation → session entry. */
+export async function consult(
+  deps: ConsultDeps,
+  skill: ConsultingSkill,
+  args: Args,
+  context: CallContext,
+): Promise<Consultation & { files: AttachmentReport[] }> {
+  const projectRoot = args.project_root ?? null;
+  const attached = await collectAttachments({
+    given: args.attachments ?? [],
+    named: skill.files?.(args) ?? [],
+    projectRoot,
+    readableRoots: deps.projectRoots,
+  });
+  const fields = skill.fields(args);
+  const task: Task = { phase: skill.phase, projectRoot, fields, attachments: attached.attachments };
+  const searchText = [...fields.map(([, value]) => value), ...attached.attachments.map((a) => a.content.slice(0, 300))].join('\n');
+  return logged(deps, { skill: skill.name, phase: skill.phase, projectRoot, sessionId: context.sessionId }, async () => ({
+    ...(await runConsultation(deps, { family: skill.family, phase: skill.phase, discipline: skill.discipline, searchText, task, model: args.model }, context)),
+    files: attached.report,
+  }));
+}
+
+/** Runs `work` and appends its session entry, whether it answered or failed. */
+export async function logged<T extends Consultation>(
+  deps: ConsultDeps,
+  call: { skill: string; phase: string; projectRoot: string | null; sessionId: string },
+  work: () => Promise<T>,
+): Promise<T> {
+  const started = performance.now();
+  const entry = (fields: Partial<SessionEntry>): SessionEntry => ({
+    session_id: call.sessionId,
+    timestamp: new Date().toISOString(),
+    skill: call.skill,
+    phase: call.phase,
+    project_root: call.projectRoot,
+    final_status: 'ok',
+    model_used: null,
+    duration_ms: Math.round(performance.now() - started),
+    message: '',
+    attempts: [],
+    usage: null,
+    ...fields,
+  });
+  try {
+    const result = await work();
+    await deps.sessions.append(
+      entry({ model_used: result.model, message: result.text.slice(0, 200), attempts: result.attempts, usage: result.usage }),
+    );
+    return result;
+  } catch (error) {
+    const attempts = error instanceof ConsultationFailed ? error.attempts : [];
+    await deps.sessions
+      .append(entry({ final_status: 'error', message: (error as Error).message.slice(0, 200), attempts }))
+      .catch((logError: unknown) => deps.logger.error({ err: logError }, 'cannot write the session log'));
+    throw error;
+  }
+}

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { codeArgs, commonArgs, present, projectRoot, type ConsultingSkill } from './skill.js';
+
+export const debug: ConsultingSkill = {
+  name: 'debug',
+  family: 'debug',
+  phase: 'debug',
+  discipline: 'debug',
+  description: 'Debug an error: 3–5 ranked hypotheses, each with a concrete check.',
+  inputSchema: {
+    project_root: projectRoot,
+    error: z.string().min(1).describe('Message and stack trace.'),
+    context: z.string().optional(),
+    ...codeArgs,
+    ...commonArgs,
+  },
+  fields: (args) => present(args, { error: 'Error', context: 'Context' }),
+};

@@ -1,0 +1,145 @@
+import { createServer } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ChainClient, ChainFailed } from '../src/llm/chain.js';
+import { cleanAnswer } from '../src/llm/clean.js';
+import { startFakeLiteLlm, type FakeLiteLlm } from './support/fake-litellm.js';
+
+let llm: FakeLiteLlm;
+beforeEach(async () => {
+  llm = await startFakeLiteLlm();
+});
+afterEach(async () => {
+  await llm.close();
+});
+
+const messages = [{ role: 'user' as const, content: 'hello' }];
+const client = (timeoutMs = 2000) => new ChainClient({ baseUrl: llm.url, apiKey: 'sk-test', timeoutMs });
+
+async function failure(promise: Promise<unknown>): Promise<ChainFailed> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ChainFailed) return error;
+    throw error;
+  }
+  throw new Error('expected the chain to fail');
+}
+
+describe('model chain', () => {
+  it('answers with the first model that works, recording every try in order', async () => {
+    llm.behave('a', { kind: 'status', status: 503 });
+    llm.behave('b', { kind: 'status', status: 429 });
+    llm.behave('c', { kind: 'empty' });
+    llm.behave('d', { kind: 'answer', text: 'from d' });
+    const result = await client().complete(['a', 'b', 'c', 'd', 'e'], { messages });
+    expect(result.text).toBe('from d');
+    expect(result.model).toBe('d');
+    expect(result.attempts.map((a) => [a.model, a.outcome])).toEqual([
+      ['a', 'server_error'],
+      ['b', 'rate_limited'],
+      ['c', 'empty'],
+      ['d', 'ok'],
+    ]);
+    expect(llm.requests.map((r) => r.model)).toEqual(expect.arrayContaining(['a', 'b', 'c', 'd']));
+    expect(llm.requests.some((r) => r.model === 'e')).toBe(false);
+    expect(result.usage?.completion_tokens).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a model too slow for the timeout is abandoned for the next one', async () => {
+    llm.behave('slow', { kind: 'hang' });
+    llm.behave('fast', { kind: 'answer', text: 'quick' });
+    const result = await client(300).complete(['slow', 'fast'], { messages });
+    expect(result.attempts.map((a) => a.outcome)).toEqual(['timeout', 'ok']);
+    expect(llm.aborted).toContain('slow');
+  });
+
+  it('an unknown model falls through to the next', async () => {
+    llm.serve(['known']);
+    const result = await client().complete(['missing', 'known'], { messages });
+    expect(result.attempts.map((a) => [a.model, a.outcome, a.status])).toEqual([
+      ['missing', 'not_found', 404],
+      ['known', 'ok', undefined],
+    ]);
+  });
+
+  it('when every model fails, one error names each model, why, and what to do', async () => {
+    llm.behave('a', { kind: 'status', status: 500, message: 'CUDA out of memory' });
+    llm.behave('b', { kind: 'hang' });
+    const error = await failure(client(300).complete(['a', 'b'], { messages }));
+    expect(error.message).toMatch(new RegExp(`^every model failed at LiteLLM ${llm.url}`));
+    expect(error.message).toMatch(/a: 500 CUDA out of memory \(\d+ ms\)/);
+    expect(error.message).toMatch(/b: no complete answer within 0\.3 s/);
+    expect(error.message).toMatch(/What to do: look at the LiteLLM log for the failing model; the model may be overloaded/);
+    expect(error.attempts.map((a) => a.outcome)).toEqual(['server_error', 'timeout']);
+  });
+
+  it('LiteLLM not running: connection refused for each model, and where to look', async () => {
+    const port = await freePort();
+    const down = new ChainClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 2000 });
+    const error = await failure(down.complete(['a', 'b'], { messages }));
+    expect(error.attempts.map((a) => a.outcome)).toEqual(['connection_refused', 'connection_refused']);
+    expect(error.message).toContain(`LiteLLM http://127.0.0.1:${port}`);
+    expect(error.message).toContain('start LiteLLM or set LITELLM_BASE_URL');
+  });
+
+  it('a wrong API key stops the chain at once: every model would refuse it', async () => {
+    llm.behave('a', { kind: 'status', status: 401, message: 'invalid key' });
+    const error = await failure(client().complete(['a', 'b'], { messages }));
+    expect(error.attempts.map((a) => a.model)).toEqual(['a']);
+    expect(error.message).toContain('check LITELLM_API_KEY');
+  });
+
+  it('cancelling aborts the request to LiteLLM and tries no other model', async () => {
+    llm.behave('a', { kind: 'hang' });
+    const controller = new AbortController();
+    const call = client(5000).complete(['a', 'b'], { messages, signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    controller.abort();
+    const error = await failure(call);
+    expect(error.cancelled).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(llm.aborted).toEqual(['a']);
+    expect(llm.requests.map((r) => r.model)).toEqual(['a']);
+  });
+
+  it('reports progress while the answer streams in', async () => {
+    llm.behave('a', { kind: 'answer', text: 'x'.repeat(400), chunks: 8, delayMs: 800 });
+    const progress: number[] = [];
+    await client().complete(['a'], { messages, onProgress: (n) => progress.push(n) });
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    expect(progress).toEqual([...progress].sort((x, y) => x - y));
+  });
+
+  it('sends the messages and streams, with the API key as bearer token', async () => {
+    await client().complete(['a'], { messages: [{ role: 'system', content: 'sys' }, ...messages] });
+    expect(llm.requests[0]).toMatchObject({ model: 'a', stream: true, messages: [{ role: 'system', content: 'sys' }, ...messages] });
+  });
+});
+
+describe('answer cleaning', () => {
+  it('removes reasoning blocks and a trailing status/phase JSON fence', () => {
+    const raw = '<think>Let me think about it.\nMore.</think>\n## Finding\nThe test is missing.\n\n```json\n{"status": "ok", "phase": "red"}\n```\n';
+    expect(cleanAnswer(raw)).toBe('## Finding\nThe test is missing.');
+    expect(cleanAnswer('<thinking>x</thinking>Answer')).toBe('Answer');
+    expect(cleanAnswer('<think>never closed\nAnswer')).toBe('never closed\nAnswer');
+  });
+
+  it('keeps ordinary JSON, including a trailing fence that is not a status object', () => {
+    const config = 'Use this config:\n\n```json\n{"retries": 3, "backoff": "exponential"}\n```';
+    expect(cleanAnswer(config)).toBe(config);
+    const inline = 'The result object is {"status": "ok"} in the middle.\n\nMore text.';
+    expect(cleanAnswer(inline)).toBe(inline);
+    const notLast = '```json\n{"status": "ok"}\n```\n\nThen the explanation.';
+    expect(cleanAnswer(notLast)).toBe(notLast);
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,273 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/log.js';
+import { buildMcpApp } from '../src/mcp/http.js';
+import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
+
+let sup: TestSupervisor | undefined;
+afterEach(async () => {
+  await sup?.stop();
+  sup = undefined;
+});
+
+const ROOT = '/work/shop';
+type Text = { type: string; text: string };
+const textOf = (result: unknown) => ((result as { content: Text[] }).content)[0]?.text ?? '';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('model failures', () => {
+  it('falls back along the chain in order and says which model answered', async () => {
+    sup = await startTestSupervisor();
+    sup.llm.behave('gpu/qwen2.5-coder-32b', { kind: 'status', status: 503 });
+    sup.llm.behave('gpu/qwen2.5-coder-14b', { kind: 'answer', text: 'from the second model' });
+    const client = await sup.connect();
+    const result = await client.callTool({ name: 'review', arguments: { project_root: ROOT, files: ['a.ts'] } });
+    expect(textOf(result)).toBe('from the second model');
+    expect(result.structuredContent).toMatchObject({
+      model: 'gpu/qwen2.5-coder-14b',
+      attempts: [
+        { model: 'gpu/qwen2.5-coder-32b', outcome: 'server_error', status: 503 },
+        { model: 'gpu/qwen2.5-coder-14b', outcome: 'ok' },
+      ],
+    });
+  });
+
+  it('when the whole chain fails the tool error names every model, why, and what to check; the session logs it', async () => {
+    sup = await startTestSupervisor({ SUPERVISOR_MODEL_TIMEOUT_SECONDS: '1' });
+    sup.llm.behave('gpu/qwen2.5-coder-32b', { kind: 'status', status: 429 });
+    sup.llm.behave('gpu/qwen2.5-coder-14b', { kind: 'hang' });
+    const client = await sup.connect();
+    const result = await client.callTool({ name: 'debug', arguments: { project_root: ROOT, error: 'boom', session_id: 'fails-1' } });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/^every model failed at LiteLLM http:\/\/127\.0\.0\.1:\d+ — gpu\/qwen2\.5-coder-32b: 429 .*; gpu\/qwen2\.5-coder-14b: no complete answer within 1\.0 s/);
+    expect(textOf(result)).toMatch(/What to do: LiteLLM is rate-limiting.*; the model may be overloaded/);
+    const log = await sup.deps.sessions.read('fails-1');
+    expect(log).toMatchObject([{ skill: 'debug', final_status: 'error', attempts: [{ outcome: 'rate_limited' }, { outcome: 'timeout' }] }]);
+  });
+
+  it('LiteLLM down: a tool error that says to start it, and the server keeps serving', async () => {
+    const port = await freePort();
+    sup = await startTestSupervisor({ LITELLM_BASE_URL: `http://127.0.0.1:${port}` });
+    const client = await sup.connect();
+    const result = await client.callTool({ name: 'spec', arguments: { project_root: ROOT, requirements: 'x' } });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain('connection refused');
+    expect(textOf(result)).toContain('start LiteLLM or set LITELLM_BASE_URL');
+    const brain = await client.callTool({ name: 'brain_query', arguments: { query: 'anything' } });
+    expect(brain.isError).toBeFalsy();
+  });
+
+  it('a caller\'s model replaces the chain', async () => {
+    sup = await startTestSupervisor();
+    const client = await sup.connect();
+    await client.callTool({ name: 'debug', arguments: { project_root: ROOT, error: 'x', model: 'laptop/phi-4' } });
+    expect(sup.llm.requests.map((r) => r.model)).toEqual(['laptop/phi-4']);
+  });
+});
+
+describe('streaming and cancellation', () => {
+  it('progress notifications arrive while the model writes, when the client asks for them', async () => {
+    sup = await startTestSupervisor();
+    sup.llm.behave('gpu/qwen2.5-coder-32b', { kind: 'answer', text: 'y'.repeat(600), chunks: 10, delayMs: 1200 });
+    const client = await sup.connect();
+    const progress: Array<{ progress: number; message?: string }> = [];
+    const result = await client.callTool({ name: 'review', arguments: { project_root: ROOT, files: ['a.ts'] } }, CallToolResultSchema, {
+      onprogress: (p) => progress.push(p),
+    });
+    expect(textOf(result)).toHaveLength(600);
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    expect(progress[0]?.message).toMatch(/^\d+ characters received$/);
+    expect(progress.map((p) => p.progress)).toEqual([...progress.map((p) => p.progress)].sort((a, b) => a - b));
+  });
+
+  it('cancelling the MCP request aborts the request to LiteLLM', async () => {
+    sup = await startTestSupervisor();
+    sup.llm.behave('gpu/qwen2.5-coder-32b', { kind: 'hang' });
+    const client = await sup.connect();
+    const controller = new AbortController();
+    const call = client.callTool({ name: 'review', arguments: { project_root: ROOT, files: ['a.ts'] } }, CallToolResultSchema, { signal: controller.signal });
+    await waitFor(() => sup!.llm.requests.length === 1);
+    controller.abort();
+    await expect(call).rejects.toThrow();
+    await waitFor(() => sup!.llm.aborted.includes('gpu/qwen2.5-coder-32b'));
+    // the cancelled call did not go on to the next model
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sup.llm.requests.map((r) => r.model)).toEqual(['gpu/qwen2.5-coder-32b']);
+  });
+});
+
+describe('the brain unreachable', () => {
+  it('a consulting call still answers, without knowledge, and says so', async () => {
+    const port = await freePort();
+    sup = await startTestSupervisor({ INGEST_BASE_URL: `http://127.0.0.1:${port}` });
+    const client = await sup.connect();
+    const result = await client.callTool({ name: 'debug', arguments: { project_root: ROOT, error: 'x' } });
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toMatchObject({ knowledge: [], brain: expect.stringMatching(/^unavailable \(ingestion service at http:\/\/127\.0\.0\.1:\d+ unreachable: ECONNREFUSED\); answered without knowledge$/) });
+    expect(sup.llm.requests.at(-1)?.messages[1]?.content).not.toContain('## Relevant knowledge');
+    const brain = await client.callTool({ name: 'brain_query', arguments: { query: 'x' } });
+    expect(brain.isError).toBe(true);
+    expect(textOf(brain)).toMatch(/the brain is unavailable/);
+  });
+});
+
+describe('bad arguments get a clear validation error', () => {
+  const cases: Array<[string, string, Record<string, unknown>, RegExp]> = [
+    ['a relative project_root', 'review', { project_root: 'shop', files: ['a.ts'] }, /project_root must be an absolute path/],
+    ['a missing required argument', 'tdd_green', { project_root: ROOT }, /test_path/],
+    ['an invalid session_id', 'debug', { project_root: ROOT, error: 'x', session_id: '../../etc/passwd' }, /session_id: 1–128 letters, digits, - or _/],
+  ];
+  it.each(cases)('%s', async (_what, name, args, reason) => {
+    sup = await startTestSupervisor();
+    const client = await sup.connect();
+    const outcome = await client.callTool({ name, arguments: args }).then(
+      (result) => (result.isError ? textOf(result) : 'no error'),
+      (error: Error) => error.message,
+    );
+    expect(outcome).toMatch(reason);
+    expect(sup.llm.requests).toEqual([]);
+  });
+});
+
+describe('session log', () => {
+  it('a torn or corrupt line is skipped and the next entry stays readable', async () => {
+    sup = await startTestSupervisor();
+    const dir = join(sup.brainDir, 'sessions');
+    await mkdir(dir, { recursive: true });
+    const good = { session_id: 'torn-1', timestamp: new Date().toISOString(), skill: 'debug', phase: 'debug', project_root: ROOT, final_status: 'ok', model_used: 'm', duration_ms: 5, message: 'an earlier finding', attempts: [], usage: null };
+    await appendFile(join(dir, 'torn-1.jsonl'), `${JSON.stringify(good)}\nnot json at all\n{"session_id":"torn-1","skill":"rev`);
+    const client = await sup.connect();
+    const result = await client.callTool({ name: 'review', arguments: { project_root: ROOT, files: ['a.ts'], session_id: 'torn-1' } });
+    expect(result.isError).toBeFalsy();
+    expect(sup.llm.requests.at(-1)?.messages[1]?.content).toContain('debug (debug) ok by m: an earlier finding');
+    expect((await sup.deps.sessions.read('torn-1')).map((e) => e.skill)).toEqual(['debug', 'review']);
+  });
+});
+
+describe('status', () => {
+  it('reports LiteLLM, which configured models it serves and which are missing, and the brain', async () => {
+    sup = await startTestSupervisor();
+    sup.llm.serve(['gpu/qwen2.5-coder-32b', 'gpu/qwen2.5-coder-14b', 'other/model']);
+    await sup.deps.brain.write({ content: 'x', filename: 'one' });
+    const client = await sup.connect();
+    const result = await client.callTool({ name: 'status', arguments: {} });
+    expect(result.structuredContent).toMatchObject({
+      litellm: { reachable: true, models_served: ['gpu/qwen2.5-coder-32b', 'gpu/qwen2.5-coder-14b', 'other/model'], models_missing: ['cpu/llama3.2-3b', 'gpu/qwen2.5-32b-instruct'] },
+      brain: { reachable: true, notes: 1 },
+    });
+    expect(textOf(result)).toMatch(/Missing from models.yaml: cpu\/llama3\.2-3b, gpu\/qwen2\.5-32b-instruct/);
+  });
+
+  it('answers within its bound when LiteLLM and the brain are both down', async () => {
+    const [litellm, ingest] = [await freePort(), await freePort()];
+    sup = await startTestSupervisor({ LITELLM_BASE_URL: `http://127.0.0.1:${litellm}`, INGEST_BASE_URL: `http://127.0.0.1:${ingest}` });
+    const client = await sup.connect();
+    const started = performance.now();
+    const result = await client.callTool({ name: 'status', arguments: {} });
+    expect(performance.now() - started).toBeLessThan(4000);
+    expect(result.structuredContent).toMatchObject({ litellm: { reachable: false }, brain: { reachable: false } });
+    expect(textOf(result)).toMatch(/LiteLLM at .*: NOT reachable.*Start it or set LITELLM_BASE_URL/);
+  });
+});
+
+const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+
+describe('HTTP guards', () => {
+  const post = (url: string, headers: Record<string, string>) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers }, body: JSON.stringify(initialize) });
+
+  it('a foreign Host or Origin gets 403', async () => {
+    sup = await startTestSupervisor();
+    const url = sup.mcpUrl;
+    expect((await post(url, { origin: 'https://evil.example' })).status).toBe(403);
+    const rebound = await rawPost(url, { host: 'evil.example:3200' });
+    expect(rebound.status).toBe(403);
+    expect(rebound.body).toContain('Host \\"evil.example\\" is not allowed');
+    expect((await post(url, { origin: 'http://localhost:5173' })).status).toBe(200);
+  });
+
+  it('with SUPERVISOR_TOKEN set, a missing or wrong token gets 401 with WWW-Authenticate, and the right one connects', async () => {
+    const token = 'mcp-token-0123456789abcdef';
+    sup = await startTestSupervisor({ SUPERVISOR_TOKEN: token });
+    for (const headers of [{}, { authorization: 'Bearer nope' }] as Array<Record<string, string>>) {
+      const response = await post(sup.mcpUrl, headers);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer realm="supervisor", error="invalid_token"');
+    }
+    const client: Client = await sup.connect({ authorization: `Bearer ${token}` });
+    expect((await client.listTools()).tools.length).toBe(11);
+    expect(sup.logs()).not.toContain(token);
+  });
+
+  it('a request body over the limit is refused', async () => {
+    sup = await startTestSupervisor();
+    const response = await fetch(sup.mcpUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ ...initialize, padding: 'x'.repeat(5 * 1024 * 1024) }),
+    });
+    expect(response.status).toBe(413);
+  });
+
+  it('idle sessions are closed, and their session id then answers 404', async () => {
+    sup = await startTestSupervisor();
+    const app = buildMcpApp({ deps: sup.deps, logger: createLogger('silent'), version: 'test', bindHost: '127.0.0.1', allowedHosts: [], sessionIdleMs: 200 });
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const client = new Client({ name: 'idle-test', version: '1' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`)));
+      expect(app.sessionCount()).toBe(1);
+      await waitFor(() => app.sessionCount() === 0, 2000);
+      await expect(client.listTools()).rejects.toThrow(/Session not found|404/);
+      await client.close();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('shutting down closes every open session', async () => {
+    sup = await startTestSupervisor();
+    await sup.connect();
+    await sup.connect();
+    expect(sup.sessionCount()).toBe(2);
+    await sup.close();
+    expect(sup.sessionCount()).toBe(0);
+  });
+});
+
+async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
+  const started = performance.now();
+  while (!check()) {
+    if (performance.now() - started > ms) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function rawPost(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return import('node:http').then(
+    ({ request }) =>
+      new Promise((resolve, reject) => {
+        const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += String(chunk)));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(initialize));
+      }),
+  );
+}

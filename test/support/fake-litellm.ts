@@ -1,0 +1,132 @@
+/**
+ * A small OpenAI-compatible server standing in for LiteLLM and its models: it records every request
+ * it receives, so tests can assert on what reached the model, and answers as each model is told to.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ChatRequest {
+  model: string;
+  messages: Array<{ role: string; content: string }>;
+  stream?: boolean;
+  [key: string]: unknown;
+}
+
+export type ModelBehaviour =
+  | { kind: 'answer'; text: string | ((request: ChatRequest) => string); delayMs?: number; chunks?: number }
+  | { kind: 'status'; status: number; message?: string }
+  | { kind: 'hang' }
+  | { kind: 'empty' }
+  | { kind: 'drop' };
+
+export interface FakeLiteLlm {
+  url: string;
+  requests: ChatRequest[];
+  /** Requests whose client went away before the answer was complete (an abort reached us). */
+  aborted: string[];
+  behave(model: string, behaviour: ModelBehaviour): void;
+  /** Models that /v1/models lists (default: every model given a behaviour). */
+  serve(models: string[] | null): void;
+  close(): Promise<void>;
+}
+
+const DEFAULT_ANSWER: ModelBehaviour = { kind: 'answer', text: (r) => `answer from ${r.model}` };
+
+export async function startFakeLiteLlm(): Promise<FakeLiteLlm> {
+  const behaviours = new Map<string, ModelBehaviour>();
+  const requests: ChatRequest[] = [];
+  const aborted: string[] = [];
+  let listed: string[] | null = null;
+  const open = new Set<ServerResponse>();
+
+  const server: Server = createServer((req, res) => {
+    void handle(req, res).catch(() => res.destroy());
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === 'GET' && req.url === '/v1/models') {
+      const ids = listed ?? [...behaviours.keys()];
+      return json(res, 200, { object: 'list', data: ids.map((id) => ({ id, object: 'model' })) });
+    }
+    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) return json(res, 404, { error: { message: 'no route' } });
+    let body = '';
+    for await (const chunk of req) body += String(chunk);
+    const request = JSON.parse(body) as ChatRequest;
+    requests.push(request);
+    const behaviour = behaviours.get(request.model) ?? (listed && !listed.includes(request.model) ? null : DEFAULT_ANSWER);
+    if (!behaviour) return json(res, 404, { error: { message: `model ${request.model} not found`, code: '404' } });
+    open.add(res);
+    res.on('close', () => {
+      open.delete(res);
+      if (!res.writableFinished) aborted.push(request.model);
+    });
+    switch (behaviour.kind) {
+      case 'status':
+        return json(res, behaviour.status, { error: { message: behaviour.message ?? `failure ${behaviour.status}`, code: String(behaviour.status) } });
+      case 'drop':
+        res.destroy();
+        return;
+      case 'hang':
+        return; // never answers: the client's timeout or cancellation must end it
+      case 'empty':
+        return reply(res, request, '', 1, 0);
+      case 'answer': {
+        const text = typeof behaviour.text === 'function' ? behaviour.text(request) : behaviour.text;
+        return reply(res, request, text, behaviour.chunks ?? 4, behaviour.delayMs ?? 0);
+      }
+    }
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    aborted,
+    behave: (model, behaviour) => behaviours.set(model, behaviour),
+    serve: (models) => {
+      listed = models;
+    },
+    close: () =>
+      new Promise((resolve) => {
+        for (const res of open) res.destroy();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+/** Answers as a stream of `chunks` deltas spread over `delayMs`, or as one JSON body. */
+async function reply(res: ServerResponse, request: ChatRequest, text: string, chunks: number, delayMs: number): Promise<void> {
+  const usage = { prompt_tokens: JSON.stringify(request.messages).length >> 2, completion_tokens: text.length >> 2 };
+  const base = { id: 'chatcmpl-fake', created: Math.floor(Date.now() / 1000), model: request.model };
+  if (!request.stream) {
+    if (delayMs) await sleep(delayMs);
+    return json(res, 200, {
+      ...base,
+      object: 'chat.completion',
+      choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+      usage,
+    });
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  const size = Math.max(1, Math.ceil(text.length / chunks));
+  const pieces = text.length === 0 ? [] : Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.slice(i * size, (i + 1) * size));
+  for (const piece of pieces) {
+    if (res.destroyed) return;
+    if (delayMs) await sleep(delayMs / pieces.length);
+    res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
+  }
+  if (delayMs && pieces.length === 0) await sleep(delayMs);
+  if (res.destroyed) return;
+  res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
+  res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\n`);
+  res.end('data: [DONE]\n\n');
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
