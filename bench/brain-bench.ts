@@ -2,14 +2,13 @@
  * Measures one brain size in a process of its own (so peak RSS belongs to that size alone) and
  * prints one JSON line. Run by bench/run.ts; `node dist/bench/brain-bench.js 10000` runs it alone.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Brain } from '../ingestion/brain.js';
 import { queryTerms } from '../ingestion/query-terms.js';
-import { keywordQuery, makeNote, promptQuery, Rng, Vocabulary } from './corpus.js';
+import { brainFor, keywordQuery, promptQuery, Rng, Vocabulary } from './corpus.js';
 
 const size = Number(process.argv[2] ?? 1000);
 const logger = pino({ level: 'silent' });
@@ -32,21 +31,6 @@ export interface SizeResult {
 interface Latency {
   p50: number;
   p99: number;
-}
-
-/** The brain folder for this size, generated once and kept in the temp folder between runs. */
-async function brainFor(notes: number): Promise<{ dir: string; generateMs: number | null }> {
-  const dir = join(tmpdir(), 'supervisor-bench', `brain-${notes}`);
-  if (existsSync(join(dir, 'complete'))) return { dir, generateMs: null };
-  await rm(dir, { recursive: true, force: true });
-  const started = performance.now();
-  for (let i = 0; i < notes; i++) {
-    const note = makeNote(i, vocab);
-    if (i % 100 === 0) await mkdir(join(dir, 'knowledge', note.path, '..'), { recursive: true });
-    await writeFile(join(dir, 'knowledge', note.path), note.text);
-  }
-  await writeFile(join(dir, 'complete'), '');
-  return { dir, generateMs: Math.round(performance.now() - started) };
 }
 
 function percentiles(samples: number[]): Latency {
@@ -95,7 +79,7 @@ function measureScan(knowledge: string, queries: string[]): number {
 }
 
 async function main(): Promise<void> {
-  const { dir, generateMs } = await brainFor(size);
+  const { dir, generateMs } = await brainFor(size, vocab);
   await rm(join(dir, '.index'), { recursive: true, force: true });
 
   let started = performance.now();

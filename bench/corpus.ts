@@ -1,3 +1,8 @@
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 /**
  * A synthetic brain: notes whose words follow a Zipf distribution over a 30k-word vocabulary
  * (like natural text, a few words are everywhere and most are rare), with frontmatter like the
@@ -112,4 +117,19 @@ export function keywordQuery(rng: Rng, vocab: Vocabulary): string {
 export function promptQuery(rng: Rng, vocab: Vocabulary): string {
   const length = 12 + rng.int(19);
   return Array.from({ length }, () => (rng.next() < 0.35 ? rng.pick(FILLER) : vocab.band(rng, 20, 8000))).join(' ');
+}
+
+/** The brain folder for this size, generated once and kept in the temp folder between runs. */
+export async function brainFor(notes: number, vocab: Vocabulary): Promise<{ dir: string; generateMs: number | null }> {
+  const dir = join(tmpdir(), 'supervisor-bench', `brain-${notes}`);
+  if (existsSync(join(dir, 'complete'))) return { dir, generateMs: null };
+  await rm(dir, { recursive: true, force: true });
+  const started = performance.now();
+  for (let i = 0; i < notes; i++) {
+    const note = makeNote(i, vocab);
+    if (i % 100 === 0) await mkdir(join(dir, 'knowledge', note.path, '..'), { recursive: true });
+    await writeFile(join(dir, 'knowledge', note.path), note.text);
+  }
+  await writeFile(join(dir, 'complete'), '');
+  return { dir, generateMs: Math.round(performance.now() - started) };
 }

@@ -1,24 +1,26 @@
 /**
  * `npm run bench`: measures the brain at 1k, 10k and 100k notes (or the sizes given, as in
- * `npm run bench -- 1000 10000`), each in a fresh process, and prints a table. The index and the
- * original read-every-file approach are measured in the same run, so their ratio holds even on
- * a noisy machine. Generated brains are kept in the temp folder for the next run.
+ * `npm run bench -- 1000 10000`), each in a fresh process, then what a consulting call adds around
+ * the model (bench/mcp-bench.ts), and prints tables. Compared approaches are measured in the same
+ * run, so their ratios hold even on a noisy machine. Generated brains are kept in the temp folder.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SizeResult } from './brain-bench.js';
+import type { McpResult } from './mcp-bench.js';
 
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
-const worker = fileURLToPath(new URL('./brain-bench.js', import.meta.url));
 
-function measure(size: number): Promise<SizeResult> {
+/** Runs one benchmark script in a fresh process and returns the JSON line it prints last. */
+function measure<T>(script: string, args: string[]): Promise<T> {
+  const file = fileURLToPath(new URL(script, import.meta.url));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [worker, String(size)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk) => (out += String(chunk)));
     child.on('exit', (code) => {
-      if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}') as SizeResult);
-      else reject(new Error(`brain benchmark for ${size} notes failed (exit ${code})`));
+      if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}') as T);
+      else reject(new Error(`${script} ${args.join(' ')} failed (exit ${code})`));
     });
   });
 }
@@ -28,7 +30,7 @@ const rows: string[][] = [];
 const results: SizeResult[] = [];
 for (const size of sizes.length > 0 ? sizes : [1_000, 10_000, 100_000]) {
   process.stderr.write(`measuring ${size} notes…\n`);
-  const r = await measure(size);
+  const r = await measure<SizeResult>('./brain-bench.js', [String(size)]);
   results.push(r);
   rows.push([
     r.notes.toLocaleString('en'),
@@ -60,3 +62,18 @@ console.log(`| ${header.join(' | ')} |`);
 console.log(`|${header.map(() => '---').join('|')}|`);
 for (const row of rows) console.log(`| ${row.join(' | ')} |`);
 console.log(`\nmachine: ${process.platform} ${process.arch}, node ${process.version}; raw: ${JSON.stringify(results)}`);
+
+process.stderr.write('measuring consulting calls through MCP…\n');
+const mcp = await measure<McpResult>('./mcp-bench.js', []);
+console.log(`
+| consulting call (review, ${mcp.notes.toLocaleString('en')}-note brain, ${mcp.historyEntries}-entry history) | p50 / p99 ms |
+|---|---|
+| time added around the model (${mcp.calls} calls) | ${ms(mcp.overhead.p50)} / ${ms(mcp.overhead.p99)} |
+
+| ${mcp.concurrency.calls} concurrent calls, model takes ${mcp.concurrency.modelMs} ms | wall ms |
+|---|---|
+| through supervisor (MCP) | ${mcp.concurrency.mcpWallMs} (${mcp.concurrency.errors} errors) |
+| direct openai client calls | ${mcp.concurrency.directWallMs} |
+| ratio | ${mcp.concurrency.ratio}× |
+
+raw: ${JSON.stringify(mcp)}`);

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChainClient, ChainFailed } from '../src/llm/chain.js';
 import { cleanAnswer } from '../src/llm/clean.js';
-import { startFakeLiteLlm, type FakeLiteLlm } from './support/fake-litellm.js';
+import { startFakeLiteLlm, type FakeLiteLlm } from '../src/dev/fake-litellm.js';
 
 let llm: FakeLiteLlm;
 beforeEach(async () => {

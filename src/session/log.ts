@@ -3,7 +3,7 @@
  * call. Lines are appended with a single write, and a torn line (a crash mid-append) is skipped on
  * read and never glued to the next entry.
  */
-import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Attempt, Usage } from '../llm/chain.js';
 
@@ -31,7 +31,14 @@ export class InvalidSessionId extends Error {
   }
 }
 
+/** History shown to a model is the recent end of a session: reading this much of the log is plenty. */
+const RECENT_BYTES = 256 * 1024;
+
 export class SessionLog {
+  /** Files this process has appended to: they end with a newline, so no torn-line check is needed. */
+  private readonly clean = new Set<string>();
+  private dirReady = false;
+
   constructor(readonly dir: string) {}
 
   static check(id: string): string {
@@ -45,44 +52,70 @@ export class SessionLog {
 
   async append(entry: SessionEntry): Promise<void> {
     const file = this.file(entry.session_id);
-    await mkdir(this.dir, { recursive: true });
-    // After a torn last line, start on a fresh line so this entry stays readable.
-    const prefix = (await endsMidLine(file)) ? '\n' : '';
-    await appendFile(file, `${prefix}${JSON.stringify(entry)}\n`, 'utf8');
+    if (!this.dirReady) {
+      await mkdir(this.dir, { recursive: true });
+      this.dirReady = true;
+    }
+    const handle = await open(file, 'a+');
+    try {
+      let prefix = '';
+      if (!this.clean.has(file)) {
+        // A crash mid-append (of an earlier process) leaves a torn last line: start on a fresh one.
+        const { size } = await handle.stat();
+        const last = Buffer.alloc(1);
+        if (size > 0) await handle.read(last, 0, 1, size - 1);
+        if (size > 0 && last[0] !== 0x0a) prefix = '\n';
+      }
+      // One write in append mode: concurrent appenders never interleave within a line.
+      await handle.write(`${prefix}${JSON.stringify(entry)}\n`);
+      this.clean.add(file);
+    } finally {
+      await handle.close();
+    }
   }
 
-  /** The session's entries, oldest first; unreadable lines are skipped. */
+  /** The whole session, oldest first; unreadable lines are skipped. */
   async read(id: string): Promise<SessionEntry[]> {
-    const text = await readFile(this.file(id), 'utf8').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return '';
+    return parseEntries(await this.readText(id, Infinity));
+  }
+
+  /** The last entries of the session (its final 256 KiB), oldest first. */
+  async recent(id: string): Promise<SessionEntry[]> {
+    return parseEntries(await this.readText(id, RECENT_BYTES));
+  }
+
+  private async readText(id: string, maxBytes: number): Promise<string> {
+    const handle = await open(this.file(id), 'r').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
       throw error;
     });
-    const entries: SessionEntry[] = [];
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const value = JSON.parse(line) as SessionEntry;
-        if (value && typeof value === 'object' && typeof value.skill === 'string') entries.push(value);
-      } catch {
-        // a torn or corrupt line: the rest of the log is still good
-      }
+    if (!handle) return '';
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size, maxBytes);
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, size - length);
+      const text = buffer.toString('utf8');
+      // Started mid-file: the first, partial line is dropped.
+      return length < size ? text.slice(text.indexOf('\n') + 1) : text;
+    } finally {
+      await handle.close();
     }
-    return entries;
   }
 }
 
-async function endsMidLine(file: string): Promise<boolean> {
-  const handle = await open(file, 'r').catch(() => null);
-  if (!handle) return false;
-  try {
-    const { size } = await handle.stat();
-    if (size === 0) return false;
-    const last = Buffer.alloc(1);
-    await handle.read(last, 0, 1, size - 1);
-    return last[0] !== 0x0a;
-  } finally {
-    await handle.close();
+function parseEntries(text: string): SessionEntry[] {
+  const entries: SessionEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const value = JSON.parse(line) as SessionEntry;
+      if (value && typeof value === 'object' && typeof value.skill === 'string') entries.push(value);
+    } catch {
+      // a torn or corrupt line: the rest of the log is still good
+    }
   }
+  return entries;
 }
 
 /** Earlier calls as a short list, newest last, for the model to read. */

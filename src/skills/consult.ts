@@ -2,9 +2,10 @@
  * One consultation, the same for every skill: discipline + brain notes + session history + task,
  * fitted to the model, sent down the model chain, and logged to the session.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { queryTerms } from '../../ingestion/query-terms.js';
 import type { SearchHit } from '../../ingestion/search-index.js';
 import { BrainUnavailable, type BrainClient } from '../brain/client.js';
 import { ConfigError } from '../config.js';
@@ -68,9 +69,17 @@ export async function checkDisciplines(configDir: string): Promise<void> {
   }
 }
 
-/** Read on every call, so an operator's edit applies to the next call without a restart. */
+const disciplineCache = new Map<string, { mtimeMs: number; text: string }>();
+
+/** Checked on every call (one stat), so an operator's edit applies to the next call without a restart. */
 async function discipline(configDir: string, name: Discipline): Promise<string> {
-  return readFile(join(configDir, `${name}.md`), 'utf8');
+  const file = join(configDir, `${name}.md`);
+  const { mtimeMs } = await stat(file);
+  const cached = disciplineCache.get(file);
+  if (cached?.mtimeMs === mtimeMs) return cached.text;
+  const text = await readFile(file, 'utf8');
+  disciplineCache.set(file, { mtimeMs, text });
+  return text;
 }
 
 export interface ConsultationRequest {
@@ -92,9 +101,9 @@ export async function runConsultation(deps: ConsultDeps, request: ConsultationRe
     discipline(deps.configDir, 'protocols'),
     discipline(deps.configDir, request.discipline),
     searchBrain(deps, request.searchText, context.signal),
-    deps.sessions.read(context.sessionId),
+    request.withHistory === false ? [] : deps.sessions.recent(context.sessionId),
   ]);
-  const history = request.withHistory === false ? [] : log.filter((entry) => entry.phase !== request.phase);
+  const history = log.filter((entry) => entry.phase !== request.phase);
   const prompt = assemblePrompt({
     protocols,
     discipline: rules,
@@ -130,9 +139,16 @@ export async function runConsultation(deps: ConsultDeps, request: ConsultationRe
   }
 }
 
+/** Enough words to find the notes about a task; each further word costs query time at every call. */
+const KNOWLEDGE_QUERY_TERMS = 12;
+
+function firstTerms(text: string, count: number): string {
+  return queryTerms(text).slice(0, count).join(' ');
+}
+
 async function searchBrain(deps: ConsultDeps, text: string, signal?: AbortSignal): Promise<{ hits: SearchHit[]; status: string }> {
   try {
-    return { hits: await deps.brain.search({ text, limit: 5 }, signal), status: 'ok' };
+    return { hits: await deps.brain.search({ text: firstTerms(text, KNOWLEDGE_QUERY_TERMS), limit: 5 }, signal), status: 'ok' };
   } catch (error) {
     if (!(error instanceof BrainUnavailable)) deps.logger.error({ err: error }, 'brain search failed');
     return { hits: [], status: `unavailable (${(error as Error).message}); answered without knowledge` };
@@ -155,7 +171,9 @@ export async function consult(
   });
   const fields = skill.fields(args);
   const task: Task = { phase: skill.phase, projectRoot, fields, attachments: attached.attachments };
-  const searchText = [...fields.map(([, value]) => value), ...attached.attachments.map((a) => a.content.slice(0, 300))].join('\n');
+  // The call's own words find knowledge; its code mostly does not (const, return, names) and only
+  // makes every query prompt-length and slow, so attachments count by their paths alone.
+  const searchText = [...fields.map(([, value]) => value), ...attached.attachments.map((a) => a.path)].join('\n');
   return logged(deps, { skill: skill.name, phase: skill.phase, projectRoot, sessionId: context.sessionId }, async () => ({
     ...(await runConsultation(deps, { family: skill.family, phase: skill.phase, discipline: skill.discipline, searchText, task, model: args.model }, context)),
     files: attached.report,

@@ -8,7 +8,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ingestionConfig, supervisorConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { startSupervisor, type RunningSupervisor } from '../../src/serve.js';
-import { startFakeLiteLlm, type FakeLiteLlm } from './fake-litellm.js';
+import { startFakeLiteLlm, type FakeLiteLlm } from '../../src/dev/fake-litellm.js';
 
 export interface TestSupervisor extends RunningSupervisor {
   llm: FakeLiteLlm;

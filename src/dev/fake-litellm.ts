@@ -1,6 +1,7 @@
 /**
- * A small OpenAI-compatible server standing in for LiteLLM and its models: it records every request
- * it receives, so tests can assert on what reached the model, and answers as each model is told to.
+ * A small OpenAI-compatible server standing in for LiteLLM and its models, for tests and
+ * benchmarks: it records every request it receives (so a test can assert on what reached the
+ * model) and answers as each model is told to.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +23,8 @@ export type ModelBehaviour =
 export interface FakeLiteLlm {
   url: string;
   requests: ChatRequest[];
+  /** Milliseconds from each request's arrival to its last byte: the model's own time. */
+  durations: number[];
   /** Requests whose client went away before the answer was complete (an abort reached us). */
   aborted: string[];
   behave(model: string, behaviour: ModelBehaviour): void;
@@ -35,6 +38,7 @@ const DEFAULT_ANSWER: ModelBehaviour = { kind: 'answer', text: (r) => `answer fr
 export async function startFakeLiteLlm(): Promise<FakeLiteLlm> {
   const behaviours = new Map<string, ModelBehaviour>();
   const requests: ChatRequest[] = [];
+  const durations: number[] = [];
   const aborted: string[] = [];
   let listed: string[] | null = null;
   const open = new Set<ServerResponse>();
@@ -49,6 +53,8 @@ export async function startFakeLiteLlm(): Promise<FakeLiteLlm> {
       return json(res, 200, { object: 'list', data: ids.map((id) => ({ id, object: 'model' })) });
     }
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) return json(res, 404, { error: { message: 'no route' } });
+    const arrived = performance.now();
+    res.on('finish', () => durations.push(performance.now() - arrived));
     let body = '';
     for await (const chunk of req) body += String(chunk);
     const request = JSON.parse(body) as ChatRequest;
@@ -82,6 +88,7 @@ export async function startFakeLiteLlm(): Promise<FakeLiteLlm> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    durations,
     aborted,
     behave: (model, behaviour) => behaviours.set(model, behaviour),
     serve: (models) => {
