@@ -169,7 +169,7 @@ describe('status', () => {
       litellm: { reachable: true, models_served: ['gpu/qwen2.5-coder-32b', 'gpu/qwen2.5-coder-14b', 'other/model'], models_missing: ['cpu/llama3.2-3b', 'gpu/qwen2.5-32b-instruct'] },
       brain: { reachable: true, notes: 1 },
     });
-    expect(textOf(result)).toMatch(/Missing from models.yaml: cpu\/llama3\.2-3b, gpu\/qwen2\.5-32b-instruct/);
+    expect(textOf(result)).toMatch(/Named in models.yaml but not served: cpu\/llama3\.2-3b, gpu\/qwen2\.5-32b-instruct/);
   });
 
   it('answers within its bound when LiteLLM and the brain are both down', async () => {

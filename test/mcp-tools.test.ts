@@ -171,5 +171,8 @@ describe('tools/list', () => {
     }
     const size = JSON.stringify({ tools }).length;
     expect(size).toBeLessThan(10_000);
+    // portable schemas: no $schema URIs, open objects spelled `true`
+    expect(JSON.stringify(tools)).not.toContain('$schema');
+    expect(JSON.stringify(tools)).not.toContain('"additionalProperties":{}');
   });
 });

@@ -143,7 +143,8 @@ function registerBrainTools(server: McpServer, deps: ConsultDeps): void {
 /**
  * tools/list is read into every Claude Code user's context, so it carries nothing that means
  * nothing: the `$schema` URI zod puts on every schema, and `execution: {taskSupport: "forbidden"}`,
- * the spec's default when absent. The handler McpServer installs (at the first registerTool) is
+ * the spec's default when absent. Open objects say `additionalProperties: true`, the portable
+ * spelling, rather than zod's `{}`. The handler McpServer installs (at the first registerTool) is
  * wrapped as it is installed.
  */
 function compactToolList(server: McpServer): void {
@@ -157,8 +158,8 @@ function compactToolList(server: McpServer): void {
         ...result,
         tools: result.tools.map(({ execution, inputSchema, outputSchema, ...tool }) => ({
           ...tool,
-          inputSchema: withoutSchemaUri(inputSchema),
-          ...(outputSchema ? { outputSchema: withoutSchemaUri(outputSchema) } : {}),
+          inputSchema: portable(inputSchema),
+          ...(outputSchema ? { outputSchema: portable(outputSchema) } : {}),
           ...(execution && execution.taskSupport !== 'forbidden' ? { execution } : {}),
         })),
       };
@@ -166,9 +167,20 @@ function compactToolList(server: McpServer): void {
   }) as typeof lowLevel.setRequestHandler;
 }
 
-function withoutSchemaUri<T extends Record<string, unknown>>(schema: T): T {
+function portable<T extends Record<string, unknown>>(schema: T): T {
   const { $schema: _uri, ...rest } = schema;
-  return rest as T;
+  return openObjects(rest) as T;
+}
+
+function openObjects(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(openObjects);
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [
+      key,
+      key === 'additionalProperties' && inner && typeof inner === 'object' && Object.keys(inner).length === 0 ? true : openObjects(inner),
+    ]),
+  );
 }
 
 /** The session a call belongs to: the one it names, else the MCP session's own id. */

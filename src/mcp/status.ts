@@ -25,8 +25,10 @@ export async function probeStatus(deps: Pick<ConsultDeps, 'llm' | 'models' | 'br
 
   const lines = [
     litellm.reachable
-      ? `LiteLLM at ${litellm.url}: reachable, serves ${litellm.models_served.length} models.` +
-        (litellm.models_missing.length ? ` Missing from models.yaml: ${litellm.models_missing.join(', ')} (add them to the LiteLLM config).` : ' Every configured model is served.')
+      ? `LiteLLM at ${litellm.url}: reachable, serves ${litellm.models_served.length} model(s).` +
+        (litellm.models_missing.length
+          ? ` Named in models.yaml but not served: ${litellm.models_missing.join(', ')} (add them to the LiteLLM config, or remove them from models.yaml).`
+          : ' Every model in models.yaml is served.')
       : `LiteLLM at ${litellm.url}: NOT reachable (${litellm.error}). Start it or set LITELLM_BASE_URL; consulting tools will fail, brain tools still work.`,
     brain.reachable
       ? `Brain (${brain.where}): reachable, ${brain.notes} notes.`
