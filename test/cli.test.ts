@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +70,25 @@ describe('a bad setting stops the start with one line naming it', () => {
       );
     } finally {
       blocker.close();
+    }
+  });
+
+  it('a missing, unparsable or invalid models.yaml, or a missing discipline, stops serve with one line', async () => {
+    const bad = join(brainDir, 'models.yaml');
+    const cases: Array<[string, Record<string, string>, RegExp]> = [
+      ['', { SUPERVISOR_MODELS_FILE: join(brainDir, 'nope.yaml') }, /^supervisor: SUPERVISOR_MODELS_FILE .*nope\.yaml cannot be read: ENOENT\n$/],
+      ['default_chain: [a\n', { SUPERVISOR_MODELS_FILE: bad }, /^supervisor: SUPERVISOR_MODELS_FILE .*models\.yaml is not valid YAML: .+\n$/],
+      ['skills: {}\n', { SUPERVISOR_MODELS_FILE: bad }, /^supervisor: SUPERVISOR_MODELS_FILE .*models\.yaml: default_chain .+\n$/],
+      ['default_chain: []\n', { SUPERVISOR_MODELS_FILE: bad }, /^supervisor: SUPERVISOR_MODELS_FILE .*models\.yaml: default_chain must list at least one model\n$/],
+      ['', { SUPERVISOR_CONFIG_DIR: brainDir }, /^supervisor: SUPERVISOR_CONFIG_DIR .* has no protocols\.md\n$/],
+      ['', { LITELLM_BASE_URL: 'localhost:4000' }, /^supervisor: LITELLM_BASE_URL must (be a URL|start with http)/],
+      ['', { SUPERVISOR_PROJECT_ROOTS: 'relative/dir' }, /^supervisor: SUPERVISOR_PROJECT_ROOTS must list absolute paths/],
+    ];
+    for (const [content, env, line] of cases) {
+      if (content) await writeFile(bad, content);
+      const run = await runCli(['serve'], env);
+      expect(run.code, JSON.stringify(env)).toBe(2);
+      expect(run.stderr).toMatch(line);
     }
   });
 
