@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { freePort } from './support/ports.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChainClient, ChainFailed } from '../src/llm/chain.js';
 import { cleanAnswer } from '../src/llm/clean.js';
@@ -133,13 +133,3 @@ describe('answer cleaning', () => {
     expect(cleanAnswer(notLast)).toBe(notLast);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

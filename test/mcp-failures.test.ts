@@ -1,9 +1,9 @@
 import { appendFile, mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { freePort } from './support/ports.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
 import { buildMcpApp } from '../src/mcp/http.js';
@@ -19,15 +19,6 @@ const ROOT = '/work/shop';
 type Text = { type: string; text: string };
 const textOf = (result: unknown) => ((result as { content: Text[] }).content)[0]?.text ?? '';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('model failures', () => {
   it('falls back along the chain in order and says which model answered', async () => {
