@@ -92,6 +92,21 @@ describe('fitting the prompt to the context window', () => {
     model_used: 'm', duration_ms: 1, message: `finding ${i} ${'y'.repeat(180)}`, attempts: [], usage: null,
   });
 
+  it('history is a short list: the 20 most recent entries at most, even when more would fit', () => {
+    const prompt = assemblePrompt({
+      protocols: 'P',
+      discipline: 'D',
+      knowledge: [],
+      history: Array.from({ length: 50 }, (_, i) => entry(i)),
+      task: { phase: 'review', projectRoot: '/p', fields: [], attachments: [] },
+      contextWindow: 131_072,
+    });
+    expect(prompt.historyUsed).toBe(20);
+    expect(prompt.cut.history).toBe(30);
+    expect(prompt.user).toContain('finding 30 ');
+    expect(prompt.user).not.toContain('finding 29 ');
+  });
+
   it('keeps the task and its code, then as much knowledge and recent history as fit, and reports the cut', () => {
     const prompt = assemblePrompt({
       protocols: 'P',
@@ -99,13 +114,14 @@ describe('fitting the prompt to the context window', () => {
       knowledge: Array.from({ length: 5 }, (_, i) => hit(i)),
       history: Array.from({ length: 200 }, (_, i) => entry(i)),
       task: { phase: 'review', projectRoot: '/p', fields: [['Files', 'a.ts']], attachments: [{ path: 'a.ts', content: 'const a = 1;\n'.repeat(300) }] },
-      contextWindow: 8192,
+      contextWindow: 4096,
     });
-    expect(estimateTokens(prompt.system + prompt.user)).toBeLessThanOrEqual(8192 - 2048);
+    expect(estimateTokens(prompt.system + prompt.user)).toBeLessThanOrEqual(4096 - 1024);
     expect(prompt.user).toContain('const a = 1;');
     expect(prompt.cut.truncated).toEqual([]);
     expect(prompt.knowledgeUsed).toHaveLength(5);
     expect(prompt.historyUsed).toBeGreaterThan(0);
+    expect(prompt.historyUsed).toBeLessThan(20); // the window, not the cap, limited it
     expect(prompt.cut.history).toBe(200 - prompt.historyUsed);
     // the most recent history is what stays, oldest first in the text
     expect(prompt.user).toContain('finding 199');

@@ -45,6 +45,9 @@ export interface Prompt {
   cut: WhatWasCut;
 }
 
+/** History is a short list (DESIGN.md §6): the recent calls say where the session is; older ones add little. */
+export const MAX_HISTORY_ENTRIES = 20;
+
 /** A rough token count: about four characters a token for English and code. Errs on the large side. */
 export const estimateTokens = (text: string) => Math.ceil(text.length / 3.5);
 
@@ -71,7 +74,7 @@ export function assemblePrompt(input: PromptInput): Prompt {
   }
 
   const historyUsed: SessionEntry[] = [];
-  for (const entry of [...input.history].reverse()) {
+  for (const entry of input.history.slice(-MAX_HISTORY_ENTRIES).reverse()) {
     const cost = estimateTokens(formatHistory([entry])) + 1;
     if (cost > budget) break;
     historyUsed.unshift(entry);
