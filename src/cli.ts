@@ -6,6 +6,7 @@
 import { startIngestion } from '../ingestion/service.js';
 import { ConfigError, ingestionConfig, supervisorConfig } from './config.js';
 import { createLogger } from './log.js';
+import { runFakeLlm } from './dev/fake-llm-command.js';
 import { startSupervisor } from './serve.js';
 
 const USAGE = `usage: supervisor <command>
@@ -13,7 +14,9 @@ const USAGE = `usage: supervisor <command>
 commands:
   serve    run the embedded default: the MCP server on SUPERVISOR_PORT (3200) and, unless
            INGEST_BASE_URL is set, the ingestion service on INGEST_PORT (3300), over one brain
-  ingest   run the ingestion service alone (INGEST_PORT, INGEST_HOST, INGEST_BRAIN_DIR, INGEST_TOKEN)`;
+  ingest   run the ingestion service alone (INGEST_PORT, INGEST_HOST, INGEST_BRAIN_DIR, INGEST_TOKEN)
+  fake-llm run a fake OpenAI-compatible model server on FAKE_LLM_PORT (4000) whose answers describe the
+           prompt they got: try every tool without a GPU`;
 
 async function main(argv: string[]): Promise<void> {
   const command = argv[0];
@@ -21,6 +24,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
+  if (command === 'fake-llm') return runFakeLlm(process.env);
   if (command !== 'serve' && command !== 'ingest') {
     console.error(`supervisor: unknown command "${command}"\n\n${USAGE}`);
     process.exitCode = 2;

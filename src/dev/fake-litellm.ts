@@ -35,7 +35,15 @@ export interface FakeLiteLlm {
 
 const DEFAULT_ANSWER: ModelBehaviour = { kind: 'answer', text: (r) => `answer from ${r.model}` };
 
-export async function startFakeLiteLlm(): Promise<FakeLiteLlm> {
+export interface FakeOptions {
+  host?: string;
+  port?: number;
+  /** How a model with no behaviour of its own answers. */
+  answer?: ModelBehaviour;
+}
+
+export async function startFakeLiteLlm(options: FakeOptions = {}): Promise<FakeLiteLlm> {
+  const defaultAnswer = options.answer ?? DEFAULT_ANSWER;
   const behaviours = new Map<string, ModelBehaviour>();
   const requests: ChatRequest[] = [];
   const durations: number[] = [];
@@ -59,7 +67,7 @@ export async function startFakeLiteLlm(): Promise<FakeLiteLlm> {
     for await (const chunk of req) body += String(chunk);
     const request = JSON.parse(body) as ChatRequest;
     requests.push(request);
-    const behaviour = behaviours.get(request.model) ?? (listed && !listed.includes(request.model) ? null : DEFAULT_ANSWER);
+    const behaviour = behaviours.get(request.model) ?? (listed && !listed.includes(request.model) ? null : defaultAnswer);
     if (!behaviour) return json(res, 404, { error: { message: `model ${request.model} not found`, code: '404' } });
     open.add(res);
     res.on('close', () => {
@@ -83,10 +91,14 @@ export async function startFakeLiteLlm(): Promise<FakeLiteLlm> {
     }
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     requests,
     durations,
     aborted,

@@ -8,7 +8,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ingestionConfig, supervisorConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { startSupervisor, type RunningSupervisor } from '../../src/serve.js';
-import { startFakeLiteLlm, type FakeLiteLlm } from '../../src/dev/fake-litellm.js';
+import { startFakeLiteLlm, type FakeLiteLlm, type FakeOptions } from '../../src/dev/fake-litellm.js';
 
 export interface TestSupervisor extends RunningSupervisor {
   llm: FakeLiteLlm;
@@ -19,8 +19,8 @@ export interface TestSupervisor extends RunningSupervisor {
   stop(): Promise<void>;
 }
 
-export async function startTestSupervisor(env: Record<string, string> = {}): Promise<TestSupervisor> {
-  const llm = await startFakeLiteLlm();
+export async function startTestSupervisor(env: Record<string, string> = {}, fake: FakeOptions = {}): Promise<TestSupervisor> {
+  const llm = await startFakeLiteLlm(fake);
   const brainDir = await mkdtemp(join(tmpdir(), 'supervisor-mcp-'));
   let logged = '';
   const sink = new Writable({
