@@ -4,10 +4,11 @@
  * service in the same process unless INGEST_BASE_URL is set), `ingest` runs the ingestion service alone.
  */
 import { startIngestion } from '../ingestion/service.js';
-import { ConfigError, ingestionConfig, supervisorConfig } from './config.js';
+import { RemoteUnreachable, startBridge } from './bridge/bridge.js';
+import { bridgeConfig, ConfigError, ingestionConfig, supervisorConfig } from './config.js';
 import { createLogger } from './log.js';
 import { runFakeLlm } from './dev/fake-llm-command.js';
-import { startSupervisor } from './serve.js';
+import { startSupervisor, VERSION } from './serve.js';
 
 const USAGE = `usage: supervisor <command>
 
@@ -15,6 +16,8 @@ commands:
   serve    run the embedded default: the MCP server on SUPERVISOR_PORT (3200) and, unless
            INGEST_BASE_URL is set, the ingestion service on INGEST_PORT (3300), over one brain
   ingest   run the ingestion service alone (INGEST_PORT, INGEST_HOST, INGEST_BRAIN_DIR, INGEST_TOKEN)
+  bridge   a stdio MCP server that forwards to the MCP server at SUPERVISOR_URL and attaches the
+           files a call names (for clients that speak only stdio, or a server on another machine)
   fake-llm run a fake OpenAI-compatible model server on FAKE_LLM_PORT (4000) whose answers describe the
            prompt they got: try every tool without a GPU`;
 
@@ -25,6 +28,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'fake-llm') return runFakeLlm(process.env);
+  if (command === 'bridge') return runBridge();
   if (command !== 'serve' && command !== 'ingest') {
     console.error(`supervisor: unknown command "${command}"\n\n${USAGE}`);
     process.exitCode = 2;
@@ -58,6 +62,16 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+/** stdout belongs to the protocol: every word for people goes to stderr. */
+async function runBridge(): Promise<void> {
+  const config = bridgeConfig();
+  const bridge = await startBridge({ ...config, version: VERSION }, (line) => process.stderr.write(`supervisor bridge: ${line}\n`));
+  const stop = () => void bridge.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.stdin.on('end', stop);
+}
+
 main(process.argv.slice(2)).catch((error: unknown) => {
   console.error(`supervisor: ${startupFailure(error)}`);
   process.exit(error instanceof ConfigError ? 2 : 1);
@@ -65,7 +79,7 @@ main(process.argv.slice(2)).catch((error: unknown) => {
 
 /** One line a person can act on, for the failures that happen at start. */
 function startupFailure(error: unknown): string {
-  if (error instanceof ConfigError) return error.message;
+  if (error instanceof ConfigError || error instanceof RemoteUnreachable) return error.message;
   const { code, message, port, address } = error as NodeJS.ErrnoException & { port?: number; address?: string };
   if (code === 'EADDRINUSE') {
     return `port ${port} on ${address} is already in use; stop the other process or choose another port (SUPERVISOR_PORT for the MCP server, INGEST_PORT for the ingestion service)`;

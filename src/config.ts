@@ -123,3 +123,19 @@ export function supervisorConfig(env: Env = process.env): SupervisorConfig {
     logLevel: setting(env, 'LOG_LEVEL', logLevel, 'info'),
   };
 }
+
+export interface BridgeConfig {
+  url: string;
+  token: string | undefined;
+  fileCapBytes: number;
+  totalCapBytes: number;
+}
+
+export function bridgeConfig(env: Env = process.env): BridgeConfig {
+  return {
+    url: setting(env, 'SUPERVISOR_URL', url, 'http://127.0.0.1:3200/mcp'),
+    token: setting(env, 'SUPERVISOR_TOKEN', token),
+    fileCapBytes: setting(env, 'BRIDGE_FILE_CAP_KB', positive('KiB'), '64') * 1024,
+    totalCapBytes: setting(env, 'BRIDGE_TOTAL_CAP_KB', positive('KiB'), '256') * 1024,
+  };
+}

@@ -28,7 +28,11 @@ export async function collectAttachments(options: {
   named: string[];
   projectRoot: string | null;
   readableRoots: string[];
+  caps?: { fileBytes: number; totalBytes: number };
+  /** What to tell the caller when project_root may not be read. */
+  notReadable?: string;
 }): Promise<Attached> {
+  const caps = options.caps ?? { fileBytes: FILE_CAP_BYTES, totalBytes: TOTAL_CAP_BYTES };
   const attachments = [...options.given];
   const report: AttachmentReport[] = options.given.map((a) => ({ path: a.path, status: 'given', chars: a.content.length }));
   const missing = [...new Set(options.named)].filter((path) => !options.given.some((a) => samePath(a.path, path)));
@@ -36,7 +40,8 @@ export async function collectAttachments(options: {
 
   const root = options.projectRoot;
   if (!root || !options.readableRoots.some((allowed) => within(allowed, root))) {
-    const reason = 'not attached: the server may not read this project_root (see SUPERVISOR_PROJECT_ROOTS); pass the file in attachments or use the bridge';
+    const reason =
+      options.notReadable ?? 'not attached: the server may not read this project_root (see SUPERVISOR_PROJECT_ROOTS); pass the file in attachments or use the bridge';
     for (const path of missing) report.push({ path, status: 'skipped', reason });
     return { attachments, report };
   }
@@ -62,7 +67,7 @@ export async function collectAttachments(options: {
       skip('resolves outside project_root (a symbolic link)');
       continue;
     }
-    const read = await readCapped(real, Math.min(FILE_CAP_BYTES, TOTAL_CAP_BYTES - total));
+    const read = await readCapped(real, Math.min(caps.fileBytes, caps.totalBytes - total), caps.totalBytes);
     if ('skipped' in read) {
       skip(read.skipped);
       continue;
@@ -74,8 +79,8 @@ export async function collectAttachments(options: {
   return { attachments, report };
 }
 
-async function readCapped(file: string, cap: number): Promise<{ text: string; truncated: boolean } | { skipped: string }> {
-  if (cap <= 0) return { skipped: `the ${TOTAL_CAP_BYTES / 1024} KiB limit for all files of a call is reached` };
+async function readCapped(file: string, cap: number, totalCap: number): Promise<{ text: string; truncated: boolean } | { skipped: string }> {
+  if (cap <= 0) return { skipped: `the ${Math.round(totalCap / 1024)} KiB limit for all files of a call is reached` };
   const handle = await open(file, 'r').catch(() => null);
   if (!handle) return { skipped: 'cannot be read' };
   try {
@@ -85,10 +90,14 @@ async function readCapped(file: string, cap: number): Promise<{ text: string; tr
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     const bytes = buffer.subarray(0, bytesRead);
     if (bytes.subarray(0, 8192).includes(0)) return { skipped: 'binary file' };
-    // Cut at a line end so no character or line is half there.
     let text = bytes.toString('utf8');
     const truncated = stat.size > bytesRead;
-    if (truncated) text = text.slice(0, Math.max(0, text.lastIndexOf('\n')));
+    if (truncated) {
+      // Cut at the last line end, so no line is half there; a file without one is cut at the cap,
+      // less a character the cap split in two.
+      const lineEnd = text.lastIndexOf('\n');
+      text = lineEnd > 0 ? text.slice(0, lineEnd) : text.replace(/\uFFFD$/, '');
+    }
     return { text, truncated };
   } finally {
     await handle.close();

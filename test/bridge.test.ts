@@ -1,0 +1,162 @@
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './support/ports.js';
+import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
+
+let sup: TestSupervisor;
+let project: string;
+let outside: string;
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  sup = await startTestSupervisor({ SUPERVISOR_TOKEN: 'bridge-token-0123456789' });
+  project = await mkdtemp(join(tmpdir(), 'supervisor-bridge-project-'));
+  outside = await mkdtemp(join(tmpdir(), 'supervisor-bridge-outside-'));
+  await mkdir(join(project, 'src'));
+  await writeFile(join(project, 'src', 'cart.ts'), 'export const total = (items) => items.reduce((s, i) => s + i.price, 0);\n');
+  await writeFile(join(project, 'src', 'huge.ts'), 'x'.repeat(200_000));
+  await writeFile(join(outside, 'secret.txt'), 'password=hunter2');
+  await symlink(join(outside, 'secret.txt'), join(project, 'src', 'escape.ts'));
+});
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close().catch(() => undefined)));
+});
+afterAll(async () => {
+  await sup.stop();
+  await rm(project, { recursive: true, force: true });
+  await rm(outside, { recursive: true, force: true });
+});
+
+const bridgeArgs = ['--import', 'tsx', 'src/cli.ts', 'bridge'];
+
+async function bridge(env: Record<string, string> = {}): Promise<Client> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: bridgeArgs,
+    env: { ...(process.env as Record<string, string>), SUPERVISOR_URL: sup.mcpUrl, SUPERVISOR_TOKEN: 'bridge-token-0123456789', BRIDGE_FILE_CAP_KB: '16', ...env },
+    stderr: 'pipe',
+  });
+  const client = new Client({ name: 'bridge-test', version: '1' });
+  await client.connect(transport);
+  clients.push(client);
+  return client;
+}
+
+const texts = (result: unknown) => ((result as { content: Array<{ text: string }> }).content ?? []).map((c) => c.text);
+
+describe('the stdio bridge', () => {
+  it('lists the remote tools', async () => {
+    const client = await bridge();
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toContain('review');
+    expect(tools).toHaveLength(11);
+  });
+
+  it('reads the files a call names and the remote model sees them; escapes and oversize are refused visibly', async () => {
+    const client = await bridge();
+    const result = await client.callTool({
+      name: 'review',
+      arguments: { project_root: project, files: ['src/cart.ts', 'src/huge.ts', 'src/escape.ts', '../outside/secret.txt'] },
+    });
+    const user = sup.llm.requests.at(-1)?.messages[1]?.content ?? '';
+    expect(user).toContain('1 | export const total = (items) => items.reduce');
+    expect(user).not.toContain('hunter2');
+    const report = texts(result).at(-1) ?? '';
+    expect(report).toMatch(/^Files read by the bridge:\n- src\/cart\.ts: attached \(72 characters\)/);
+    expect(report).toMatch(/- src\/huge\.ts: attached \(16384 characters, first 16384 characters only\)/);
+    expect(report).toContain('- src/escape.ts: skipped, resolves outside project_root (a symbolic link)');
+    expect(report).toContain('- ../outside/secret.txt: skipped, paths must be relative to project_root, without ..');
+    expect((result.structuredContent as { bridge_files: unknown[] }).bridge_files).toHaveLength(4);
+  });
+
+  it('passes progress notifications through', async () => {
+    sup.llm.behave('gpu/qwen2.5-32b-instruct', { kind: 'answer', text: 'z'.repeat(500), chunks: 10, delayMs: 1200 });
+    const client = await bridge();
+    const progress: number[] = [];
+    await client.callTool({ name: 'spec', arguments: { project_root: project, requirements: 'x' } }, CallToolResultSchema, {
+      onprogress: (p) => progress.push(p.progress),
+    });
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('passes cancellation through to LiteLLM', async () => {
+    sup.llm.behave('gpu/qwen2.5-coder-32b', { kind: 'hang' });
+    const client = await bridge();
+    const before = sup.llm.requests.length;
+    const controller = new AbortController();
+    const call = client.callTool({ name: 'debug', arguments: { project_root: project, error: 'x' } }, CallToolResultSchema, { signal: controller.signal });
+    await waitFor(() => sup.llm.requests.length > before);
+    controller.abort();
+    await expect(call).rejects.toThrow();
+    await waitFor(() => sup.llm.aborted.includes('gpu/qwen2.5-coder-32b'));
+    sup.llm.behave('gpu/qwen2.5-coder-32b', { kind: 'answer', text: 'back' });
+  });
+
+  it('with the remote unreachable at start: one clear line on stderr, a non-zero exit, nothing on stdout', async () => {
+    const port = await freePort();
+    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, bridgeArgs, { env: { ...process.env, SUPERVISOR_URL: `http://127.0.0.1:${port}/mcp` }, stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += String(c)));
+      child.stderr.on('data', (c) => (stderr += String(c)));
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(new RegExp(`^supervisor: cannot reach the supervisor MCP server at http://127\\.0\\.0\\.1:${port}/mcp: .*ECONNREFUSED.*\\n$`));
+  });
+
+  it('a wrong token is refused at start with the reason', async () => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: bridgeArgs,
+      env: { ...(process.env as Record<string, string>), SUPERVISOR_URL: sup.mcpUrl, SUPERVISOR_TOKEN: 'wrong-token-000000000' },
+      stderr: 'pipe',
+    });
+    let stderr = '';
+    transport.stderr?.on('data', (c) => (stderr += String(c)));
+    const client = new Client({ name: 'bridge-test', version: '1' });
+    await expect(client.connect(transport)).rejects.toThrow();
+    await waitFor(() => stderr.length > 0);
+    expect(stderr).toMatch(/^supervisor: cannot reach the supervisor MCP server at .*: .*(401|Unauthorized)/);
+  });
+});
+
+describe('the remote lost mid-session', () => {
+  it('gives tool errors that say so, and works again when the remote is back', async () => {
+    const other = await startTestSupervisor();
+    const port = Number(new URL(other.mcpUrl).port);
+    const client = await bridge({ SUPERVISOR_URL: other.mcpUrl, SUPERVISOR_TOKEN: '' });
+    expect((await client.callTool({ name: 'brain_query', arguments: { query: 'x' } })).isError).toBeFalsy();
+
+    const brainDir = other.brainDir;
+    await other.close();
+    const lost = await client.callTool({ name: 'brain_query', arguments: { query: 'x' } });
+    expect(lost.isError).toBe(true);
+    expect(texts(lost)[0]).toMatch(/the supervisor MCP server at http:\/\/127\.0\.0\.1:\d+\/mcp did not answer .*The bridge reconnects on the next call\./);
+
+    const back = await startTestSupervisor({ SUPERVISOR_PORT: String(port), SUPERVISOR_BRAIN_DIR: brainDir });
+    try {
+      const again = await client.callTool({ name: 'brain_query', arguments: { query: 'x' } });
+      expect(again.isError).toBeFalsy();
+    } finally {
+      await back.stop();
+      await other.llm.close();
+    }
+  });
+});
+
+async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
+  const started = performance.now();
+  while (!check()) {
+    if (performance.now() - started > ms) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
