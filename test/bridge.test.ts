@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './support/ports.js';
 import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
@@ -83,6 +83,19 @@ describe('the stdio bridge', () => {
       onprogress: (p) => progress.push(p.progress),
     });
     expect(progress.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('passes log messages through: a model failing over to the next is announced', async () => {
+    sup.llm.behave('gpu/qwen2.5-coder-32b', { kind: 'status', status: 503, message: 'overloaded' });
+    const client = await bridge();
+    const messages: unknown[] = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void messages.push(n.params));
+    await client.setLoggingLevel('info');
+    const result = await client.callTool({ name: 'debug', arguments: { project_root: project, error: 'x' } });
+    expect(result.isError).toBeFalsy();
+    await waitFor(() => messages.length > 0);
+    expect(messages[0]).toEqual({ level: 'warning', logger: 'supervisor', data: 'gpu/qwen2.5-coder-32b failed (503 overloaded); asking gpu/qwen2.5-coder-14b' });
+    sup.llm.behave('gpu/qwen2.5-coder-32b', { kind: 'answer', text: 'back' });
   });
 
   it('passes cancellation through to LiteLLM', async () => {

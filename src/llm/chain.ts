@@ -44,6 +44,8 @@ export interface CompletionRequest {
   /** Called as the answer streams in, with the characters received so far. */
   onProgress?: ((characters: number) => void) | undefined;
   maxTokens?: number | undefined;
+  /** Called when a model failed and the next one of the chain is tried. */
+  onFallback?: ((failed: Attempt, next: string) => void) | undefined;
 }
 
 export interface Completion {
@@ -104,13 +106,15 @@ export class ChainClient {
   async complete(chain: readonly string[], request: CompletionRequest): Promise<Completion> {
     const started = performance.now();
     const attempts: Attempt[] = [];
-    for (const model of chain) {
+    for (const [i, model] of chain.entries()) {
       const attempt = await this.tryModel(model, request);
       attempts.push(attempt.record);
       if (attempt.record.outcome === 'ok') {
         return { text: attempt.text, model, attempts, usage: attempt.usage, durationMs: Math.round(performance.now() - started) };
       }
       if (STOP_CHAIN.has(attempt.record.outcome)) break;
+      const next = chain[i + 1];
+      if (next) request.onFallback?.(attempt.record, next);
     }
     const cancelled = attempts.at(-1)?.outcome === 'cancelled';
     throw new ChainFailed(cancelled ? 'the call was cancelled' : failureMessage(this.options.baseUrl, attempts), attempts, cancelled);

@@ -54,7 +54,7 @@ export function createMcpServer(deps: ConsultDeps, options: ServerOptions): McpS
     server.registerTool(
       skill.name,
       { description: skill.description, inputSchema: skill.inputSchema, outputSchema: consultationOutput, annotations: CONSULTING },
-      async (args, extra) => answer(() => consult(deps, skill, args as Args, callContext(args as Args, extra))),
+      async (args, extra) => answer(() => consult(deps, skill, args as Args, callContext(server, args as Args, extra))),
     );
   }
 
@@ -66,7 +66,7 @@ export function createMcpServer(deps: ConsultDeps, options: ServerOptions): McpS
       outputSchema: consultationOutput,
       annotations: CONSULTING,
     },
-    async (args, extra) => answer(() => retrospective(deps, args, callContext(args, extra))),
+    async (args, extra) => answer(() => retrospective(deps, args, callContext(server, args, extra))),
   );
 
   server.registerTool(
@@ -77,7 +77,7 @@ export function createMcpServer(deps: ConsultDeps, options: ServerOptions): McpS
       outputSchema: consultationOutput,
       annotations: CONSULTING,
     },
-    async (args, extra) => answer(() => trainer(deps, args, callContext(args, extra))),
+    async (args, extra) => answer(() => trainer(deps, args, callContext(server, args, extra))),
   );
 
   registerBrainTools(server, deps);
@@ -184,12 +184,14 @@ function openObjects(value: unknown): unknown {
 }
 
 /** The session a call belongs to: the one it names, else the MCP session's own id. */
-function callContext(args: { session_id?: string | undefined }, extra: Extra): CallContext {
+function callContext(server: McpServer, args: { session_id?: string | undefined }, extra: Extra): CallContext {
   const token = extra._meta?.progressToken;
   let progress = 0;
   return {
     sessionId: args.session_id ?? extra.sessionId ?? 'no-session',
     signal: extra.signal,
+    // A log message, filtered by the level the client set (logging/setLevel).
+    notice: (message) => void server.sendLoggingMessage({ level: 'warning', logger: 'supervisor', data: message }, extra.sessionId).catch(() => undefined),
     onProgress:
       token === undefined
         ? undefined

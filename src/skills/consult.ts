@@ -33,6 +33,8 @@ export interface CallContext {
   sessionId: string;
   signal?: AbortSignal | undefined;
   onProgress?: ((message: string) => void) | undefined;
+  /** Tells the client what is happening that it would otherwise only see at the end (a fallback). */
+  notice?: ((message: string) => void) | undefined;
 }
 
 export interface Consultation {
@@ -120,6 +122,8 @@ export async function runConsultation(deps: ConsultDeps, request: ConsultationRe
       ],
       signal: context.signal,
       onProgress: context.onProgress && ((chars) => context.onProgress?.(`${chars} characters received`)),
+      onFallback: (failed, next) =>
+        context.notice?.(`${failed.model} failed (${failed.status ? `${failed.status} ` : ''}${failed.detail ?? failed.outcome}); asking ${next}`),
     });
     return {
       text: completion.text,
