@@ -11,6 +11,7 @@ import { BrainError } from './errors.js';
 import { BadNoteName } from './note-names.js';
 import { describeIssue, QueryBody, WriteBody } from './schemas.js';
 import { noteTags } from './frontmatter.js';
+import { IngestionMetrics } from '../src/metrics/ingestion-metrics.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -21,10 +22,11 @@ export interface AppOptions {
   token?: string | undefined;
 }
 
-// Probes must answer without credentials; they reveal nothing but liveness and a note count.
-const OPEN_ROUTES = new Set(['/health', '/ready']);
+// Probes and the metrics scrape answer without credentials: they reveal liveness and counts only.
+const OPEN_ROUTES = new Set(['/health', '/ready', '/metrics']);
 
 export function buildApp({ brain, logger, token }: AppOptions): FastifyInstance {
+  const metrics = new IngestionMetrics(() => (brain.ready ? brain.noteCount() : null));
   const app = Fastify({
     // pino's Logger and fastify's logger type differ only in typing details.
     loggerInstance: logger as FastifyBaseLogger,
@@ -77,15 +79,24 @@ export function buildApp({ brain, logger, token }: AppOptions): FastifyInstance 
     const parsed = WriteBody.safeParse(request.body);
     if (!parsed.success) return reply.code(400).send({ error: describeIssue(parsed.error) });
     const { content, filename, mode, ...fields } = parsed.data;
-    const result = await brain.write({ content, filename, mode, fields });
-    return reply.code(result.action === 'created' ? 201 : 200).send(result);
+    try {
+      const result = await brain.write({ content, filename, mode, fields });
+      metrics.writes.inc({ result: result.action });
+      return reply.code(result.action === 'created' ? 201 : 200).send(result);
+    } catch (error) {
+      const status = error instanceof BrainError ? error.status : error instanceof BadNoteName ? 400 : 500;
+      metrics.writes.inc({ result: status === 409 ? 'conflict' : status === 400 ? 'bad_request' : 'failed' });
+      throw error;
+    }
   });
 
   app.post('/query', async (request, reply) => {
     const parsed = QueryBody.safeParse(request.body);
     if (!parsed.success) return reply.code(400).send({ error: describeIssue(parsed.error) });
     const { query, limit, type, domain, tags } = parsed.data;
+    const timer = metrics.queryDuration.startTimer();
     const results = brain.search({ text: query, limit, type, domain, tags: tags === undefined ? undefined : noteTags(tags) });
+    timer();
     return { results };
   });
 
@@ -100,6 +111,8 @@ export function buildApp({ brain, logger, token }: AppOptions): FastifyInstance 
   });
 
   app.get('/health', async () => ({ status: 'ok' }));
+
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   app.get('/ready', async (_request, reply) => {
     if (!brain.ready) return reply.code(503).send({ status: 'loading' });

@@ -72,6 +72,8 @@ export interface SupervisorConfig {
   ingestToken: string | undefined;
   modelTimeoutMs: number;
   sessionIdleMs: number;
+  /** At shutdown, how long calls in flight may take to finish. */
+  shutdownGraceMs: number;
   /** Folders under which the server may read a call's files itself; empty: it never does. */
   projectRoots: string[];
   /** Host names accepted in Host/Origin besides the loopback ones, when listening beyond loopback. */
@@ -118,6 +120,7 @@ export function supervisorConfig(env: Env = process.env): SupervisorConfig {
     ingestToken: setting(env, 'INGEST_TOKEN', token),
     modelTimeoutMs: setting(env, 'SUPERVISOR_MODEL_TIMEOUT_SECONDS', positive('seconds'), '180') * 1000,
     sessionIdleMs: setting(env, 'SUPERVISOR_SESSION_IDLE_MINUTES', positive('minutes'), '30') * 60_000,
+    shutdownGraceMs: setting(env, 'SUPERVISOR_SHUTDOWN_SECONDS', positive('seconds'), '30') * 1000,
     projectRoots: setting(env, 'SUPERVISOR_PROJECT_ROOTS', absoluteList) ?? [],
     allowedHosts: setting(env, 'SUPERVISOR_ALLOWED_HOSTS', hostList) ?? [],
     logLevel: setting(env, 'LOG_LEVEL', logLevel, 'info'),

@@ -56,6 +56,7 @@ export async function startSupervisor(config: SupervisorConfig, ingestConfig: In
     allowedHosts: config.allowedHosts,
     token: config.token,
     sessionIdleMs: config.sessionIdleMs,
+    shutdownGraceMs: config.shutdownGraceMs,
   });
   try {
     await app.listen({ host: config.host, port: config.port });

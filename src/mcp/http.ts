@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { bearerTokenCheck } from '../http/bearer.js';
 import { hostGuard } from '../http/host-guard.js';
 import type { ConsultDeps } from '../skills/consult.js';
+import { McpMetrics } from '../metrics/mcp-metrics.js';
 import { createMcpServer } from './server.js';
 
 /** Attached code makes requests larger than the usual JSON body. */
@@ -24,6 +25,8 @@ export interface McpAppOptions {
   allowedHosts: string[];
   token?: string | undefined;
   sessionIdleMs: number;
+  /** At shutdown, how long calls in flight may take to finish before their sessions are closed. */
+  shutdownGraceMs?: number;
 }
 
 interface Session {
@@ -36,8 +39,10 @@ interface Session {
 }
 
 export function buildMcpApp(options: McpAppOptions): FastifyInstance & { sessionCount(): number } {
-  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: MCP_BODY_LIMIT });
+  // While closing, fastify answers new requests 503 (return503OnClosing), so draining calls finish alone.
+  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: MCP_BODY_LIMIT, return503OnClosing: true });
   const sessions = new Map<string, Session>();
+  const metrics = new McpMetrics(() => sessions.size);
   const checkHost = hostGuard(options.bindHost, options.allowedHosts);
   const authorized = options.token ? bearerTokenCheck(options.token) : null;
 
@@ -55,6 +60,8 @@ export function buildMcpApp(options: McpAppOptions): FastifyInstance & { session
 
   app.get('/health', async () => ({ status: 'ok', sessions: sessions.size }));
 
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+
   app.all('/mcp', async (request, reply) => {
     const id = request.headers['mcp-session-id'];
     if (typeof id === 'string') {
@@ -65,7 +72,7 @@ export function buildMcpApp(options: McpAppOptions): FastifyInstance & { session
     if (request.method !== 'POST' || !isInitializeRequest(request.body)) {
       return reply.code(400).send(jsonRpcError(-32000, 'Bad Request: no valid session id; start with an initialize request'));
     }
-    const server = createMcpServer(options.deps, { version: options.version });
+    const server = createMcpServer(options.deps, { version: options.version, metrics });
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sessionId) => {
@@ -121,9 +128,13 @@ export function buildMcpApp(options: McpAppOptions): FastifyInstance & { session
   }
 
   // preClose, not onClose: a client's open event stream keeps its connection alive, and the server
-  // would wait for it forever before onClose ran.
+  // would wait for it forever before onClose ran. Calls in flight get the grace period to finish.
   app.addHook('preClose', async () => {
     clearInterval(sweeper);
+    const deadline = Date.now() + (options.shutdownGraceMs ?? 30_000);
+    const busy = () => [...sessions.values()].some((session) => session.active > 0);
+    if (busy()) options.logger.info('waiting for calls in flight before closing MCP sessions');
+    while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     await Promise.all([...sessions.values()].map(closeSession));
   });
 

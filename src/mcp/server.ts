@@ -21,6 +21,8 @@ import { EmptySession, retrospective, sessionReviewArgs, trainer } from '../skil
 import type { Args, ConsultingSkill } from '../skills/skill.js';
 import { spec } from '../skills/spec.js';
 import { tddGreen, tddRed, tddRefactor } from '../skills/tdd.js';
+import type { Attempt } from '../llm/chain.js';
+import type { McpMetrics } from '../metrics/mcp-metrics.js';
 import { probeStatus } from './status.js';
 
 export const CONSULTING_SKILLS: ConsultingSkill[] = [tddRed, tddGreen, tddRefactor, review, debug, spec];
@@ -37,6 +39,7 @@ const CONSULTING: ToolAnnotations = { readOnlyHint: true, destructiveHint: false
 export interface ServerOptions {
   /** Version reported to clients. */
   version: string;
+  metrics?: McpMetrics | undefined;
 }
 
 export function createMcpServer(deps: ConsultDeps, options: ServerOptions): McpServer {
@@ -50,11 +53,12 @@ export function createMcpServer(deps: ConsultDeps, options: ServerOptions): McpS
   );
 
   compactToolList(server);
+  const { answer, brainCall } = outcomes(options.metrics);
   for (const skill of CONSULTING_SKILLS) {
     server.registerTool(
       skill.name,
       { description: skill.description, inputSchema: skill.inputSchema, outputSchema: consultationOutput, annotations: CONSULTING },
-      async (args, extra) => answer(() => consult(deps, skill, args as Args, callContext(server, args as Args, extra))),
+      async (args, extra) => answer(skill.name, () => consult(deps, skill, args as Args, callContext(server, args as Args, extra))),
     );
   }
 
@@ -66,7 +70,7 @@ export function createMcpServer(deps: ConsultDeps, options: ServerOptions): McpS
       outputSchema: consultationOutput,
       annotations: CONSULTING,
     },
-    async (args, extra) => answer(() => retrospective(deps, args, callContext(server, args, extra))),
+    async (args, extra) => answer('retrospective', () => retrospective(deps, args, callContext(server, args, extra))),
   );
 
   server.registerTool(
@@ -77,10 +81,10 @@ export function createMcpServer(deps: ConsultDeps, options: ServerOptions): McpS
       outputSchema: consultationOutput,
       annotations: CONSULTING,
     },
-    async (args, extra) => answer(() => trainer(deps, args, callContext(server, args, extra))),
+    async (args, extra) => answer('trainer', () => trainer(deps, args, callContext(server, args, extra))),
   );
 
-  registerBrainTools(server, deps);
+  registerBrainTools(server, deps, brainCall);
 
   server.registerTool(
     'status',
@@ -90,16 +94,19 @@ export function createMcpServer(deps: ConsultDeps, options: ServerOptions): McpS
       outputSchema: z.object({ litellm: z.object({}).loose(), brain: z.object({}).loose() }),
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     },
-    async () => {
-      const status = await probeStatus(deps);
-      return { content: [{ type: 'text', text: status.summary }], structuredContent: { ...status.report } };
-    },
+    async () =>
+      brainCall('status', async () => {
+        const status = await probeStatus(deps);
+        return { content: [{ type: 'text', text: status.summary }], structuredContent: { ...status.report } };
+      }),
   );
 
   return server;
 }
 
-function registerBrainTools(server: McpServer, deps: ConsultDeps): void {
+type BrainCall = (tool: string, work: () => Promise<CallToolResult>) => Promise<CallToolResult>;
+
+function registerBrainTools(server: McpServer, deps: ConsultDeps, brainCall: BrainCall): void {
   const filters = { type: z.string().optional(), domain: z.string().optional(), tags: z.array(z.string()).optional().describe('All required.') };
   server.registerTool(
     'brain_query',
@@ -110,7 +117,7 @@ function registerBrainTools(server: McpServer, deps: ConsultDeps): void {
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     async ({ query, limit, type, domain, tags }, extra) =>
-      brainCall(async () => {
+      brainCall('brain_query', async () => {
         const results = await deps.brain.search({ text: query, limit: limit ?? 5, type, domain, tags }, extra.signal);
         const text = results.length === 0 ? `No notes match "${query}".` : results.map((r) => `- **${r.title}** (\`${r.path}\`): ${r.excerpt}`).join('\n');
         return { content: [{ type: 'text', text }], structuredContent: { results } };
@@ -133,7 +140,7 @@ function registerBrainTools(server: McpServer, deps: ConsultDeps): void {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
     async (note) =>
-      brainCall(async () => {
+      brainCall('brain_write', async () => {
         const written = await deps.brain.write(note);
         return { content: [{ type: 'text', text: `Note ${written.action}: ${written.path}` }], structuredContent: { ...written } };
       }),
@@ -202,25 +209,60 @@ function callContext(server: McpServer, args: { session_id?: string | undefined 
   };
 }
 
-/** A consultation's answer as MCP content, or a tool error the calling model can act on. */
-async function answer(work: () => Promise<Consultation>): Promise<CallToolResult> {
-  try {
-    const result = await work();
-    return { content: [{ type: 'text', text: result.text }], structuredContent: { ...result } };
-  } catch (error) {
-    if (error instanceof ConsultationFailed || error instanceof EmptySession) return toolError(error.message);
-    throw error;
-  }
-}
+/**
+ * How tool results and failures become MCP answers — a tool error the calling model can act on —
+ * and metrics: calls by tool and model, every model attempt, fallbacks, errors by kind.
+ */
+function outcomes(metrics: McpMetrics | undefined) {
+  const countAttempts = (attempts: Attempt[]) => {
+    attempts.forEach((attempt, i) => {
+      metrics?.modelCalls.inc({ model: attempt.model, outcome: attempt.outcome });
+      if (i < attempts.length - 1) metrics?.fallbacks.inc({ model: attempt.model, reason: attempt.outcome });
+    });
+  };
+  const failed = (tool: string, kind: string, text: string): CallToolResult => {
+    metrics?.errors.inc({ kind });
+    metrics?.calls.inc({ tool, model: '', outcome: 'error' });
+    return toolError(text);
+  };
 
-async function brainCall(work: () => Promise<CallToolResult>): Promise<CallToolResult> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof BrainRefused) return toolError(error.message);
-    if (error instanceof BrainUnavailable) return toolError(`the brain is unavailable: ${error.message}`);
-    throw error;
+  async function answer(tool: string, work: () => Promise<Consultation>): Promise<CallToolResult> {
+    const timer = metrics?.duration.startTimer({ tool });
+    try {
+      const result = await work();
+      countAttempts(result.attempts);
+      metrics?.calls.inc({ tool, model: result.model, outcome: 'ok' });
+      return { content: [{ type: 'text', text: result.text }], structuredContent: { ...result } };
+    } catch (error) {
+      if (error instanceof ConsultationFailed) {
+        countAttempts(error.attempts);
+        return failed(tool, error.attempts.at(-1)?.outcome === 'cancelled' ? 'cancelled' : 'models_failed', error.message);
+      }
+      if (error instanceof EmptySession) return failed(tool, 'refused', error.message);
+      metrics?.errors.inc({ kind: 'internal' });
+      throw error;
+    } finally {
+      timer?.();
+    }
   }
+
+  async function brainCall(tool: string, work: () => Promise<CallToolResult>): Promise<CallToolResult> {
+    const timer = metrics?.duration.startTimer({ tool });
+    try {
+      const result = await work();
+      metrics?.calls.inc({ tool, model: '', outcome: 'ok' });
+      return result;
+    } catch (error) {
+      if (error instanceof BrainRefused) return failed(tool, 'refused', error.message);
+      if (error instanceof BrainUnavailable) return failed(tool, 'brain_unavailable', `the brain is unavailable: ${error.message}`);
+      metrics?.errors.inc({ kind: 'internal' });
+      throw error;
+    } finally {
+      timer?.();
+    }
+  }
+
+  return { answer, brainCall };
 }
 
 function toolError(text: string): CallToolResult {

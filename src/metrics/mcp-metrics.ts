@@ -1,0 +1,56 @@
+/** Prometheus metrics of the MCP server (GET /metrics on its port). */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export class McpMetrics {
+  readonly registry = new Registry();
+
+  readonly calls = new Counter({
+    name: 'supervisor_tool_calls_total',
+    help: 'Tool calls by tool, answering model (empty when none answered) and outcome (ok or error).',
+    labelNames: ['tool', 'model', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly duration = new Histogram({
+    name: 'supervisor_tool_call_duration_seconds',
+    help: 'Wall time of tool calls, the model included.',
+    labelNames: ['tool'] as const,
+    buckets: [0.05, 0.25, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    registers: [this.registry],
+  });
+
+  readonly modelCalls = new Counter({
+    name: 'supervisor_model_attempts_total',
+    help: 'Requests to LiteLLM by model and outcome (ok, timeout, rate_limited, server_error, …).',
+    labelNames: ['model', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly fallbacks = new Counter({
+    name: 'supervisor_model_fallbacks_total',
+    help: 'Times a model failed and the next model of the chain was asked, by the model that failed and why.',
+    labelNames: ['model', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly errors = new Counter({
+    name: 'supervisor_errors_total',
+    help: 'Failed tool calls by kind: models_failed, brain_unavailable, refused, cancelled, internal.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sessions: Gauge;
+
+  constructor(sessionCount: () => number) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'supervisor_' });
+    this.sessions = new Gauge({
+      name: 'supervisor_mcp_sessions',
+      help: 'Open MCP sessions.',
+      registers: [this.registry],
+      collect() {
+        this.set(sessionCount());
+      },
+    });
+  }
+}
