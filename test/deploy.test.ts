@@ -162,3 +162,19 @@ describe('image and secrets templates', () => {
     for (const value of Object.values(secret.stringData ?? {})) expect(value).toMatch(/^<.+>$/);
   });
 });
+
+describe('pipelines', () => {
+  it('CI runs the README test command; the release builds the image and bumps the overlay\'s tag', async () => {
+    const ci = jsYaml.load(await readFile('.github/workflows/ci.yml', 'utf8')) as any;
+    const readme = await readFile('README.md', 'utf8');
+    expect(readme).toContain('npm ci && npm test');
+    expect(ci.jobs.test.steps.map((s: { run?: string }) => s.run).filter(Boolean)).toEqual(['npm ci && npm test']);
+    const release = jsYaml.load(await readFile('.github/workflows/release.yml', 'utf8')) as any;
+    expect(release.on.push).toMatchObject({ branches: ['main'], tags: ['v*'], 'paths-ignore': ['deploy/overlays/**'] });
+    expect(release.jobs.image.needs).toBe('test');
+    expect(release.jobs.bump.needs).toBe('image');
+    const bump = release.jobs.bump.steps.map((s: { run?: string }) => s.run ?? '').join('\n');
+    expect(bump).toContain('cd deploy/overlays/k3s');
+    expect(bump).toContain('kustomize edit set image "supervisor=${IMAGE}:${TAG}"');
+  });
+});
