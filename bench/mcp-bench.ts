@@ -5,13 +5,17 @@
  *    fake model that answers at once; overhead = the call's wall time − the model server's own time
  *    (brain query, history, prompt assembly, session logging, MCP framing, HTTP both ways);
  * 2. concurrency: 200 calls at once against a fake model that takes 200 ms, against 200 direct
- *    `openai` client calls to the same fake, in the same run.
+ *    `openai` client calls to the same fake, in the same run. The server runs as `supervisor serve` in
+ *    a process of its own, as it does for real: the 200 clients and the fake model (here in this
+ *    process) must not compete with it for one event loop.
  *
  * Prints one JSON line; run by bench/run.ts, or alone: `node dist/bench/mcp-bench.js`.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import OpenAI from 'openai';
@@ -27,6 +31,8 @@ export interface McpResult {
   historyEntries: number;
   calls: number;
   overhead: { p50: number; p99: number };
+  /** A bare MCP round trip in the same run (brain_query, one word): what this machine's framing costs. */
+  bareCall: { p50: number; p99: number };
   concurrency: { calls: number; modelMs: number; mcpWallMs: number; directWallMs: number; ratio: number; errors: number };
 }
 
@@ -44,6 +50,29 @@ async function connect(url: string): Promise<Client> {
   const client = new Client({ name: 'bench', version: '1' });
   await client.connect(new StreamableHTTPClientTransport(new URL(url)));
   return client;
+}
+
+/** `supervisor serve` in a child process, on free ports; resolves once it listens. */
+async function startServerProcess(env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
+  const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+  const child = spawn(process.execPath, [cli, 'serve'], { env: { ...process.env, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk) => {
+      out += String(chunk);
+      const found = /"url":"(http:\/\/[^"]+\/mcp)"/.exec(out);
+      if (found?.[1]) resolve(found[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`supervisor serve exited (${code}) before listening`)));
+  });
+  return {
+    url,
+    stop: () =>
+      new Promise((resolve) => {
+        child.on('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
 }
 
 async function main(): Promise<void> {
@@ -97,11 +126,20 @@ async function main(): Promise<void> {
     const modelMs = llm.durations.slice(before).reduce((sum, ms) => sum + ms, 0);
     if (i >= 20) overheads.push(wall - modelMs); // the first calls warm caches and the JIT
   }
+  const bare: number[] = [];
+  for (let i = 0; i < 220; i++) {
+    const started = performance.now();
+    await client.callTool({ name: 'brain_query', arguments: { query: 'zzqqxx' } });
+    if (i >= 20) bare.push(performance.now() - started);
+  }
   await client.close();
 
-  // 2. concurrency: MCP calls, then direct calls, against the same 200 ms model
+  // 2. concurrency: MCP calls to a separate server process, then direct calls, against the same 200 ms model
   llm.behave('gpu/qwen2.5-coder-32b', { kind: 'answer', text: '## Finding\nFine.', chunks: 4, delayMs: MODEL_MS });
-  const clients = await Promise.all(Array.from({ length: CONCURRENT }, () => connect(supervisor.mcpUrl)));
+  const server = await startServerProcess({ ...env, SUPERVISOR_SESSIONS_DIR: sessionsDir });
+  const clients = await Promise.all(Array.from({ length: CONCURRENT }, () => connect(server.url)));
+  // Warm both paths alike (JIT, connection pools) before timing either.
+  for (let i = 0; i < 50; i++) await clients[i % CONCURRENT]?.callTool({ name: 'debug', arguments: { project_root: '/work/shop', error: `warm-up ${i}` } });
   let errors = 0;
   let started = performance.now();
   await Promise.all(
@@ -115,17 +153,18 @@ async function main(): Promise<void> {
   );
   const mcpWallMs = performance.now() - started;
   await Promise.all(clients.map((c) => c.close()));
+  await server.stop();
 
   const openai = new OpenAI({ baseURL: `${llm.url}/v1`, apiKey: 'bench', maxRetries: 0 });
+  const direct = async (content: string) => {
+    const stream = await openai.chat.completions.create({ model: 'gpu/qwen2.5-coder-32b', stream: true, messages: [{ role: 'user', content }] });
+    for await (const _chunk of stream) {
+      // consume the stream, as the MCP server does
+    }
+  };
+  for (let i = 0; i < 50; i++) await direct(`warm-up ${i}`);
   started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENT }, async (_, i) => {
-      const stream = await openai.chat.completions.create({ model: 'gpu/qwen2.5-coder-32b', stream: true, messages: [{ role: 'user', content: `TypeError in request ${i}` }] });
-      for await (const _chunk of stream) {
-        // consume the stream, as the MCP server does
-      }
-    }),
-  );
+  await Promise.all(Array.from({ length: CONCURRENT }, (_, i) => direct(`TypeError in request ${i}`)));
   const directWallMs = performance.now() - started;
 
   await supervisor.close();
@@ -137,6 +176,7 @@ async function main(): Promise<void> {
     historyEntries: history.length,
     calls,
     overhead: percentiles(overheads),
+    bareCall: percentiles(bare),
     concurrency: {
       calls: CONCURRENT,
       modelMs: MODEL_MS,

@@ -69,6 +69,7 @@ console.log(`
 | consulting call (review, ${mcp.notes.toLocaleString('en')}-note brain, ${mcp.historyEntries}-entry history) | p50 / p99 ms |
 |---|---|
 | time added around the model (${mcp.calls} calls) | ${ms(mcp.overhead.p50)} / ${ms(mcp.overhead.p99)} |
+| a bare MCP round trip, same run (brain_query, one word) | ${ms(mcp.bareCall.p50)} / ${ms(mcp.bareCall.p99)} |
 
 | ${mcp.concurrency.calls} concurrent calls, model takes ${mcp.concurrency.modelMs} ms | wall ms |
 |---|---|
