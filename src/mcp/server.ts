@@ -53,7 +53,7 @@ export function createMcpServer(deps: ConsultDeps, options: ServerOptions): McpS
   );
 
   compactToolList(server);
-  const { answer, brainCall } = outcomes(options.metrics);
+  const { answer, toolCall } = outcomes(options.metrics);
   for (const skill of CONSULTING_SKILLS) {
     server.registerTool(
       skill.name,
@@ -84,7 +84,7 @@ export function createMcpServer(deps: ConsultDeps, options: ServerOptions): McpS
     async (args, extra) => answer('trainer', () => trainer(deps, args, callContext(server, args, extra))),
   );
 
-  registerBrainTools(server, deps, brainCall);
+  registerBrainTools(server, deps, toolCall);
 
   server.registerTool(
     'status',
@@ -95,7 +95,7 @@ export function createMcpServer(deps: ConsultDeps, options: ServerOptions): McpS
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     },
     async () =>
-      brainCall('status', async () => {
+      toolCall('status', async () => {
         const status = await probeStatus(deps);
         return { content: [{ type: 'text', text: status.summary }], structuredContent: { ...status.report } };
       }),
@@ -104,9 +104,9 @@ export function createMcpServer(deps: ConsultDeps, options: ServerOptions): McpS
   return server;
 }
 
-type BrainCall = (tool: string, work: () => Promise<CallToolResult>) => Promise<CallToolResult>;
+type ToolCall = (tool: string, work: () => Promise<CallToolResult>) => Promise<CallToolResult>;
 
-function registerBrainTools(server: McpServer, deps: ConsultDeps, brainCall: BrainCall): void {
+function registerBrainTools(server: McpServer, deps: ConsultDeps, toolCall: ToolCall): void {
   const filters = { type: z.string().optional(), domain: z.string().optional(), tags: z.array(z.string()).optional().describe('All required.') };
   server.registerTool(
     'brain_query',
@@ -117,7 +117,7 @@ function registerBrainTools(server: McpServer, deps: ConsultDeps, brainCall: Bra
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     async ({ query, limit, type, domain, tags }, extra) =>
-      brainCall('brain_query', async () => {
+      toolCall('brain_query', async () => {
         const results = await deps.brain.search({ text: query, limit: limit ?? 5, type, domain, tags }, extra.signal);
         const text = results.length === 0 ? `No notes match "${query}".` : results.map((r) => `- **${r.title}** (\`${r.path}\`): ${r.excerpt}`).join('\n');
         return { content: [{ type: 'text', text }], structuredContent: { results } };
@@ -140,7 +140,7 @@ function registerBrainTools(server: McpServer, deps: ConsultDeps, brainCall: Bra
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
     async (note) =>
-      brainCall('brain_write', async () => {
+      toolCall('brain_write', async () => {
         const written = await deps.brain.write(note);
         return { content: [{ type: 'text', text: `Note ${written.action}: ${written.path}` }], structuredContent: { ...written } };
       }),
@@ -246,7 +246,7 @@ function outcomes(metrics: McpMetrics | undefined) {
     }
   }
 
-  async function brainCall(tool: string, work: () => Promise<CallToolResult>): Promise<CallToolResult> {
+  async function toolCall(tool: string, work: () => Promise<CallToolResult>): Promise<CallToolResult> {
     const timer = metrics?.duration.startTimer({ tool });
     try {
       const result = await work();
@@ -262,7 +262,7 @@ function outcomes(metrics: McpMetrics | undefined) {
     }
   }
 
-  return { answer, brainCall };
+  return { answer, toolCall };
 }
 
 function toolError(text: string): CallToolResult {

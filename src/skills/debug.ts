@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { codeArgs, commonArgs, present, projectRoot, type ConsultingSkill } from './skill.js';
+import { codeArgs, commonArgs, present, projectRoot, required, type ConsultingSkill } from './skill.js';
 
 export const debug: ConsultingSkill = {
   name: 'debug',
@@ -9,7 +9,7 @@ export const debug: ConsultingSkill = {
   description: 'Debug an error: 3–5 ranked hypotheses, each with a concrete check.',
   inputSchema: {
     project_root: projectRoot,
-    error: z.string().min(1).describe('Message and stack trace.'),
+    error: required('error').describe('Message and stack trace.'),
     context: z.string().optional(),
     ...codeArgs,
     ...commonArgs,

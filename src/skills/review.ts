@@ -9,7 +9,7 @@ export const review: ConsultingSkill = {
   description: 'Review code: security holes, swallowed errors, unchecked input, bugs; findings by severity with file:line.',
   inputSchema: {
     project_root: projectRoot,
-    files: z.array(z.string()).min(1).describe('Relative paths.'),
+    files: z.array(z.string(), { error: (i) => (i.input === undefined ? 'files is required' : 'files must be a list of paths') }).min(1, 'files must name at least one file').describe('Relative paths.'),
     context: z.string().optional(),
     ...codeArgs,
     ...commonArgs,

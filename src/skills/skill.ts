@@ -6,7 +6,11 @@ import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { SESSION_ID_PATTERN } from '../session/log.js';
 
-export const projectRoot = z.string().refine((p) => isAbsolute(p), 'project_root must be an absolute path').describe('Absolute path.');
+/** A required text argument whose absence is reported by name ("test_path is required"). */
+export const required = (name: string) =>
+  z.string({ error: (issue) => (issue.input === undefined ? `${name} is required` : `${name} must be a string`) }).min(1, `${name} must not be empty`);
+
+export const projectRoot = required('project_root').refine((p) => isAbsolute(p), 'project_root must be an absolute path').describe('Absolute path.');
 
 // Descriptions are terse on purpose: every tool's schema is sent to every Claude Code user's context.
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { codeArgs, commonArgs, present, projectRoot, type ConsultingSkill } from './skill.js';
+import { codeArgs, commonArgs, present, projectRoot, required, type ConsultingSkill } from './skill.js';
 
 export const spec: ConsultingSkill = {
   name: 'spec',
@@ -9,7 +9,7 @@ export const spec: ConsultingSkill = {
   description: 'Requirements to spec: problem, measurable criteria, constraints, scope, approach, risks.',
   inputSchema: {
     project_root: projectRoot,
-    requirements: z.string().min(1),
+    requirements: required('requirements'),
     output_path: z.string().optional(),
     context: z.string().optional(),
     ...codeArgs,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { codeArgs, commonArgs, present, projectRoot, type ConsultingSkill } from './skill.js';
+import { codeArgs, commonArgs, present, projectRoot, required, type ConsultingSkill } from './skill.js';
 
 const testCmd = z.string().optional().describe('e.g. npm test');
 
@@ -9,7 +9,7 @@ export const tddRed: ConsultingSkill = {
   phase: 'red',
   discipline: 'tdd',
   description: 'TDD red: from a spec, the next failing test to write and why.',
-  inputSchema: { project_root: projectRoot, spec: z.string().min(1), test_cmd: testCmd, ...codeArgs, ...commonArgs },
+  inputSchema: { project_root: projectRoot, spec: required('spec'), test_cmd: testCmd, ...codeArgs, ...commonArgs },
   fields: (args) => present(args, { spec: 'Spec', test_cmd: 'Test command' }),
 };
 
@@ -19,7 +19,7 @@ export const tddGreen: ConsultingSkill = {
   phase: 'green',
   discipline: 'tdd',
   description: 'TDD green: the least code that makes the failing test pass.',
-  inputSchema: { project_root: projectRoot, test_path: z.string().min(1), test_cmd: testCmd, ...codeArgs, ...commonArgs },
+  inputSchema: { project_root: projectRoot, test_path: required('test_path'), test_cmd: testCmd, ...codeArgs, ...commonArgs },
   fields: (args) => present(args, { test_path: 'Failing test', test_cmd: 'Test command' }),
   files: (args) => [String(args.test_path)],
 };
@@ -32,8 +32,8 @@ export const tddRefactor: ConsultingSkill = {
   description: 'TDD refactor: safe improvement steps for green code.',
   inputSchema: {
     project_root: projectRoot,
-    test_path: z.string().min(1),
-    impl_path: z.string().min(1),
+    test_path: required('test_path'),
+    impl_path: required('impl_path'),
     test_cmd: testCmd,
     ...codeArgs,
     ...commonArgs,
