@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { bearerTokenCheck } from '../src/http/bearer.js';
+import { hostGuard } from '../src/http/host-guard.js';
+import { guardRoutes } from '../src/http/route-guard.js';
 import type { Brain } from './brain.js';
 import { BrainError } from './errors.js';
 import { BadNoteName } from './note-names.js';
@@ -18,14 +20,22 @@ export const BODY_LIMIT = 1024 * 1024;
 export interface AppOptions {
   brain: Brain;
   logger: Logger;
-  /** When set, every route but /health and /ready requires `Authorization: Bearer <token>`. */
+  /** When set, every route but the public ones requires `Authorization: Bearer <token>`. */
   token?: string | undefined;
+  /** The address listened on (default loopback): decides which Host names pass the DNS-rebinding guard. */
+  bindHost?: string | undefined;
+  /** Host names accepted besides loopback (INGEST_ALLOWED_HOSTS). */
+  allowedHosts?: string[] | undefined;
 }
 
-// Probes and the metrics scrape answer without credentials: they reveal liveness and counts only.
-const OPEN_ROUTES = new Set(['/health', '/ready', '/metrics']);
+/**
+ * Routes that answer without a token and without the Host/Origin check: probes (kubelet, Docker)
+ * and the metrics scrape, which cannot send a token and reach the pod by its IP. They read
+ * nothing from the brain and change nothing: liveness, readiness and counts only.
+ */
+export const PUBLIC_ROUTES = ['/health', '/ready', '/metrics'] as const;
 
-export function buildApp({ brain, logger, token }: AppOptions): FastifyInstance {
+export function buildApp({ brain, logger, token, bindHost = '127.0.0.1', allowedHosts = [] }: AppOptions): FastifyInstance {
   const metrics = new IngestionMetrics(() => (brain.ready ? brain.noteCount() : null));
   const app = Fastify({
     // pino's Logger and fastify's logger type differ only in typing details.
@@ -46,18 +56,20 @@ export function buildApp({ brain, logger, token }: AppOptions): FastifyInstance 
     reply.header('x-request-id', request.id);
   });
 
-  if (token) {
-    const authorized = bearerTokenCheck(token);
-    app.addHook('onRequest', async (request, reply) => {
-      if (OPEN_ROUTES.has(request.url.split('?')[0] ?? '')) return;
-      if (!authorized(request.headers.authorization)) {
-        return reply
-          .code(401)
-          .header('www-authenticate', 'Bearer realm="supervisor-ingestion"')
-          .send({ error: 'missing or wrong bearer token: send Authorization: Bearer <INGEST_TOKEN>' });
-      }
-    });
-  }
+  // A web page the user visits must not plant notes through the browser (DNS rebinding): planted
+  // notes would reach every consultant's prompt. Guarded by the route fastify matched, not the raw URL.
+  guardRoutes(app, {
+    publicRoutes: PUBLIC_ROUTES,
+    checkHost: hostGuard(bindHost, allowedHosts, 'INGEST_ALLOWED_HOSTS'),
+    authorized: token ? bearerTokenCheck(token) : null,
+    refuseHost: (reply, reason) => reply.code(403).send({ error: `forbidden: ${reason}` }),
+    // 401 with a Bearer challenge: this API's callers are our own client and curl, not OAuth clients.
+    refuseToken: (reply) =>
+      reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="supervisor-ingestion"')
+        .send({ error: 'missing or wrong bearer token: send Authorization: Bearer <INGEST_TOKEN>' }),
+  });
 
   app.setErrorHandler((error: FastifyError | BrainError, request, reply) => {
     if (error instanceof BrainError) {
@@ -116,6 +128,8 @@ export function buildApp({ brain, logger, token }: AppOptions): FastifyInstance 
 
   app.get('/ready', async (_request, reply) => {
     if (!brain.ready) return reply.code(503).send({ status: 'loading' });
+    const problem = brain.problem;
+    if (problem) return reply.code(503).header('retry-after', '5').send({ status: 'unavailable', reason: problem });
     return { status: 'ready', notes: brain.noteCount() };
   });
 

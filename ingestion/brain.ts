@@ -3,15 +3,16 @@
  * derived from them. Every change — a write through the API, an edit on disk — ends with the
  * index agreeing with the file.
  */
-import { lstatSync, readdirSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, statSync, unlinkSync, type Dirent } from 'node:fs';
 import { lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTick } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { KeyedLock, writeFileAtomic } from './atomic-file.js';
+import { appendToFile, isStaleTempFile, KeyedLock, writeFileAtomic } from './atomic-file.js';
 import { badRequest, BrainError, noteExists, noteNotFound, notReady } from './errors.js';
 import { noteTags, noteTitle, parseNote, scalarField, withFields, type Frontmatter, type ParsedNote } from './frontmatter.js';
 import { nameFromDate, nameFromTitle, normaliseNoteName, placeNote } from './note-names.js';
+import { describeIssue, NoteFields, QueryBody } from './schemas.js';
 import { SearchIndex, type FileStamp, type SearchHit, type SearchQuery } from './search-index.js';
 import { FolderWatcher, type ChangeBatch } from './watcher.js';
 
@@ -53,12 +54,25 @@ export interface ReconcileReport {
 // query that matches it slow, and nobody searches past the first megabyte of a note.
 const MAX_INDEXED_CHARS = 1 << 20;
 const RECONCILE_BATCH = 500;
+/** The most a write may carry, as POST /write's body limit: the same refusal whichever way it comes. */
+export const MAX_CONTENT_BYTES = 1024 * 1024;
+// The watches see edits within milliseconds; this cheap scan (a stat per note, files read only when
+// their stamp changed) is the safety net for what they can miss: a watch limit reached, events
+// lost under load, a folder swapped between two looks.
+const RESCAN_MS = 60_000;
+// An append that must also change frontmatter rewrites the note; when another process keeps
+// changing the file meanwhile, it is read again this many times before the caller is told.
+const REWRITE_ATTEMPTS = 3;
 
 export class Brain {
   readonly knowledgeDir: string;
   private readonly locks = new KeyedLock();
   private watcher: FolderWatcher | null = null;
+  private rescan: NodeJS.Timeout | null = null;
   private loading: { read: number; total: number } | null = { read: 0, total: 0 };
+  // Temp files left by a crash are removed during the first walk only: later, a temp file may be
+  // another write of ours in progress (those are known) or of another process (not known).
+  private sweepStaleTemps = true;
   // Reconciling and applying changes from disk run one after another, never interleaved: each
   // reads files and then updates the index, and an older read must never land after a newer one.
   private queue: Promise<unknown> = Promise.resolve();
@@ -88,6 +102,14 @@ export class Brain {
     return this.loading === null;
   }
 
+  /** Why the brain cannot serve as it should even though it is loaded; null when all is well. */
+  get problem(): string | null {
+    if (!statSync(this.knowledgeDir, { throwIfNoEntry: false })?.isDirectory()) {
+      return 'the knowledge/ folder is missing (deleted or being replaced); it is created again at the next write, or restore it';
+    }
+    return null;
+  }
+
   noteCount(): number {
     return this.index.count();
   }
@@ -113,7 +135,9 @@ export class Brain {
       if (previous && sameStamp(previous, stamp)) unchanged++;
       else changed.push(path);
     }
-    this.loading = { read: 0, total: changed.length };
+    this.sweepStaleTemps = false;
+    // Progress is reported while the index first loads; a later scan leaves the brain ready.
+    const progress = this.loading ? (this.loading = { read: 0, total: changed.length }) : null;
     let indexed = 0;
     let failed = 0;
     for (let start = 0; start < changed.length; start += RECONCILE_BATCH) {
@@ -123,7 +147,7 @@ export class Brain {
       });
       indexed += batch.filter(Boolean).length;
       failed += batch.filter((note) => !note).length;
-      this.loading.read = Math.min(changed.length, start + RECONCILE_BATCH);
+      if (progress) progress.read = Math.min(changed.length, start + RECONCILE_BATCH);
       await nextTick();
     }
     const gone = [...known.keys()];
@@ -136,7 +160,19 @@ export class Brain {
   watch(): void {
     if (this.watcher) return;
     this.watcher = new FolderWatcher(this.knowledgeDir, (batch) => void this.applyChanges(batch), this.logger);
+    this.watcher.watchRootEntry();
     this.watcher.watchFolder('');
+    this.rescan = setInterval(() => void this.scanForMissedChanges(), RESCAN_MS);
+    this.rescan.unref();
+  }
+
+  private async scanForMissedChanges(): Promise<void> {
+    try {
+      const report = await this.reconcile();
+      if (report.indexed + report.removed > 0) this.logger.info(report, 'periodic scan found changes the folder watches missed');
+    } catch (error) {
+      this.logger.error({ err: error }, 'periodic scan of the brain failed');
+    }
   }
 
   /** Resolves once every change seen so far is in the index. */
@@ -145,15 +181,21 @@ export class Brain {
   }
 
   async close(): Promise<void> {
+    if (this.rescan) clearInterval(this.rescan);
+    this.rescan = null;
     this.watcher?.close();
     this.watcher = null;
     await this.queue;
     this.index.close();
   }
 
+  /** Checked with POST /query's own rules, whoever asks; tags are matched without a leading #. */
   search(query: SearchQuery): SearchHit[] {
+    const checked = QueryBody.safeParse({ query: query.text, limit: query.limit, type: query.type, domain: query.domain, tags: query.tags });
+    if (!checked.success) throw badRequest(describeIssue(checked.error));
     if (this.loading) throw notReady(this.loading.read, this.loading.total);
-    return this.index.search(query);
+    const { tags } = checked.data;
+    return this.index.search({ ...query, tags: tags === undefined ? undefined : noteTags(tags) });
   }
 
   async read(name: string): Promise<Note> {
@@ -167,33 +209,68 @@ export class Brain {
     return { path, ...describe(parsed, path), frontmatter: parsed.data, body: parsed.body, text };
   }
 
+  /**
+   * Writes a note. Every rule is checked here, so that POST /write and brain_write in the embedded
+   * mode refuse the same inputs for the same reasons.
+   */
   async write(request: WriteRequest): Promise<WriteResult> {
+    checkContent(request.content);
+    const checked = NoteFields.safeParse(request.fields);
+    if (!checked.success) throw badRequest(describeIssue(checked.error));
     const incoming = parseNote(request.content);
     if (incoming.problem) throw badRequest(`content: ${incoming.problem}`);
-    const fields = normaliseFields(request.fields);
+    const fields = normaliseFields(checked.data);
     const path = request.filename !== undefined ? normaliseNoteName(request.filename) : generatedName(incoming, fields);
-    return this.locks.run(path, async () => {
-      const absolute = await placeNote(this.knowledgeDir, path, { create: true });
-      const existing = await readFile(absolute, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return null;
-        throw error;
-      });
-      if (request.mode === 'create' && existing !== null) throw noteExists(path);
+    try {
+      return await this.locks.run(path, () => this.writeLocked(path, request.mode, incoming, fields, request.content));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENAMETOOLONG') {
+        throw badRequest(`filename: "${path.slice(0, 40)}…" is longer than this server's filesystem allows`);
+      }
+      throw error;
+    }
+  }
+
+  private async writeLocked(path: string, mode: WriteMode, incoming: ParsedNote, fields: Frontmatter, content: string): Promise<WriteResult> {
+    // knowledge/ may have been deleted under us (rm -r, a checkout): make it again, as at start.
+    await mkdir(this.knowledgeDir, { recursive: true });
+    const absolute = await placeNote(this.knowledgeDir, path, { create: true });
+    for (let attempt = 1; ; attempt++) {
+      const before = await lstat(absolute).catch(ifMissing(null));
+      const existing = before ? await readFile(absolute, 'utf8').catch(ifMissing(null)) : null;
+      if (mode === 'create' && existing !== null) throw noteExists(path);
+      if (mode === 'append' && existing !== null) {
+        const merged = { ...incoming.data, ...fields };
+        if (Object.keys(merged).length === 0 && (await appendToFile(absolute, addition(existing, incoming.body)))) {
+          await this.indexFromDisk(path, absolute);
+          return { path, action: 'appended' };
+        }
+      }
       let text: string;
       let action: WriteResult['action'];
-      if (request.mode === 'append' && existing !== null) {
+      if (mode === 'append' && existing !== null) {
         text = appendTo(existing, incoming, fields, path);
         action = 'appended';
       } else {
-        text = Object.keys(fields).length > 0 ? withFields(incoming, fields) : request.content;
+        text = Object.keys(fields).length > 0 ? withFields(incoming, fields) : content;
         action = existing === null ? 'created' : 'overwritten';
       }
+      // The fields given may make the frontmatter too large: refuse what could not be read back.
+      const written = Object.keys(fields).length > 0 ? parseNote(text) : null;
+      if (written?.problem) throw badRequest(`fields: ${written.problem}`);
+      // An append that changes frontmatter rewrites the whole note, so it checks that nobody
+      // changed the file since it was read (another process; writes of ours wait on the lock).
+      const unchanged = mode === 'append' && before ? async () => stillSame(before, await lstat(absolute).catch(ifMissing(null))) : undefined;
       // The exclusive write still guards create: another process may take the name meanwhile.
-      const outcome = await writeFileAtomic(absolute, text, { exclusive: request.mode === 'create' });
+      const outcome = await writeFileAtomic(absolute, text, { exclusive: mode === 'create', unchanged });
       if (outcome === 'exists') throw noteExists(path);
+      if (outcome === 'changed') {
+        if (attempt < REWRITE_ATTEMPTS) continue;
+        throw new BrainError(`${path} keeps being changed by another writer; retry the append`, 409, { path });
+      }
       await this.indexFile(path, absolute, text);
       return { path, action };
-    });
+    }
   }
 
   private serially<T>(task: () => Promise<T>): Promise<T> {
@@ -231,6 +308,9 @@ export class Brain {
 
   /** Watches `folder` and its subfolders and re-reads what changed in them. */
   private async refreshFolder(folder: string): Promise<void> {
+    // Its name changed in its parent: whatever is there now (if anything) is a new folder, maybe
+    // with the same inode number, so it and everything below are watched afresh by the walk.
+    this.watcher?.unwatchFolder(folder);
     const present = new Set<string>();
     for await (const [path] of this.walk(folder, (sub) => this.watcher?.watchFolder(sub))) {
       present.add(path);
@@ -259,7 +339,10 @@ export class Brain {
     const folders: string[] = [];
     const notes: Array<[string, FileStamp]> = [];
     for (const entry of entries) {
-      if (entry.name.startsWith('.')) continue;
+      if (entry.name.startsWith('.')) {
+        if (this.sweepStaleTemps && entry.isFile() && isStaleTempFile(absolute, entry.name)) this.removeStaleTemp(join(folder, entry.name));
+        continue;
+      }
       const path = folder ? `${folder}/${entry.name}` : entry.name;
       if (entry.isDirectory()) folders.push(path);
       else if (entry.isFile() && entry.name.endsWith('.md')) {
@@ -270,6 +353,16 @@ export class Brain {
     yield* notes;
     await nextTick();
     for (const sub of folders) yield* this.walk(sub, onFolder);
+  }
+
+  /** A temp file left by a write that never finished (the process was killed): nobody will finish it. */
+  private removeStaleTemp(path: string): void {
+    try {
+      unlinkSync(join(this.knowledgeDir, path));
+      this.logger.info({ path }, 'removed a temp file left by an interrupted write');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.logger.warn({ path, err: error }, 'cannot remove a stale temp file');
+    }
   }
 
   private async readForIndex(path: string) {
@@ -283,6 +376,12 @@ export class Brain {
       }
       return null;
     }
+  }
+
+  /** Indexes the file as it is now (others may have added to it): stamp first, so never newer than the text. */
+  private async indexFromDisk(path: string, absolute: string): Promise<void> {
+    const stamp = toStamp(await lstat(absolute));
+    this.index.upsert(this.toIndexed(path, await readFile(absolute, 'utf8'), stamp));
   }
 
   private async indexFile(path: string, absolute: string, text: string): Promise<void> {
@@ -303,6 +402,12 @@ function describe(parsed: ParsedNote, path: string) {
     domain: scalarField(parsed.data.domain),
     tags: noteTags(parsed.data.tags),
   };
+}
+
+function checkContent(content: string): void {
+  if (typeof content !== 'string') throw badRequest('content must be a string');
+  if (content.trim() === '') throw badRequest('content must not be empty');
+  if (Buffer.byteLength(content) > MAX_CONTENT_BYTES) throw badRequest(`content is larger than ${MAX_CONTENT_BYTES / 1024 / 1024} MiB; at most ${MAX_CONTENT_BYTES / 1024 / 1024} MiB`);
 }
 
 function normaliseFields(fields: Frontmatter): Frontmatter {
@@ -328,7 +433,31 @@ function appendTo(existingText: string, incoming: ParsedNote, fields: Frontmatte
     throw new BrainError(`cannot set frontmatter on ${path}: its ${existing.problem}; fix it or overwrite the note`, 409, { path });
   }
   const base = Object.keys(merged).length > 0 ? withFields(existing, merged) : existingText;
-  return `${base.trimEnd()}\n\n${incoming.body.replace(/^\s*\n/, '').trimEnd()}\n`;
+  return `${base}${addition(base, incoming.body)}`;
+}
+
+/**
+ * What an append adds at the end of `existing`: the body after one blank line, in the note's own
+ * line ends. Computed from the text read before; if another writer added to the file since, only
+ * the spacing between the two additions can be off, never a byte lost.
+ */
+function addition(existing: string, body: string): string {
+  const eol = /\r\n/.test(existing.slice(0, 4096)) ? '\r\n' : '\n';
+  const text = body.replace(/^\s*\n/, '').trimEnd().replace(/\r?\n/g, eol);
+  const separator = existing === '' || existing.endsWith(eol + eol) ? '' : existing.endsWith(eol) ? eol : eol + eol;
+  return `${separator}${text}${eol}`;
+}
+
+function ifMissing<T>(fallback: T) {
+  return (error: NodeJS.ErrnoException): T => {
+    if (error.code === 'ENOENT') return fallback;
+    throw error;
+  };
+}
+
+/** The file is still the version read (false when it is gone). */
+function stillSame(before: FileStamp, now: FileStamp | null): boolean {
+  return now !== null && sameStamp(before, toStamp(now));
 }
 
 function toStamp(stat: { size: number; mtimeMs: number; ino: number }): FileStamp {

@@ -9,6 +9,15 @@
  * and with no options it caches results by content and hands the same object to every caller.
  * Passing options turns the cache off; refusing any fence language but YAML, before gray-matter
  * chooses an engine, keeps code from ever being evaluated.
+ *
+ * YAML anchors and aliases (`&a` … `*a`) make a few hundred bytes stand for gigabytes ("billion
+ * laughs"): js-yaml shares the aliased objects, so parsing is quick, but anything that walks the
+ * values (JSON for GET /notes) expands them. Every parse therefore bounds the frontmatter's size,
+ * its expanded size and its depth, and refuses an alias inside its own anchor (a cycle); a note
+ * over a bound is treated like one with broken YAML (body only, with the reason as `problem`).
+ *
+ * Notes are read as a text editor would: a UTF-8 byte order mark is skipped and CRLF line ends
+ * are line ends (no `\r` left in values); an edit keeps the note's BOM and line ends.
  */
 import matter from 'gray-matter';
 import jsYaml from 'js-yaml';
@@ -18,15 +27,33 @@ export type Frontmatter = Record<string, unknown>;
 
 export interface ParsedNote {
   data: Frontmatter;
-  /** The text after the frontmatter block (all of it when there is none). */
+  /** The text after the frontmatter block (all of it when there is none), line ends as written. */
   body: string;
-  /** The YAML between the fences, exactly as written; null when the note has no valid frontmatter. */
+  /** The YAML between the fences, with \n line ends; null when the note has no valid frontmatter. */
   yaml: string | null;
   /** Why the frontmatter was not usable; the body is still good. */
   problem?: string;
+  /** How the note's frontmatter ends its lines, kept when it is rewritten. */
+  eol?: '\n' | '\r\n';
+  /** The note started with a UTF-8 byte order mark, kept when it is rewritten. */
+  bom?: boolean;
 }
 
+/** The bounds every frontmatter is held to (docs/brain.md, "Limits"). */
+export const FRONTMATTER_LIMITS = {
+  /** The YAML block between the fences, in UTF-8 bytes. */
+  bytes: 64 * 1024,
+  /** The values once every alias is expanded, measured as the characters of their JSON. */
+  expandedChars: 256 * 1024,
+  /** Lists and mappings inside one another. */
+  depth: 64,
+} as const;
+
 const OPENING_FENCE = /^---[ \t]*([^\s-][^\n]*?)?[ \t]*\r?\n/;
+const BOM = '\uFEFF';
+
+/** A frontmatter that is valid YAML but over one of the bounds; the message names the bound. */
+class FrontmatterRefused extends Error {}
 
 const refuse = () => {
   throw new Error('frontmatter must be YAML');
@@ -34,7 +61,7 @@ const refuse = () => {
 const GRAY_MATTER_OPTIONS = {
   language: 'yaml',
   engines: {
-    yaml: { parse: (text: string) => jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA }) as object, stringify: () => refuse() },
+    yaml: { parse: parseBoundedYaml, stringify: () => refuse() },
     javascript: refuse,
     js: refuse,
     coffee: refuse,
@@ -42,24 +69,71 @@ const GRAY_MATTER_OPTIONS = {
   },
 } as const;
 
-export function parseNote(text: string): ParsedNote {
+export function parseNote(original: string): ParsedNote {
+  const bom = original.startsWith(BOM);
+  const text = bom ? original.slice(1) : original;
   const fence = OPENING_FENCE.exec(text);
-  if (!fence) return { data: {}, body: text, yaml: null };
+  if (!fence) return { data: {}, body: text, yaml: null, bom };
+  const eol = fence[0].endsWith('\r\n') ? '\r\n' : '\n';
+  const found = { bom, eol } as const;
   const language = fence[1]?.trim();
   if (language && !/^ya?ml$/i.test(language)) {
-    return { data: {}, body: withoutFrontmatter(text), yaml: null, problem: `frontmatter language "${language}" is not YAML` };
+    return { data: {}, body: withoutFrontmatter(text), yaml: null, problem: `frontmatter language "${language}" is not YAML`, ...found };
   }
   let parsed: matter.GrayMatterFile<string>;
   try {
     parsed = matter(text, GRAY_MATTER_OPTIONS as unknown as Parameters<typeof matter>[1]);
   } catch (error) {
-    return { data: {}, body: withoutFrontmatter(text), yaml: null, problem: `frontmatter is not valid YAML: ${firstLine(error)}` };
+    const problem = error instanceof FrontmatterRefused ? error.message : `frontmatter is not valid YAML: ${firstLine(error)}`;
+    return { data: {}, body: withoutFrontmatter(text), yaml: null, problem, ...found };
   }
   const data: unknown = parsed.data;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return { data: {}, body: parsed.content, yaml: null, problem: 'frontmatter is not a mapping of keys to values' };
+    return { data: {}, body: parsed.content, yaml: null, problem: 'frontmatter is not a mapping of keys to values', ...found };
   }
-  return { data: data as Frontmatter, body: parsed.content, yaml: parsed.matter.replace(/^\r?\n/, '') };
+  // gray-matter splits at "\n---", which leaves the "\r" of a CRLF line before the closing fence.
+  const yaml = parsed.matter.replace(/^\r?\n/, '').replace(/\r\n?/g, '\n');
+  return { data: data as Frontmatter, body: parsed.content, yaml, ...found };
+}
+
+/** js-yaml's core schema, within FRONTMATTER_LIMITS; throws FrontmatterRefused naming the bound. */
+function parseBoundedYaml(yaml: string): object {
+  const bytes = Buffer.byteLength(yaml);
+  if (bytes > FRONTMATTER_LIMITS.bytes) {
+    throw new FrontmatterRefused(`frontmatter is larger than ${kib(FRONTMATTER_LIMITS.bytes)} (${kib(bytes)}); at most ${kib(FRONTMATTER_LIMITS.bytes)}`);
+  }
+  const data = jsYaml.load(yaml.replace(/\r\n?/g, '\n'), { schema: jsYaml.CORE_SCHEMA }) as object;
+  expandedSize(data, new Map(), new Set(), 0);
+  return data;
+}
+
+/**
+ * The characters `value` takes as JSON with every alias expanded, found without expanding: each
+ * shared object is measured once. Throws FrontmatterRefused past a bound or on a cycle.
+ */
+function expandedSize(value: unknown, measured: Map<object, number>, open: Set<object>, depth: number): number {
+  if (value === null || typeof value !== 'object') return typeof value === 'string' ? value.length + 2 : String(value).length;
+  const known = measured.get(value);
+  if (known !== undefined) return known;
+  if (open.has(value)) throw new FrontmatterRefused('frontmatter has an alias (*name) inside its own anchor (&name); recursive values are not supported');
+  if (depth >= FRONTMATTER_LIMITS.depth) throw new FrontmatterRefused(`frontmatter nests deeper than ${FRONTMATTER_LIMITS.depth} levels; at most ${FRONTMATTER_LIMITS.depth}`);
+  open.add(value);
+  let size = 2;
+  for (const [key, inner] of Array.isArray(value) ? value.map((item) => ['', item] as const) : Object.entries(value)) {
+    size += key.length + 4 + expandedSize(inner, measured, open, depth + 1);
+    if (size > FRONTMATTER_LIMITS.expandedChars) {
+      throw new FrontmatterRefused(
+        `frontmatter expands to more than ${kib(FRONTMATTER_LIMITS.expandedChars)} through YAML aliases (*name); at most ${kib(FRONTMATTER_LIMITS.expandedChars)} expanded`,
+      );
+    }
+  }
+  open.delete(value);
+  measured.set(value, size);
+  return size;
+}
+
+function kib(bytes: number): string {
+  return `${Math.ceil(bytes / 1024)} KiB`;
 }
 
 /** The body of a note whose frontmatter could not be read: the text after the closing fence, if any. */
@@ -80,15 +154,19 @@ function firstLine(error: unknown): string {
  */
 export function withFields(note: ParsedNote, fields: Frontmatter): string {
   const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
-  if (entries.length === 0) return note.yaml === null ? note.body : joinNote(note.yaml, note.body);
+  if (entries.length === 0) return note.yaml === null ? note.body : joinNote(note.yaml, note);
+  // Only notes whose frontmatter passed FRONTMATTER_LIMITS get here, and the document is edited and
+  // printed without resolving its aliases (they stay `*name` as written). Never call toJS on it
+  // without the yaml package's own cap (`maxAliasCount`).
   const doc = note.yaml === null ? new YAML.Document({}) : YAML.parseDocument(note.yaml);
   for (const [key, value] of entries) doc.set(key, value);
-  return joinNote(doc.toString({ lineWidth: 0 }), note.body);
+  return joinNote(doc.toString({ lineWidth: 0 }), note);
 }
 
-function joinNote(yaml: string, body: string): string {
+function joinNote(yaml: string, { body, eol = '\n', bom = false }: Pick<ParsedNote, 'body' | 'eol' | 'bom'>): string {
   const block = yaml.endsWith('\n') ? yaml : `${yaml}\n`;
-  return `---\n${block}---\n${body}`;
+  const text = `---\n${block}---\n`;
+  return `${bom ? BOM : ''}${eol === '\n' ? text : text.replace(/\n/g, eol)}${body}`;
 }
 
 /** A note's title: frontmatter `title`, else its first `# heading`, else its file name. */

@@ -7,8 +7,16 @@ import { join, sep } from 'node:path';
 
 export class BadNoteName extends Error {}
 
-const MAX_SEGMENT_BYTES = 255; // what ext4, APFS and NTFS allow for one name
-const MAX_PATH_CHARS = 1024;
+/**
+ * Filesystems allow 255 bytes per name (ext4, APFS, NTFS), and a write goes through a temp file
+ * named `.<name>.<uuid>.tmp`, 42 bytes longer than the name: 213 bytes would fit, and a round 200
+ * leaves room. Counted in UTF-8 bytes, not characters: a CJK character takes 3.
+ */
+export const MAX_NAME_BYTES = 200;
+export const MAX_PATH_BYTES = 1024;
+// A generated name stays short enough to read in a listing, and well inside MAX_NAME_BYTES.
+const GENERATED_NAME_CHARS = 80;
+const GENERATED_NAME_BYTES = 120;
 
 /**
  * Checks a caller's name and returns it normalised (`/` separators, `.md` appended). Throws
@@ -21,7 +29,7 @@ export function normaliseNoteName(name: string): string {
   if (name.startsWith('/') || /^[A-Za-z]:/.test(name) || name.startsWith('~')) {
     throw new BadNoteName('filename must be relative to knowledge/');
   }
-  if (name.length > MAX_PATH_CHARS) throw new BadNoteName(`filename is longer than ${MAX_PATH_CHARS} characters`);
+  if (Buffer.byteLength(name) > MAX_PATH_BYTES) throw new BadNoteName(`filename is too long: at most ${MAX_PATH_BYTES} bytes (UTF-8)`);
   for (const segment of name.split('/')) {
     if (segment === '') throw new BadNoteName('filename has an empty folder name (// or a trailing /)');
     if (segment === '..' || segment === '.') throw new BadNoteName('filename must not contain . or .. segments');
@@ -29,8 +37,9 @@ export function normaliseNoteName(name: string): string {
     if (segment.trim() !== segment) throw new BadNoteName(`"${segment}" starts or ends with a space`);
   }
   const withExtension = name.endsWith('.md') ? name : `${name}.md`;
-  if (withExtension.split('/').some((segment) => Buffer.byteLength(segment) > MAX_SEGMENT_BYTES)) {
-    throw new BadNoteName(`a name in "${withExtension.slice(0, 40)}…" is too long (${MAX_SEGMENT_BYTES} bytes at most)`);
+  const long = withExtension.split('/').find((segment) => Buffer.byteLength(segment) > MAX_NAME_BYTES);
+  if (long !== undefined) {
+    throw new BadNoteName(`"${Array.from(long).slice(0, 20).join('')}…" is too long: at most ${MAX_NAME_BYTES} bytes (UTF-8) per folder or file name`);
   }
   return withExtension;
 }
@@ -42,10 +51,21 @@ export function nameFromTitle(title: string): string | null {
     .replace(/\p{M}/gu, '')
     .toLowerCase()
     .replace(/[^\p{L}\p{N}]+/gu, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 80)
-    .replace(/-+$/, '');
-  return slug ? `${slug}.md` : null;
+    .replace(/^-+|-+$/g, '');
+  const cut = cutToBytes(Array.from(slug).slice(0, GENERATED_NAME_CHARS).join(''), GENERATED_NAME_BYTES).replace(/-+$/, '');
+  return cut ? `${cut}.md` : null;
+}
+
+/** The longest start of `text` that fits in `maxBytes` of UTF-8, never splitting a character. */
+function cutToBytes(text: string, maxBytes: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > maxBytes) break;
+    end += char.length;
+  }
+  return text.slice(0, end);
 }
 
 /** A file name from the moment of writing, unique enough that two writes in a second differ. */

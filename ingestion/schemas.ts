@@ -13,6 +13,27 @@ const tags = z
   })
   .describe('Tags: a list, or one comma-separated string.');
 
+// One set of rules for a note's fields, whoever sends them: POST /write checks them with WriteBody,
+// and the Brain itself checks them again with NoteFields, so brain_write over MCP in the embedded
+// mode refuses exactly what POST /write refuses, with the same words.
+const noteFieldShape = {
+  title: text('the title', 300).optional(),
+  type: text('the note type', 100).optional().describe('Kind of note, e.g. pattern, correction, decision.'),
+  domain: text('the domain', 100).optional().describe('Area the note is about, e.g. testing, api.'),
+  tags: tags.optional(),
+};
+
+function usableKeys(body: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  for (const key of Object.keys(body)) {
+    if (!RESERVED.has(key) && !/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(key)) {
+      ctx.addIssue({ code: 'custom', path: [key], message: 'is not a usable frontmatter key (letters, digits, _ . -)' });
+    }
+  }
+}
+
+/** The frontmatter fields of a write: title, type, domain, tags and any other usable key. */
+export const NoteFields = z.object(noteFieldShape).catchall(z.unknown()).superRefine(usableKeys);
+
 export const WriteBody = z
   .object({
     content: z
@@ -27,21 +48,13 @@ export const WriteBody = z
       .enum(['create', 'overwrite', 'append'], { error: 'must be one of create, overwrite, append' })
       .default('create')
       .describe('create (default) refuses to replace an existing note; overwrite replaces it; append adds to it.'),
-    title: text('the title', 300).optional(),
-    type: text('the note type', 100).optional().describe('Kind of note, e.g. pattern, correction, decision.'),
-    domain: text('the domain', 100).optional().describe('Area the note is about, e.g. testing, api.'),
-    tags: tags.optional(),
+    ...noteFieldShape,
   })
   // Any other key becomes a frontmatter key of the note, as given.
   .catchall(z.unknown())
-  .superRefine((body, ctx) => {
-    for (const key of Object.keys(body)) {
-      if (!RESERVED.has(key) && !/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(key)) {
-        ctx.addIssue({ code: 'custom', path: [key], message: 'is not a usable frontmatter key (letters, digits, _ . -)' });
-      }
-    }
-  });
+  .superRefine(usableKeys);
 
+/** POST /query's body; the Brain checks every search with it too (`query` is the search text). */
 export const QueryBody = z.object({
   query: z
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })

@@ -23,7 +23,7 @@ export async function startIngestion(config: IngestionConfig, logger: Logger): P
     logger.warn(`INGEST_TOKEN is shorter than ${WEAK_TOKEN_LENGTH} characters; use a long random one (openssl rand -hex 32)`);
   }
   const brain = await Brain.open(config.brainDir, logger);
-  const app = buildApp({ brain, logger, token: config.token });
+  const app = buildApp({ brain, logger, token: config.token, bindHost: config.host, allowedHosts: config.allowedHosts });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {

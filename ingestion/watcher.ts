@@ -5,9 +5,14 @@
  * deletes (nodejs/node#48437, #52018), and watching every file, as chokidar does, costs an inotify
  * watch per note. Folders are few, events cost nothing while nobody edits, and a short debounce
  * turns an editor's save dance or a large git pull into one batch.
+ *
+ * A watch follows a folder's inode, not its name: a folder deleted and made again (git checkout,
+ * rsync, `rm -r` then `mkdir`) is a new folder that nobody watches. So a watch is re-armed whenever
+ * the folder's inode differs from the one watched, and the root's own parent is watched for the
+ * root's name, so that the root folder itself vanishing and coming back is seen too.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { join } from 'node:path';
+import { statSync, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 
 export interface ChangeBatch {
@@ -17,8 +22,14 @@ export interface ChangeBatch {
   folders: Set<string>;
 }
 
+interface Watch {
+  watcher: FSWatcher;
+  ino: number;
+}
+
 export class FolderWatcher {
-  private readonly watchers = new Map<string, FSWatcher>();
+  private readonly watchers = new Map<string, Watch>();
+  private rootEntry: FSWatcher | null = null;
   private pending: ChangeBatch = { paths: new Set(), folders: new Set() };
   private timer: NodeJS.Timeout | null = null;
   private warnedAboutLimit = false;
@@ -30,12 +41,20 @@ export class FolderWatcher {
     private readonly debounceMs = 50,
   ) {}
 
-  /** Starts watching the folder `relative` ('' for the root); subfolders are added by the caller. */
+  /**
+   * Starts watching the folder `relative` ('' for the root), or watches it again when the folder
+   * at that name is not the one watched any more; subfolders are added by the caller.
+   */
   watchFolder(relative: string): void {
-    if (this.watchers.has(relative)) return;
+    const absolute = join(this.root, relative);
+    const ino = statSync(absolute, { throwIfNoEntry: false })?.ino;
+    const current = this.watchers.get(relative);
+    if (current && current.ino === ino) return;
+    if (current) this.stop(relative, current);
+    if (ino === undefined) return; // gone: its parent (or the root entry watch) reports its return
     let watcher: FSWatcher;
     try {
-      watcher = watch(join(this.root, relative), { persistent: false }, (_event, name) => {
+      watcher = watch(absolute, { persistent: false }, (_event, name) => {
         if (name === null) this.queue(null, relative);
         else this.queue(relative ? `${relative}/${name.toString()}` : name.toString(), relative);
       });
@@ -43,19 +62,45 @@ export class FolderWatcher {
       this.reportWatchFailure(relative, error as NodeJS.ErrnoException);
       return;
     }
+    const entry = { watcher, ino };
     // A watched folder that is deleted or becomes unreadable errors; its parent reports the removal.
-    watcher.on('error', () => this.unwatchFolder(relative));
-    this.watchers.set(relative, watcher);
+    // By then the name may be watched again (a new folder): only this watch is dropped.
+    watcher.on('error', () => {
+      if (this.watchers.get(relative) === entry) this.stop(relative, entry);
+    });
+    this.watchers.set(relative, entry);
   }
 
-  /** Stops watching `relative` and every folder below it. */
-  unwatchFolder(relative: string): void {
-    for (const [folder, watcher] of this.watchers) {
-      if (folder === relative || folder.startsWith(`${relative}/`)) {
-        watcher.close();
-        this.watchers.delete(folder);
-      }
+  /**
+   * Watches the folder holding the root for the root's own name: the root deleted, recreated or
+   * replaced is reported as a change of the whole root folder ('').
+   */
+  watchRootEntry(): void {
+    if (this.rootEntry) return;
+    const name = basename(this.root);
+    try {
+      this.rootEntry = watch(dirname(this.root), { persistent: false }, (_event, changed) => {
+        if (changed === null || changed.toString() === name) this.queue(null, '');
+      });
+      this.rootEntry.on('error', () => {
+        this.rootEntry?.close();
+        this.rootEntry = null;
+      });
+    } catch (error) {
+      this.reportWatchFailure('..', error as NodeJS.ErrnoException);
     }
+  }
+
+  /** Stops watching `relative` ('' for all) and every folder below it. */
+  unwatchFolder(relative: string): void {
+    for (const [folder, entry] of this.watchers) {
+      if (relative === '' || folder === relative || folder.startsWith(`${relative}/`)) this.stop(folder, entry);
+    }
+  }
+
+  private stop(folder: string, entry: Watch): void {
+    entry.watcher.close();
+    if (this.watchers.get(folder) === entry) this.watchers.delete(folder);
   }
 
   isWatching(relative: string): boolean {
@@ -65,8 +110,10 @@ export class FolderWatcher {
   close(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    for (const watcher of this.watchers.values()) watcher.close();
+    for (const { watcher } of this.watchers.values()) watcher.close();
     this.watchers.clear();
+    this.rootEntry?.close();
+    this.rootEntry = null;
   }
 
   private queue(path: string | null, folder: string): void {

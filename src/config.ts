@@ -14,6 +14,8 @@ export interface IngestionConfig {
   port: number;
   brainDir: string;
   token: string | undefined;
+  /** Host names accepted in Host/Origin besides the loopback ones (INGEST_ALLOWED_HOSTS). */
+  allowedHosts?: string[] | undefined;
   logLevel: LogLevel;
 }
 
@@ -53,6 +55,7 @@ export function ingestionConfig(env: Env = process.env): IngestionConfig {
     port: setting(env, 'INGEST_PORT', port, '3300'),
     brainDir: setting(env, 'INGEST_BRAIN_DIR', path, './brain'),
     token: setting(env, 'INGEST_TOKEN', token),
+    allowedHosts: setting(env, 'INGEST_ALLOWED_HOSTS', hostList) ?? [],
     logLevel: setting(env, 'LOG_LEVEL', logLevel, 'info'),
   };
 }
@@ -72,6 +75,8 @@ export interface SupervisorConfig {
   ingestToken: string | undefined;
   modelTimeoutMs: number;
   sessionIdleMs: number;
+  /** Cap on open MCP sessions; when full, the least recently used idle one is closed. */
+  maxSessions: number;
   /** At shutdown, how long calls in flight may take to finish. */
   shutdownGraceMs: number;
   /** Folders under which the server may read a call's files itself; empty: it never does. */
@@ -89,6 +94,14 @@ const absoluteList = z
   .transform((v) => v.split(/[,:]/).map((p) => p.trim()).filter(Boolean))
   .refine((paths) => paths.every((p) => isAbsolute(p)), 'must list absolute paths, separated by : or ,')
   .transform((paths) => paths.map((p) => resolve(p)));
+/** Each session holds about 100 KB: the default keeps sessions under ~20 MB, the maximum under ~1 GB. */
+export const DEFAULT_MAX_SESSIONS = 200;
+const MAX_SESSIONS_LIMIT = 10_000;
+const sessionCap = z
+  .string()
+  .regex(/^\d+$/, 'must be a whole number')
+  .transform(Number)
+  .refine((n) => n >= 1 && n <= MAX_SESSIONS_LIMIT, `must be from 1 to ${MAX_SESSIONS_LIMIT}`);
 const hostList = z
   .string()
   .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
@@ -120,6 +133,7 @@ export function supervisorConfig(env: Env = process.env): SupervisorConfig {
     ingestToken: setting(env, 'INGEST_TOKEN', token),
     modelTimeoutMs: setting(env, 'SUPERVISOR_MODEL_TIMEOUT_SECONDS', positive('seconds'), '180') * 1000,
     sessionIdleMs: setting(env, 'SUPERVISOR_SESSION_IDLE_MINUTES', positive('minutes'), '30') * 60_000,
+    maxSessions: setting(env, 'SUPERVISOR_MAX_SESSIONS', sessionCap, String(DEFAULT_MAX_SESSIONS)),
     shutdownGraceMs: setting(env, 'SUPERVISOR_SHUTDOWN_SECONDS', positive('seconds'), '30') * 1000,
     projectRoots: setting(env, 'SUPERVISOR_PROJECT_ROOTS', absoluteList) ?? [],
     allowedHosts: setting(env, 'SUPERVISOR_ALLOWED_HOSTS', hostList) ?? [],
@@ -132,7 +146,18 @@ export interface BridgeConfig {
   token: string | undefined;
   fileCapBytes: number;
   totalCapBytes: number;
+  /** Folders the bridge may read a call's files under, besides its working directory. */
+  projectRoots: string[];
+  /** At start, how long a server that is not up yet is retried (0: tried once). */
+  connectMs: number;
 }
+
+/** 0 allowed: "do not wait"; past 10 minutes a client would long have given up on the bridge. */
+const connectSeconds = z
+  .string()
+  .regex(/^\d+$/, 'must be a whole number of seconds')
+  .transform(Number)
+  .refine((n) => n <= 600, 'must be at most 600 seconds');
 
 export function bridgeConfig(env: Env = process.env): BridgeConfig {
   return {
@@ -140,5 +165,7 @@ export function bridgeConfig(env: Env = process.env): BridgeConfig {
     token: setting(env, 'SUPERVISOR_TOKEN', token),
     fileCapBytes: setting(env, 'BRIDGE_FILE_CAP_KB', positive('KiB'), '64') * 1024,
     totalCapBytes: setting(env, 'BRIDGE_TOTAL_CAP_KB', positive('KiB'), '256') * 1024,
+    projectRoots: setting(env, 'BRIDGE_PROJECT_ROOTS', absoluteList) ?? [],
+    connectMs: setting(env, 'BRIDGE_CONNECT_SECONDS', connectSeconds, '10') * 1000,
   };
 }

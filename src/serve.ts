@@ -56,6 +56,7 @@ export async function startSupervisor(config: SupervisorConfig, ingestConfig: In
     allowedHosts: config.allowedHosts,
     token: config.token,
     sessionIdleMs: config.sessionIdleMs,
+    maxSessions: config.maxSessions,
     shutdownGraceMs: config.shutdownGraceMs,
   });
   try {
@@ -75,6 +76,8 @@ export async function startSupervisor(config: SupervisorConfig, ingestConfig: In
     deps,
     sessionCount: () => app.sessionCount(),
     async close() {
+      // Calls in flight are answered (or stopped with an answer) before anything closes under them.
+      await app.drain();
       await app.close();
       await ingestion?.close();
     },

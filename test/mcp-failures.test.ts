@@ -192,13 +192,14 @@ describe('HTTP guards', () => {
     expect((await post(url, { origin: 'http://localhost:5173' })).status).toBe(200);
   });
 
-  it('with SUPERVISOR_TOKEN set, a missing or wrong token gets 401 with WWW-Authenticate, and the right one connects', async () => {
+  it('with SUPERVISOR_TOKEN set, a missing or wrong token gets 403 saying so (no OAuth challenge), and the right one connects', async () => {
     const token = 'mcp-token-0123456789abcdef';
     sup = await startTestSupervisor({ SUPERVISOR_TOKEN: token });
     for (const headers of [{}, { authorization: 'Bearer nope' }] as Array<Record<string, string>>) {
       const response = await post(sup.mcpUrl, headers);
-      expect(response.status).toBe(401);
-      expect(response.headers.get('www-authenticate')).toBe('Bearer realm="supervisor", error="invalid_token"');
+      expect(response.status).toBe(403);
+      expect(response.headers.get('www-authenticate')).toBeNull();
+      expect(await response.text()).toContain('wrong or missing bearer token');
     }
     const client: Client = await sup.connect({ authorization: `Bearer ${token}` });
     expect((await client.listTools()).tools.length).toBe(11);

@@ -56,6 +56,9 @@ export class LocalBrainClient implements BrainClient {
   }
 
   async count(): Promise<number> {
+    // As GET /ready answers in team mode: a brain without its knowledge/ folder is not available.
+    const problem = this.brain.problem;
+    if (problem) throw new BrainUnavailable(problem);
     return this.brain.noteCount();
   }
 
@@ -116,10 +119,10 @@ export class HttpBrainClient implements BrainClient {
       const reason = timeout.aborted ? `no answer within ${timeoutMs} ms` : causeOf(error);
       throw new BrainUnavailable(`${this.where} unreachable: ${reason}`);
     }
-    const answer = (await response.json().catch(() => ({}))) as { error?: string; path?: string };
+    const answer = (await response.json().catch(() => ({}))) as { error?: string; reason?: string; path?: string };
     if (response.ok) return answer;
     if (response.status === 401) throw new BrainUnavailable(`${this.where} refused the token (401): check INGEST_TOKEN`);
-    if (response.status >= 500) throw new BrainUnavailable(`${this.where} failed (${response.status}): ${answer.error ?? 'no reason given'}`);
+    if (response.status >= 500) throw new BrainUnavailable(`${this.where} failed (${response.status}): ${answer.error ?? answer.reason ?? 'no reason given'}`);
     throw new BrainRefused(answer.error ?? `refused (${response.status})`, response.status, answer.path);
   }
 }

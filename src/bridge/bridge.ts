@@ -6,77 +6,38 @@
  * (`files`, `test_path`, `impl_path`, relative to `project_root`) and attaches them: the remote
  * model sees the code. stdout carries protocol messages only; everything else goes to stderr.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import {
-  CallToolRequestSchema,
-  ListToolsRequestSchema,
-  LoggingMessageNotificationSchema,
-  type CallToolResult,
-} from '@modelcontextprotocol/sdk/types.js';
-import { collectAttachments, type AttachmentReport } from '../skills/attach.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { collectAttachments, MAX_NAMED_FILES, type AttachmentReport } from '../skills/attach.js';
 import type { Attachment } from '../skills/prompt.js';
+import { reason, Remote, RemoteDropped } from './remote.js';
+import { ProjectRoots } from './roots.js';
+
+export { RemoteUnreachable } from './remote.js';
 
 export interface BridgeOptions {
   url: string;
   token?: string | undefined;
   fileCapBytes: number;
   totalCapBytes: number;
+  /** Folders the bridge may read under besides its working directory (BRIDGE_PROJECT_ROOTS). */
+  projectRoots: string[];
+  /** At start, how long a server that is not up yet is retried (BRIDGE_CONNECT_SECONDS). */
+  connectMs: number;
   version: string;
+  /** Default: the process's working directory, where Claude Code starts the bridge (the project). */
+  workingDirectory?: string;
 }
 
 /** Long model calls are normal: the remote's own timeouts decide, and progress keeps this one alive. */
 const CALL_TIMEOUT_MS = 30 * 60_000;
 
-export class RemoteUnreachable extends Error {}
-
-/** The connection to the remote MCP server, made again after it was lost. */
-class Remote {
-  private client: Client | null = null;
-  onLog: ((params: unknown) => void) | null = null;
-
-  constructor(private readonly options: BridgeOptions) {}
-
-  async connect(): Promise<Client> {
-    if (this.client) return this.client;
-    const client = new Client({ name: 'supervisor-bridge', version: this.options.version });
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => this.onLog?.(notification.params));
-    const headers: Record<string, string> = this.options.token ? { authorization: `Bearer ${this.options.token}` } : {};
-    try {
-      await client.connect(new StreamableHTTPClientTransport(new URL(this.options.url), { requestInit: { headers } }));
-    } catch (error) {
-      throw new RemoteUnreachable(`cannot reach the supervisor MCP server at ${this.options.url}: ${reason(error)}`);
-    }
-    client.onclose = () => {
-      if (this.client === client) this.client = null;
-    };
-    this.client = client;
-    return client;
-  }
-
-  /** Runs `work` on the connection; when the remote was lost (restart, network), reconnects once. */
-  async use<T>(work: (client: Client) => Promise<T>): Promise<T> {
-    const client = await this.connect();
-    try {
-      return await work(client);
-    } catch (error) {
-      if (!isConnectionLoss(error)) throw error;
-      this.client = null;
-      await client.close().catch(() => undefined);
-      return work(await this.connect());
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.client?.close().catch(() => undefined);
-  }
-}
-
 export async function startBridge(options: BridgeOptions, log: (line: string) => void): Promise<{ close(): Promise<void> }> {
   const remote = new Remote(options);
-  const first = await remote.connect(); // unreachable at start: the caller prints the reason and exits
+  const roots = new ProjectRoots(options.workingDirectory ?? process.cwd(), options.projectRoots);
+  // Still unreachable after the retries: the caller prints the reason and exits.
+  const first = await remote.connectWithin(options.connectMs);
   const server = new Server(
     { name: 'supervisor', version: options.version },
     { capabilities: { tools: {}, logging: {} }, ...(first.getInstructions() ? { instructions: first.getInstructions() } : {}) },
@@ -85,20 +46,21 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
 
   server.setRequestHandler(ListToolsRequestSchema, async (request) => {
     try {
-      return await remote.use((client) => client.listTools(request.params));
+      return await remote.use((client, dropped) => client.listTools(request.params, { signal: dropped }));
     } catch (error) {
-      throw new Error(unreachableMessage(options.url, error), { cause: error });
+      throw new Error(failureMessage(options.url, error), { cause: error });
     }
   });
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const args = { ...(request.params.arguments ?? {}) } as Record<string, unknown>;
-    const files = await attachFiles(args, options);
+    const files = await attachFiles(args, options, roots);
+    if (files && 'refused' in files) return refusal(files.refused, files.report);
     const token = request.params._meta?.progressToken;
     try {
-      const result = (await remote.use((client) =>
+      const result = (await remote.use((client, dropped) =>
         client.callTool({ name: request.params.name, arguments: args, ...(token !== undefined ? { _meta: { progressToken: token } } : {}) }, undefined, {
-          signal: extra.signal,
+          signal: AbortSignal.any([extra.signal, dropped]),
           timeout: CALL_TIMEOUT_MS,
           resetTimeoutOnProgress: true,
           ...(token !== undefined
@@ -106,11 +68,11 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
             : {}),
         }),
       )) as CallToolResult;
-      return files ? withFileReport(result, files) : result;
+      return files ? withFileReport(result, files.report) : result;
     } catch (error) {
       if (extra.signal.aborted) throw error;
       log(`call ${request.params.name} failed: ${reason(error)}`);
-      return { content: [{ type: 'text', text: unreachableMessage(options.url, error) }], isError: true };
+      return { content: [{ type: 'text', text: failureMessage(options.url, error) }], isError: true };
     }
   });
 
@@ -125,43 +87,61 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
   };
 }
 
+type FilesRead = { report: AttachmentReport[] } | { refused: string; report: AttachmentReport[] };
+
 /** Reads the files a consulting call names, under its project_root, into its attachments. */
-async function attachFiles(args: Record<string, unknown>, options: BridgeOptions): Promise<AttachmentReport[] | null> {
+async function attachFiles(args: Record<string, unknown>, options: BridgeOptions, roots: ProjectRoots): Promise<FilesRead | null> {
   const named = [...(Array.isArray(args.files) ? args.files : []), args.test_path, args.impl_path].filter((f): f is string => typeof f === 'string');
   if (named.length === 0 || typeof args.project_root !== 'string') return null;
   const given = Array.isArray(args.attachments) ? (args.attachments as Attachment[]) : [];
+  // Files the caller attached itself need no reading, and no permission to read.
+  const givenPaths = new Set(given.map((a) => (typeof a?.path === 'string' ? withoutDotSlash(a.path) : '')));
+  if (named.every((path) => givenPaths.has(withoutDotSlash(path)))) return null;
+  const checked = await roots.check(args.project_root);
+  if ('refused' in checked) {
+    // Refused rather than sent without the files: a review or TDD step about code the consultant never
+    // saw is a wasted model call whose answer reads as if it had seen it. The error says which setting
+    // to change, and the caller can still pass the contents in `attachments`.
+    const unique = [...new Set(named)].filter((path) => !givenPaths.has(withoutDotSlash(path)));
+    const report = unique.slice(0, MAX_NAMED_FILES).map((path): AttachmentReport => ({ path, status: 'skipped', reason: checked.fileReason }));
+    if (unique.length > MAX_NAMED_FILES) report.push({ path: `(${unique.length - MAX_NAMED_FILES} more)`, status: 'skipped', reason: checked.fileReason });
+    return { refused: checked.refused, report };
+  }
   const attached = await collectAttachments({
     given,
     named,
-    projectRoot: args.project_root,
-    readableRoots: [args.project_root],
+    projectRoot: checked.root,
+    readableRoots: [checked.root],
     caps: { fileBytes: options.fileCapBytes, totalBytes: options.totalCapBytes },
-    notReadable: 'project_root must be an absolute path on this machine',
   });
   args.attachments = attached.attachments;
-  return attached.report.filter((r) => r.status !== 'given');
+  return { report: attached.report.filter((r) => r.status !== 'given') };
+}
+
+function withoutDotSlash(path: string): string {
+  return path.replace(/^\.\//, '');
+}
+
+function fileLines(files: AttachmentReport[]): string {
+  const lines = files.map((f) => (f.status === 'attached' ? `- ${f.path}: attached (${f.chars} characters${f.reason ? `, ${f.reason}` : ''})` : `- ${f.path}: skipped, ${f.reason}`));
+  return `Files read by the bridge:\n${lines.join('\n')}`;
 }
 
 function withFileReport(result: CallToolResult, files: AttachmentReport[]): CallToolResult {
-  const lines = files.map((f) => (f.status === 'attached' ? `- ${f.path}: attached (${f.chars} characters${f.reason ? `, ${f.reason}` : ''})` : `- ${f.path}: skipped, ${f.reason}`));
   return {
     ...result,
-    content: [...result.content, { type: 'text', text: `Files read by the bridge:\n${lines.join('\n')}` }],
+    content: [...result.content, { type: 'text', text: fileLines(files) }],
     ...(result.structuredContent ? { structuredContent: { ...result.structuredContent, bridge_files: files } } : {}),
   };
 }
 
-function isConnectionLoss(error: unknown): boolean {
-  const text = `${reason(error)} ${String((error as { code?: unknown })?.code ?? '')}`;
-  return /fetch failed|ECONNREFUSED|ECONNRESET|socket|Session not found|404|terminated|closed/i.test(text);
+function refusal(why: string, files: AttachmentReport[]): CallToolResult {
+  return { content: [{ type: 'text', text: why }, { type: 'text', text: fileLines(files) }], isError: true };
 }
 
-function unreachableMessage(url: string, error: unknown): string {
+function failureMessage(url: string, error: unknown): string {
+  if (error instanceof RemoteDropped) {
+    return `the supervisor MCP server at ${url} closed the connection mid-call (${error.message}); its answer is lost. Check that the server runs and its log, then call again: the bridge reconnects on the next call.`;
+  }
   return `the supervisor MCP server at ${url} did not answer (${reason(error)}); check that it runs (npm start) and SUPERVISOR_URL. The bridge reconnects on the next call.`;
-}
-
-function reason(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  const message = String((error as Error)?.message ?? error).replace(/\s+/g, ' ');
-  return cause?.code ? `${cause.code}: ${message}` : message.slice(0, 300);
 }

@@ -67,6 +67,12 @@ export class ChainFailed extends Error {
   }
 }
 
+/**
+ * An abort reason that tells the caller why the call was stopped (the server shutting down), as
+ * opposed to the client cancelling it; its message becomes the failure's message.
+ */
+export class CallStopped extends Error {}
+
 export interface ChainClientOptions {
   baseUrl: string;
   apiKey?: string | undefined;
@@ -117,7 +123,8 @@ export class ChainClient {
       if (next) request.onFallback?.(attempt.record, next);
     }
     const cancelled = attempts.at(-1)?.outcome === 'cancelled';
-    throw new ChainFailed(cancelled ? 'the call was cancelled' : failureMessage(this.options.baseUrl, attempts), attempts, cancelled);
+    const stopped = request.signal?.reason instanceof CallStopped ? request.signal.reason.message : 'the call was cancelled';
+    throw new ChainFailed(cancelled ? stopped : failureMessage(this.options.baseUrl, attempts), attempts, cancelled);
   }
 
   private async tryModel(model: string, request: CompletionRequest) {
@@ -148,6 +155,8 @@ export class ChainClient {
           request.onProgress(text.length);
         }
       }
+      // The openai stream ends quietly when aborted: a cancel or a timeout mid-answer is no answer.
+      if (signal.aborted) throw signal.reason;
       const cleaned = cleanAnswer(text);
       if (!cleaned) return { record: { model, outcome: 'empty' as const, ms: elapsed(), detail: 'the model answered nothing' }, text: '', usage };
       return { record: { model, outcome: 'ok' as const, ms: elapsed() }, text: cleaned, usage };
@@ -155,6 +164,7 @@ export class ChainClient {
       const outcome = classify(error, request.signal, deadline.signal);
       const status = error instanceof OpenAI.APIError ? error.status : undefined;
       const record: Attempt = { model, outcome, ms: elapsed(), detail: describe(error, outcome, this.options.timeoutMs) };
+      if (outcome === 'cancelled' && request.signal?.reason instanceof CallStopped) record.detail = request.signal.reason.message;
       if (status !== undefined) record.status = status;
       return { record, text: '', usage: null };
     } finally {

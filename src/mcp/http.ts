@@ -1,21 +1,41 @@
 /**
  * The MCP endpoint over Streamable HTTP: `/mcp` with stateful sessions (one McpServer each),
- * closed after an idle time and all at shutdown; Host/Origin and bearer-token checks in front.
+ * capped in number, closed after an idle time and all at shutdown; Host/Origin and bearer-token
+ * checks in front of every route but the public ones.
  */
 import { randomUUID } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isInitializeRequest, isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
+import { DEFAULT_MAX_SESSIONS } from '../config.js';
 import { bearerTokenCheck } from '../http/bearer.js';
 import { hostGuard } from '../http/host-guard.js';
+import { guardRoutes } from '../http/route-guard.js';
+import { CallStopped } from '../llm/chain.js';
 import type { ConsultDeps } from '../skills/consult.js';
 import { McpMetrics } from '../metrics/mcp-metrics.js';
-import { createMcpServer } from './server.js';
+import { createMcpServer, type CallTracker } from './server.js';
 
 /** Attached code makes requests larger than the usual JSON body. */
 export const MCP_BODY_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * Routes that answer without a token and without the Host/Origin check: the probes (kubelet reaches
+ * the pod by its IP and sends no token) and the metrics scrape. They read no note and change
+ * nothing: liveness, the number of open sessions, counters.
+ */
+export const PUBLIC_ROUTES = ['/health', '/metrics'] as const;
+
+/**
+ * Said to a client with a missing or wrong token. Sent with 403 and no WWW-Authenticate: a 401 makes
+ * MCP clients (Claude Code, mcp-remote, the Inspector) start OAuth discovery instead of showing it.
+ */
+export const TOKEN_REFUSED = 'Forbidden: wrong or missing bearer token; send Authorization: Bearer <SUPERVISOR_TOKEN>';
+
+/** At shutdown, how long answers of stopped calls may take to reach their clients. */
+const FLUSH_MS = 3_000;
 
 export interface McpAppOptions {
   deps: ConsultDeps;
@@ -25,44 +45,63 @@ export interface McpAppOptions {
   allowedHosts: string[];
   token?: string | undefined;
   sessionIdleMs: number;
-  /** At shutdown, how long calls in flight may take to finish before their sessions are closed. */
-  shutdownGraceMs?: number;
+  /** Open sessions at most (SUPERVISOR_MAX_SESSIONS). */
+  maxSessions?: number | undefined;
+  /** At shutdown, how long calls in flight may take to finish before they are stopped. */
+  shutdownGraceMs?: number | undefined;
 }
+
+export type McpApp = FastifyInstance & {
+  sessionCount(): number;
+  /**
+   * Stops taking calls, lets those in flight finish within the grace period, stops the rest with
+   * an answer saying the server is shutting down, and closes every session. Call before close().
+   */
+  drain(): Promise<void>;
+};
 
 interface Session {
   transport: StreamableHTTPServerTransport;
   server: McpServer;
   lastSeen: number;
-  /** Calls (POSTs) still being answered: a session busy with a long model call is not idle. The
-   * event stream a client keeps open (GET) does not count, or no connected session would ever idle. */
-  active: number;
+  /** Tool calls in flight: a session busy with a call is never closed as idle or evicted. */
+  calls: number;
+  /** POST responses not yet finished: at shutdown, answers reach their clients before the close. */
+  responses: number;
 }
 
-export function buildMcpApp(options: McpAppOptions): FastifyInstance & { sessionCount(): number } {
-  // While closing, fastify answers new requests 503 (return503OnClosing), so draining calls finish alone.
+export function buildMcpApp(options: McpAppOptions): McpApp {
+  // While closing, fastify answers new requests 503 (return503OnClosing).
   const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: MCP_BODY_LIMIT, return503OnClosing: true });
   const sessions = new Map<string, Session>();
+  const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+  const graceMs = options.shutdownGraceMs ?? 30_000;
+  /** Sessions being created (their initialize not yet answered): they count against the cap too. */
+  let pending = 0;
+  let draining: Promise<void> | null = null;
+  const stopCalls = new AbortController();
   const metrics = new McpMetrics(() => sessions.size);
-  const checkHost = hostGuard(options.bindHost, options.allowedHosts);
-  const authorized = options.token ? bearerTokenCheck(options.token) : null;
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/mcp')) return;
-    const refused = checkHost(request.headers.host, request.headers.origin);
-    if (refused) return reply.code(403).send(jsonRpcError(-32000, `Forbidden: ${refused}`));
-    if (authorized && !authorized(request.headers.authorization)) {
-      return reply
-        .code(401)
-        .header('www-authenticate', 'Bearer realm="supervisor", error="invalid_token"')
-        .send(jsonRpcError(-32001, 'Unauthorized: send Authorization: Bearer <SUPERVISOR_TOKEN>'));
-    }
+  guardRoutes(app, {
+    publicRoutes: PUBLIC_ROUTES,
+    checkHost: hostGuard(options.bindHost, options.allowedHosts, 'SUPERVISOR_ALLOWED_HOSTS'),
+    authorized: options.token ? bearerTokenCheck(options.token) : null,
+    refuseHost: (reply, reason) => reply.code(403).send(jsonRpcError(-32000, `Forbidden: ${reason}`)),
+    refuseToken: (reply) => reply.code(403).send(jsonRpcError(-32001, TOKEN_REFUSED)),
   });
 
-  app.get('/health', async () => ({ status: 'ok', sessions: sessions.size }));
+  // 503 while draining, so a load balancer stops sending new work here during the shutdown.
+  app.get('/health', async (_request, reply) =>
+    draining ? reply.code(503).send({ status: 'shutting down', sessions: sessions.size }) : { status: 'ok', sessions: sessions.size },
+  );
 
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   app.all('/mcp', async (request, reply) => {
+    // Notifications still pass while draining: a client cancelling a call must be heard.
+    if (draining && (request.method === 'GET' || carriesRequest(request.body))) {
+      return reply.code(503).header('retry-after', '5').send(jsonRpcError(-32000, 'the server is shutting down; reconnect when it is back'));
+    }
     const id = request.headers['mcp-session-id'];
     if (typeof id === 'string') {
       const session = sessions.get(id);
@@ -72,29 +111,77 @@ export function buildMcpApp(options: McpAppOptions): FastifyInstance & { session
     if (request.method !== 'POST' || !isInitializeRequest(request.body)) {
       return reply.code(400).send(jsonRpcError(-32000, 'Bad Request: no valid session id; start with an initialize request'));
     }
-    const server = createMcpServer(options.deps, { version: options.version, metrics });
+    if (!makeRoom()) {
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send(jsonRpcError(-32000, `too many open sessions: all ${maxSessions} (SUPERVISOR_MAX_SESSIONS) are busy with calls; try again shortly or raise SUPERVISOR_MAX_SESSIONS`));
+    }
+    pending++;
+    const session = openSession();
+    try {
+      await session.server.connect(session.transport);
+      await serve(session, true, reply, () => session.transport.handleRequest(request.raw, reply.raw, request.body));
+    } finally {
+      pending--;
+      // Kept only when the initialize was answered (406, 415, a broken body… leave nothing behind).
+      const stored = session.transport.sessionId !== undefined && sessions.get(session.transport.sessionId) === session;
+      if (!stored) await closeSession(session);
+    }
+  });
+
+  function openSession(): Session {
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sessionId) => {
         sessions.set(sessionId, session);
       },
     });
-    const session: Session = { transport, server, lastSeen: Date.now(), active: 0 };
-    transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
+    const calls: CallTracker = {
+      stop: stopCalls.signal,
+      begin: ({ requestId, signal }) => {
+        session.calls++;
+        return () => {
+          session.calls--;
+          session.lastSeen = Date.now();
+          // A cancelled call gets no answer (the spec forbids one), so the transport would keep
+          // its response stream open forever: end it.
+          if (signal.aborted) session.transport.closeSSEStream(requestId);
+        };
+      },
     };
-    await server.connect(transport);
-    return serve(session, true, reply, () => transport.handleRequest(request.raw, reply.raw, request.body));
-  });
+    const server = createMcpServer(options.deps, { version: options.version, metrics, calls });
+    const session: Session = { transport, server, lastSeen: Date.now(), calls: 0, responses: 0 };
+    // Set before connect, which chains it: the server's own close handling (aborting calls) must run too.
+    transport.onclose = () => {
+      if (transport.sessionId && sessions.get(transport.sessionId) === session) sessions.delete(transport.sessionId);
+    };
+    return session;
+  }
 
-  async function serve(session: Session, isCall: boolean, reply: FastifyReply, handle: () => Promise<void>): Promise<void> {
+  /** True when another session may open, closing the least recently used idle one if needed. */
+  function makeRoom(): boolean {
+    while (sessions.size + pending >= maxSessions) {
+      let oldest: Session | null = null;
+      for (const session of sessions.values()) {
+        if (session.calls === 0 && (!oldest || session.lastSeen < oldest.lastSeen)) oldest = session;
+      }
+      if (!oldest) return false;
+      options.logger.info({ session: oldest.transport.sessionId, max: maxSessions }, 'SUPERVISOR_MAX_SESSIONS reached: closing the least recently used idle MCP session');
+      // Leaves the map at once (the close itself finishes in the background).
+      void closeSession(oldest);
+    }
+    return true;
+  }
+
+  async function serve(session: Session, isPost: boolean, reply: FastifyReply, handle: () => Promise<void>): Promise<void> {
     // From here the transport writes the response itself (JSON or an event stream).
     reply.hijack();
     session.lastSeen = Date.now();
-    if (isCall) {
-      session.active++;
+    if (isPost) {
+      session.responses++;
       reply.raw.once('close', () => {
-        session.active--;
+        session.responses--;
         session.lastSeen = Date.now();
       });
     }
@@ -113,7 +200,7 @@ export function buildMcpApp(options: McpAppOptions): FastifyInstance & { session
   const sweeper = setInterval(() => {
     const now = Date.now();
     for (const [id, session] of sessions) {
-      if (session.active === 0 && now - session.lastSeen > options.sessionIdleMs) {
+      if (session.calls === 0 && now - session.lastSeen > options.sessionIdleMs) {
         options.logger.info({ session: id }, 'closing idle MCP session');
         void closeSession(session);
       }
@@ -122,23 +209,53 @@ export function buildMcpApp(options: McpAppOptions): FastifyInstance & { session
   sweeper.unref();
 
   async function closeSession(session: Session): Promise<void> {
-    if (session.transport.sessionId) sessions.delete(session.transport.sessionId);
+    const id = session.transport.sessionId;
+    if (id && sessions.get(id) === session) sessions.delete(id);
     await session.transport.close().catch(() => undefined);
     await session.server.close().catch(() => undefined);
   }
 
-  // preClose, not onClose: a client's open event stream keeps its connection alive, and the server
-  // would wait for it forever before onClose ran. Calls in flight get the grace period to finish.
+  const callsInFlight = () => [...sessions.values()].reduce((sum, session) => sum + session.calls, 0);
+  const responsesOpen = () => [...sessions.values()].reduce((sum, session) => sum + session.responses, 0);
+
+  async function drainSessions(): Promise<void> {
+    clearInterval(sweeper);
+    if (callsInFlight() > 0) {
+      options.logger.info({ calls: callsInFlight(), grace_seconds: graceMs / 1000 }, 'waiting for calls in flight before closing MCP sessions');
+      await until(() => callsInFlight() === 0, graceMs);
+    }
+    if (callsInFlight() > 0) {
+      options.logger.warn({ calls: callsInFlight() }, 'stopping the calls still running after SUPERVISOR_SHUTDOWN_SECONDS');
+      stopCalls.abort(
+        new CallStopped(`the server is shutting down: the call was stopped after SUPERVISOR_SHUTDOWN_SECONDS (${graceMs / 1000} s); call again when the server is back`),
+      );
+    }
+    // Stopped calls answer with a tool error and log to their session; let those answers out.
+    await until(() => callsInFlight() === 0 && responsesOpen() === 0, FLUSH_MS);
+    await Promise.all([...sessions.values()].map(closeSession));
+  }
+
+  // A caller that closes without draining (tests) still closes every session; preClose, not
+  // onClose: a client's open event stream keeps its connection alive until its session is closed.
   app.addHook('preClose', async () => {
     clearInterval(sweeper);
-    const deadline = Date.now() + (options.shutdownGraceMs ?? 30_000);
-    const busy = () => [...sessions.values()].some((session) => session.active > 0);
-    if (busy()) options.logger.info('waiting for calls in flight before closing MCP sessions');
-    while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     await Promise.all([...sessions.values()].map(closeSession));
   });
 
-  return Object.assign(app, { sessionCount: () => sessions.size });
+  return Object.assign(app, {
+    sessionCount: () => sessions.size,
+    drain: () => (draining ??= drainSessions()),
+  });
+}
+
+/** Whether a POST body holds a request (something to answer), not only notifications or responses. */
+function carriesRequest(body: unknown): boolean {
+  return Array.isArray(body) ? body.some((message) => isJSONRPCRequest(message)) : isJSONRPCRequest(body);
+}
+
+async function until(condition: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
 }
 
 function jsonRpcError(code: number, message: string) {

@@ -5,13 +5,16 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
+  CallToolRequestSchema,
   ListToolsRequestSchema,
+  type RequestId,
   type CallToolResult,
   type ListToolsResult,
   type ServerNotification,
   type ServerRequest,
   type ToolAnnotations,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { BrainRefused, BrainUnavailable } from '../brain/client.js';
 import { consult, ConsultationFailed, type CallContext, type Consultation, type ConsultDeps } from '../skills/consult.js';
@@ -22,7 +25,8 @@ import type { Args, ConsultingSkill } from '../skills/skill.js';
 import { spec } from '../skills/spec.js';
 import { tddGreen, tddRed, tddRefactor } from '../skills/tdd.js';
 import type { Attempt } from '../llm/chain.js';
-import type { McpMetrics } from '../metrics/mcp-metrics.js';
+import { modelLabel, type McpMetrics } from '../metrics/mcp-metrics.js';
+import type { ModelsConfig } from '../llm/models.js';
 import { probeStatus } from './status.js';
 
 export const CONSULTING_SKILLS: ConsultingSkill[] = [tddRed, tddGreen, tddRefactor, review, debug, spec];
@@ -40,6 +44,15 @@ export interface ServerOptions {
   /** Version reported to clients. */
   version: string;
   metrics?: McpMetrics | undefined;
+  /** Told of every tool call as it starts and ends: the HTTP layer's notion of a busy session. */
+  calls?: CallTracker | undefined;
+}
+
+export interface CallTracker {
+  /** Called as a tool call starts; the function it returns is called as the call ends, however it ends. */
+  begin(call: { requestId: RequestId; signal: AbortSignal }): () => void;
+  /** Aborted (with a CallStopped reason) when the server stops waiting for calls in flight. */
+  stop: AbortSignal;
 }
 
 export function createMcpServer(deps: ConsultDeps, options: ServerOptions): McpServer {
@@ -53,7 +66,8 @@ export function createMcpServer(deps: ConsultDeps, options: ServerOptions): McpS
   );
 
   compactToolList(server);
-  const { answer, toolCall } = outcomes(options.metrics);
+  if (options.calls) trackCalls(server, options.calls);
+  const { answer, toolCall } = outcomes(options.metrics, deps.models, deps.logger);
   for (const skill of CONSULTING_SKILLS) {
     server.registerTool(
       skill.name,
@@ -174,6 +188,27 @@ function compactToolList(server: McpServer): void {
   }) as typeof lowLevel.setRequestHandler;
 }
 
+/**
+ * Wraps the tools/call handler (installed by McpServer at the first registerTool) so the tracker
+ * sees every call begin and end, and every handler's signal also aborts when the server stops.
+ */
+function trackCalls(server: McpServer, calls: CallTracker): void {
+  const lowLevel = server.server;
+  const setRequestHandler = lowLevel.setRequestHandler.bind(lowLevel);
+  lowLevel.setRequestHandler = ((schema: unknown, handler: (...args: never[]) => unknown) => {
+    if (schema !== CallToolRequestSchema) return setRequestHandler(schema as never, handler as never);
+    const callTool = handler as unknown as (request: unknown, extra: Extra) => Promise<CallToolResult>;
+    return setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      const end = calls.begin(extra);
+      try {
+        return await callTool(request, { ...extra, signal: AbortSignal.any([extra.signal, calls.stop]) });
+      } finally {
+        end();
+      }
+    });
+  }) as typeof lowLevel.setRequestHandler;
+}
+
 function portable<T extends Record<string, unknown>>(schema: T): T {
   const { $schema: _uri, ...rest } = schema;
   return openObjects(rest) as T;
@@ -213,11 +248,13 @@ function callContext(server: McpServer, args: { session_id?: string | undefined 
  * How tool results and failures become MCP answers — a tool error the calling model can act on —
  * and metrics: calls by tool and model, every model attempt, fallbacks, errors by kind.
  */
-function outcomes(metrics: McpMetrics | undefined) {
+function outcomes(metrics: McpMetrics | undefined, models: ModelsConfig, logger: Logger) {
+  // Only configured models are labels: a caller's made-up model name would be a new series for good.
+  const label = (model: string) => modelLabel(models.allModels(), model);
   const countAttempts = (attempts: Attempt[]) => {
     attempts.forEach((attempt, i) => {
-      metrics?.modelCalls.inc({ model: attempt.model, outcome: attempt.outcome });
-      if (i < attempts.length - 1) metrics?.fallbacks.inc({ model: attempt.model, reason: attempt.outcome });
+      metrics?.modelCalls.inc({ model: label(attempt.model), outcome: attempt.outcome });
+      if (i < attempts.length - 1) metrics?.fallbacks.inc({ model: label(attempt.model), reason: attempt.outcome });
     });
   };
   const failed = (tool: string, kind: string, text: string): CallToolResult => {
@@ -225,13 +262,19 @@ function outcomes(metrics: McpMetrics | undefined) {
     metrics?.calls.inc({ tool, model: '', outcome: 'error' });
     return toolError(text);
   };
+  // An error nobody expected may carry server paths or internals (an fs error names the absolute
+  // path): the client gets a generic tool error, the server log the whole error.
+  const internal = (tool: string, error: unknown): CallToolResult => {
+    logger.error({ err: error, tool }, 'tool failed unexpectedly');
+    return failed(tool, 'internal', 'internal error; the server log has the details');
+  };
 
   async function answer(tool: string, work: () => Promise<Consultation>): Promise<CallToolResult> {
     const timer = metrics?.duration.startTimer({ tool });
     try {
       const result = await work();
       countAttempts(result.attempts);
-      metrics?.calls.inc({ tool, model: result.model, outcome: 'ok' });
+      metrics?.calls.inc({ tool, model: label(result.model), outcome: 'ok' });
       return { content: [{ type: 'text', text: result.text }], structuredContent: { ...result } };
     } catch (error) {
       if (error instanceof ConsultationFailed) {
@@ -239,8 +282,7 @@ function outcomes(metrics: McpMetrics | undefined) {
         return failed(tool, error.attempts.at(-1)?.outcome === 'cancelled' ? 'cancelled' : 'models_failed', error.message);
       }
       if (error instanceof EmptySession) return failed(tool, 'refused', error.message);
-      metrics?.errors.inc({ kind: 'internal' });
-      throw error;
+      return internal(tool, error);
     } finally {
       timer?.();
     }
@@ -255,8 +297,7 @@ function outcomes(metrics: McpMetrics | undefined) {
     } catch (error) {
       if (error instanceof BrainRefused) return failed(tool, 'refused', error.message);
       if (error instanceof BrainUnavailable) return failed(tool, 'brain_unavailable', `the brain is unavailable: ${error.message}`);
-      metrics?.errors.inc({ kind: 'internal' });
-      throw error;
+      return internal(tool, error);
     } finally {
       timer?.();
     }

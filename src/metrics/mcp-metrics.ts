@@ -1,12 +1,23 @@
 /** Prometheus metrics of the MCP server (GET /metrics on its port). */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+/**
+ * The model label of a series. Every label value is a series kept for the life of the process, so a
+ * name a caller chose (the `model` argument) must not become one: models of models.yaml keep their
+ * name, anything else is counted as "other". (Tools, outcomes and kinds are fixed sets.)
+ */
+export function modelLabel(configured: Iterable<string>, model: string): string {
+  if (model === '') return model;
+  for (const name of configured) if (name === model) return model;
+  return 'other';
+}
+
 export class McpMetrics {
   readonly registry = new Registry();
 
   readonly calls = new Counter({
     name: 'supervisor_tool_calls_total',
-    help: 'Tool calls by tool, answering model (empty when none answered) and outcome (ok or error).',
+    help: 'Tool calls by tool, answering model (empty when none answered; "other" when not in models.yaml) and outcome (ok or error).',
     labelNames: ['tool', 'model', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -21,7 +32,7 @@ export class McpMetrics {
 
   readonly modelCalls = new Counter({
     name: 'supervisor_model_attempts_total',
-    help: 'Requests to LiteLLM by model and outcome (ok, timeout, rate_limited, server_error, …).',
+    help: 'Requests to LiteLLM by model ("other" when not in models.yaml) and outcome (ok, timeout, rate_limited, server_error, …).',
     labelNames: ['model', 'outcome'] as const,
     registers: [this.registry],
   });

@@ -3,7 +3,7 @@
  * call. Lines are appended with a single write, and a torn line (a crash mid-append) is skipped on
  * read and never glued to the next entry.
  */
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Attempt, Usage } from '../llm/chain.js';
 
@@ -16,7 +16,8 @@ export interface SessionEntry {
   skill: string;
   phase: string;
   project_root: string | null;
-  final_status: 'ok' | 'error';
+  /** cancelled: the client cancelled the call, or the server stopped it at shutdown. */
+  final_status: 'ok' | 'error' | 'cancelled';
   model_used: string | null;
   duration_ms: number;
   /** The answer's first 200 characters, or the error. */
@@ -84,6 +85,31 @@ export class SessionLog {
     return parseEntries(await this.readText(id, RECENT_BYTES));
   }
 
+  /**
+   * The newest entries within the last `maxBytes` of the log, oldest first, and how many earlier
+   * lines were not read. However long the log, only its end is loaded; the earlier part is only
+   * counted, a chunk at a time.
+   */
+  async tail(id: string, maxBytes: number): Promise<{ entries: SessionEntry[]; earlier: number }> {
+    const handle = await open(this.file(id), 'r').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    if (!handle) return { entries: [], earlier: 0 };
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size, maxBytes);
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, size - length);
+      // Started mid-file: the first, partial line is not an entry.
+      const skip = length < size ? buffer.indexOf(0x0a) + 1 || length : 0;
+      const entries = parseEntries(buffer.subarray(skip).toString('utf8'));
+      return { entries, earlier: await countLines(handle, size - length + skip) };
+    } finally {
+      await handle.close();
+    }
+  }
+
   private async readText(id: string, maxBytes: number): Promise<string> {
     const handle = await open(this.file(id), 'r').catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return null;
@@ -102,6 +128,19 @@ export class SessionLog {
       await handle.close();
     }
   }
+}
+
+/** Line ends in the file's first `end` bytes, read 1 MiB at a time. */
+async function countLines(handle: FileHandle, end: number): Promise<number> {
+  const chunk = Buffer.alloc(Math.min(end, 1024 * 1024));
+  let lines = 0;
+  for (let position = 0; position < end; ) {
+    const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, end - position), position);
+    if (bytesRead === 0) break;
+    for (let at = chunk.indexOf(0x0a); at >= 0 && at < bytesRead; at = chunk.indexOf(0x0a, at + 1)) lines++;
+    position += bytesRead;
+  }
+  return lines;
 }
 
 function parseEntries(text: string): SessionEntry[] {

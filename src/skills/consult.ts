@@ -146,8 +146,11 @@ export async function runConsultation(deps: ConsultDeps, request: ConsultationRe
 /** Enough words to find the notes about a task; each further word costs query time at every call. */
 const KNOWLEDGE_QUERY_TERMS = 12;
 
+/** The first terms are all a query uses, so only the start of a long text is split into terms. */
+const KNOWLEDGE_QUERY_CHARS = 2000;
+
 function firstTerms(text: string, count: number): string {
-  return queryTerms(text).slice(0, count).join(' ');
+  return queryTerms(text.slice(0, KNOWLEDGE_QUERY_CHARS)).slice(0, count).join(' ');
 }
 
 async function searchBrain(deps: ConsultDeps, text: string, signal?: AbortSignal): Promise<{ hits: SearchHit[]; status: string }> {
@@ -213,8 +216,10 @@ export async function logged<T extends Consultation>(
     return result;
   } catch (error) {
     const attempts = error instanceof ConsultationFailed ? error.attempts : [];
+    // Cancelled by the client or stopped at shutdown: not a failure of the models or of the call.
+    const status = attempts.at(-1)?.outcome === 'cancelled' ? 'cancelled' : 'error';
     await deps.sessions
-      .append(entry({ final_status: 'error', message: (error as Error).message.slice(0, 200), attempts }))
+      .append(entry({ final_status: status, message: (error as Error).message.slice(0, 200), attempts }))
       .catch((logError: unknown) => deps.logger.error({ err: logError }, 'cannot write the session log'));
     throw error;
   }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { optionalText } from './limits.js';
 import { codeArgs, commonArgs, present, projectRoot, required, type ConsultingSkill } from './skill.js';
 
 export const debug: ConsultingSkill = {
@@ -10,7 +10,7 @@ export const debug: ConsultingSkill = {
   inputSchema: {
     project_root: projectRoot,
     error: required('error').describe('Message and stack trace.'),
-    context: z.string().optional(),
+    context: optionalText('context'),
     ...codeArgs,
     ...commonArgs,
   },

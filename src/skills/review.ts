@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LIMITS, maxChars, maxEntries, optionalText } from './limits.js';
 import { codeArgs, commonArgs, present, projectRoot, type ConsultingSkill } from './skill.js';
 
 export const review: ConsultingSkill = {
@@ -9,8 +10,14 @@ export const review: ConsultingSkill = {
   description: 'Review code: security holes, swallowed errors, unchecked input, bugs; findings by severity with file:line.',
   inputSchema: {
     project_root: projectRoot,
-    files: z.array(z.string(), { error: (i) => (i.input === undefined ? 'files is required' : 'files must be a list of paths') }).min(1, 'files must name at least one file').describe('Relative paths.'),
-    context: z.string().optional(),
+    files: maxEntries(
+      z
+        .array(maxChars(z.string(), 'files[]', LIMITS.pathChars), { error: (i) => (i.input === undefined ? 'files is required' : 'files must be a list of paths') })
+        .min(1, 'files must name at least one file'),
+      'files',
+      LIMITS.files,
+    ).describe('Relative paths.'),
+    context: optionalText('context'),
     ...codeArgs,
     ...commonArgs,
   },

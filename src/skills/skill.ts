@@ -5,25 +5,39 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { SESSION_ID_PATTERN } from '../session/log.js';
+import { LIMITS, maxChars, maxEntries, modelArg } from './limits.js';
+import type { TaskField } from './prompt.js';
 
-/** A required text argument whose absence is reported by name ("test_path is required"). */
-export const required = (name: string) =>
-  z.string({ error: (issue) => (issue.input === undefined ? `${name} is required` : `${name} must be a string`) }).min(1, `${name} must not be empty`);
+/** A required text argument whose absence is reported by name ("test_path is required"), bounded to `max` characters. */
+export const required = (name: string, max: number = LIMITS.textChars) =>
+  maxChars(
+    z.string({ error: (issue) => (issue.input === undefined ? `${name} is required` : `${name} must be a string`) }).min(1, `${name} must not be empty`),
+    name,
+    max,
+  );
 
-export const projectRoot = required('project_root').refine((p) => isAbsolute(p), 'project_root must be an absolute path').describe('Absolute path.');
+export const projectRoot = required('project_root', LIMITS.projectRootChars).refine((p) => isAbsolute(p), 'project_root must be an absolute path').describe('Absolute path.');
 
 // Descriptions are terse on purpose: every tool's schema is sent to every Claude Code user's context.
 
 /** Arguments every consulting tool takes (DESIGN.md §3). */
 export const commonArgs = {
-  model: z.string().optional().describe('Override the model chain.'),
+  model: modelArg.describe('Override the model chain.'),
   session_id: z.string().regex(SESSION_ID_PATTERN, 'session_id: 1–128 letters, digits, - or _').optional().describe('Default: this MCP session.'),
 };
 
 /** The code to show the consultant: files, or a diff under a name like changes.diff. */
 export const codeArgs = {
-  attachments: z
-    .array(z.object({ path: z.string(), content: z.string() }))
+  attachments: maxEntries(
+    z.array(
+      z.object({
+        path: maxChars(z.string(), 'attachments[].path', LIMITS.pathChars),
+        content: maxChars(z.string(), 'attachments[].content', LIMITS.textChars),
+      }),
+    ),
+    'attachments',
+    LIMITS.attachments,
+  )
     .optional()
     .describe('Files (relative path, content) or a diff.'),
 };
@@ -46,16 +60,16 @@ export interface ConsultingSkill {
   description: string;
   inputSchema: z.ZodRawShape;
   /** The call's arguments as labelled task fields, in reading order. */
-  fields(args: Args): Array<[string, string]>;
+  fields(args: Args): TaskField[];
   /** Files (relative to project_root) the call names, to attach. */
   files?(args: Args): string[];
 }
 
-/** Labelled fields for the arguments that are set. */
-export function present(args: Args, labels: Record<string, string>): Array<[string, string]> {
-  return Object.entries(labels).flatMap(([key, label]) => {
+/** Labelled fields for the arguments that are set, named by argument (as `cut.fields` reports them). */
+export function present(args: Args, labels: Record<string, string>): TaskField[] {
+  return Object.entries(labels).flatMap(([key, label]): TaskField[] => {
     const value = args[key];
     if (value === undefined || value === null || value === '') return [];
-    return [[label, Array.isArray(value) ? value.join(', ') : String(value)]];
+    return [[label, Array.isArray(value) ? value.join(', ') : String(value), { name: key }]];
   });
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { LIMITS, optionalText } from './limits.js';
 import { codeArgs, commonArgs, present, projectRoot, required, type ConsultingSkill } from './skill.js';
 
 export const spec: ConsultingSkill = {
@@ -10,8 +10,8 @@ export const spec: ConsultingSkill = {
   inputSchema: {
     project_root: projectRoot,
     requirements: required('requirements'),
-    output_path: z.string().optional(),
-    context: z.string().optional(),
+    output_path: optionalText('output_path', LIMITS.pathChars),
+    context: optionalText('context'),
     ...codeArgs,
     ...commonArgs,
   },

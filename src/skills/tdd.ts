@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import { LIMITS, optionalText } from './limits.js';
 import { codeArgs, commonArgs, present, projectRoot, required, type ConsultingSkill } from './skill.js';
 
-const testCmd = z.string().optional().describe('e.g. npm test');
+const testCmd = optionalText('test_cmd', LIMITS.commandChars).describe('e.g. npm test');
 
 export const tddRed: ConsultingSkill = {
   name: 'tdd_red',
@@ -19,7 +19,7 @@ export const tddGreen: ConsultingSkill = {
   phase: 'green',
   discipline: 'tdd',
   description: 'TDD green: the least code that makes the failing test pass.',
-  inputSchema: { project_root: projectRoot, test_path: required('test_path'), test_cmd: testCmd, ...codeArgs, ...commonArgs },
+  inputSchema: { project_root: projectRoot, test_path: required('test_path', LIMITS.pathChars), test_cmd: testCmd, ...codeArgs, ...commonArgs },
   fields: (args) => present(args, { test_path: 'Failing test', test_cmd: 'Test command' }),
   files: (args) => [String(args.test_path)],
 };
@@ -32,8 +32,8 @@ export const tddRefactor: ConsultingSkill = {
   description: 'TDD refactor: safe improvement steps for green code.',
   inputSchema: {
     project_root: projectRoot,
-    test_path: required('test_path'),
-    impl_path: required('impl_path'),
+    test_path: required('test_path', LIMITS.pathChars),
+    impl_path: required('impl_path', LIMITS.pathChars),
     test_cmd: testCmd,
     ...codeArgs,
     ...commonArgs,

@@ -1,0 +1,210 @@
+/**
+ * Issue 8 items 6 and 18: open sessions are capped (the least recently used idle one makes room; a
+ * busy one never does), a cancelled call is recorded as cancelled and frees its session, and at
+ * SIGTERM every call in flight gets an answer and a session-log entry before the process exits 0.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeLiteLlm, type FakeLiteLlm } from '../src/dev/fake-litellm.js';
+import { within } from './support/service.js';
+import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
+
+let sup: TestSupervisor | undefined;
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup().catch(() => undefined);
+  await sup?.stop();
+  sup = undefined;
+});
+
+const ROOT = '/work/shop';
+type Text = { type: string; text: string };
+const textOf = (result: unknown) => (result as { content: Text[] }).content[0]?.text ?? '';
+/** A model that starts answering at once, then takes `ms` to finish. */
+const slow = (ms: number) => ({ kind: 'answer' as const, text: 'a slow but complete answer from the model', delayMs: ms, chunks: 8 });
+
+function initializeRaw(mcpUrl: string): Promise<Response> {
+  return fetch(mcpUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'flood', version: '1' } },
+    }),
+  });
+}
+
+async function openSessions(mcpUrl: string): Promise<number> {
+  const health = await fetch(mcpUrl.replace(/\/mcp$/, '/health'));
+  return ((await health.json()) as { sessions: number }).sessions;
+}
+
+async function connect(mcpUrl: string): Promise<Client> {
+  const client = new Client({ name: 'session-test', version: '1' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl)));
+  cleanups.push(() => client.close());
+  return client;
+}
+
+describe('session cap (SUPERVISOR_MAX_SESSIONS)', () => {
+  it('50 initialize calls never leave more than 5 sessions open, and the server keeps answering', async () => {
+    sup = await startTestSupervisor({ SUPERVISOR_MAX_SESSIONS: '5' });
+    for (let i = 0; i < 50; i++) {
+      const response = await initializeRaw(sup.mcpUrl);
+      expect(response.status).toBe(200);
+      await response.body?.cancel();
+      expect(await openSessions(sup.mcpUrl)).toBeLessThanOrEqual(5);
+    }
+    expect(await openSessions(sup.mcpUrl)).toBe(5);
+    const client = await connect(sup.mcpUrl);
+    expect((await client.callTool({ name: 'brain_query', arguments: { query: 'anything' } })).isError).toBeFalsy();
+  });
+
+  it('a busy session (a call in flight) is never the one closed to make room', async () => {
+    sup = await startTestSupervisor({ SUPERVISOR_MAX_SESSIONS: '3' }, { answer: slow(1_500) });
+    const busy = await connect(sup.mcpUrl);
+    const call = busy.callTool({ name: 'review', arguments: { project_root: ROOT, files: ['a.ts'] } });
+    await within(5_000, async () => sup!.llm.requests.length > 0);
+    for (let i = 0; i < 20; i++) await (await initializeRaw(sup.mcpUrl)).body?.cancel();
+    const result = await call;
+    expect(result.isError).toBeFalsy();
+    expect(textOf(result)).toContain('a slow but complete answer');
+    // The busy session is still open: it answers another call.
+    expect((await busy.callTool({ name: 'brain_query', arguments: { query: 'x' } })).isError).toBeFalsy();
+  });
+
+  it('when every session is busy, initialize is refused with an error naming SUPERVISOR_MAX_SESSIONS', async () => {
+    sup = await startTestSupervisor({ SUPERVISOR_MAX_SESSIONS: '2' }, { answer: slow(2_000) });
+    const calls = [];
+    for (let i = 0; i < 2; i++) {
+      const client = await connect(sup.mcpUrl);
+      calls.push(client.callTool({ name: 'debug', arguments: { project_root: ROOT, error: `boom ${i}` } }));
+    }
+    await within(5_000, async () => sup!.llm.requests.length === 2);
+    const refused = await initializeRaw(sup.mcpUrl);
+    expect(refused.status).toBe(503);
+    expect(await refused.text()).toContain('all 2 (SUPERVISOR_MAX_SESSIONS) are busy');
+    for (const result of await Promise.all(calls)) expect(result.isError).toBeFalsy();
+    // Once the calls are done, their sessions are idle and make room again.
+    const later = await initializeRaw(sup.mcpUrl);
+    expect(later.status).toBe(200);
+    await later.body?.cancel();
+  });
+});
+
+describe('cancellation', () => {
+  it('a cancelled call is logged as cancelled (no fallback, no model failure) and does not keep its session busy', async () => {
+    const sessionsDir = await mkdtemp(join(tmpdir(), 'supervisor-sessions-'));
+    cleanups.push(() => rm(sessionsDir, { recursive: true, force: true }));
+    sup = await startTestSupervisor({ SUPERVISOR_SESSIONS_DIR: sessionsDir, SUPERVISOR_SHUTDOWN_SECONDS: '15' }, { answer: slow(20_000) });
+    const client = await connect(sup.mcpUrl);
+    const notices: string[] = [];
+    client.fallbackNotificationHandler = async (notification) => void notices.push(JSON.stringify(notification));
+    const abort = new AbortController();
+    const call = client.callTool({ name: 'review', arguments: { project_root: ROOT, files: ['a.ts'], session_id: 'cancel-me' } }, undefined, { signal: abort.signal });
+    await within(5_000, async () => sup!.llm.requests.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the answer has started streaming
+    abort.abort('changed my mind');
+    await expect(call).rejects.toThrow();
+    const logFile = join(sessionsDir, 'cancel-me.jsonl');
+    await within(5_000, async () => (await readFile(logFile, 'utf8').catch(() => '')).length > 0);
+    const entry = JSON.parse((await readFile(logFile, 'utf8')).trim()) as { final_status: string; attempts: Array<{ outcome: string }> };
+    expect(entry.final_status).toBe('cancelled');
+    expect(entry.attempts.map((a) => a.outcome)).toEqual(['cancelled']);
+    expect(sup.llm.requests).toHaveLength(1); // no fallback to the next model
+    expect(notices.join('\n')).not.toContain('failed');
+    const metrics = await (await fetch(sup.mcpUrl.replace(/\/mcp$/, '/metrics'))).text();
+    expect(metrics).not.toMatch(/outcome="empty"/);
+    // Nothing is in flight any more: closing does not wait for the grace period.
+    const started = performance.now();
+    await sup.stop();
+    sup = undefined;
+    expect(performance.now() - started).toBeLessThan(3_000);
+  });
+});
+
+interface Served {
+  url: string;
+  exited: Promise<{ code: number | null; output: string }>;
+  output(): string;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** The real command line (through tsx), serving with `env`; resolves once it listens. */
+async function serve(env: Record<string, string>): Promise<Served> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+    env: { ...process.env, SUPERVISOR_PORT: '0', INGEST_PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += String(chunk)));
+  child.stderr.on('data', (chunk) => (output += String(chunk)));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const exited = new Promise<{ code: number | null; output: string }>((resolve) =>
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    }),
+  );
+  cleanups.push(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  await within(15_000, async () => /"url":"(http:[^"]+\/mcp)"/.test(output) || child.exitCode !== null);
+  const url = /"url":"(http:[^"]+\/mcp)"/.exec(output)?.[1];
+  if (!url) throw new Error(`the server did not start: ${output}`);
+  return { url, exited, output: () => output, kill: (signal) => child.kill(signal) };
+}
+
+describe('shutdown (a real process)', () => {
+  async function setUp(): Promise<{ llm: FakeLiteLlm; brainDir: string; sessionsDir: string }> {
+    const llm = await startFakeLiteLlm({ answer: slow(10_000) });
+    const brainDir = await mkdtemp(join(tmpdir(), 'supervisor-shutdown-'));
+    cleanups.push(() => llm.close(), () => rm(brainDir, { recursive: true, force: true }));
+    return { llm, brainDir, sessionsDir: join(brainDir, 'sessions') };
+  }
+
+  it('SIGTERM: a call still running after the grace period gets a tool error saying so, is logged, and the process exits 0', async () => {
+    const { llm, brainDir, sessionsDir } = await setUp();
+    const server = await serve({ SUPERVISOR_BRAIN_DIR: brainDir, SUPERVISOR_SESSIONS_DIR: sessionsDir, LITELLM_BASE_URL: llm.url, SUPERVISOR_SHUTDOWN_SECONDS: '1' });
+    const client = await connect(server.url);
+    const call = client.callTool({ name: 'review', arguments: { project_root: ROOT, files: ['a.ts'], session_id: 'at-shutdown' } });
+    await within(10_000, async () => llm.requests.length === 1);
+    const started = performance.now();
+    server.kill('SIGTERM');
+    const result = await call;
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/^the server is shutting down/);
+    const { code, output } = await server.exited;
+    expect(code).toBe(0);
+    expect(performance.now() - started).toBeLessThan(8_000);
+    expect(output).not.toMatch(/unclean shutdown|Plugin did not start in time/);
+    const entry = JSON.parse((await readFile(join(sessionsDir, 'at-shutdown.jsonl'), 'utf8')).trim()) as { final_status: string; message: string };
+    expect(entry.final_status).toBe('cancelled');
+    expect(entry.message).toMatch(/^the server is shutting down/);
+  });
+
+  it('SIGTERM after a client cancelled its call exits at once, not after the grace period', async () => {
+    const { llm, brainDir, sessionsDir } = await setUp();
+    const server = await serve({ SUPERVISOR_BRAIN_DIR: brainDir, SUPERVISOR_SESSIONS_DIR: sessionsDir, LITELLM_BASE_URL: llm.url, SUPERVISOR_SHUTDOWN_SECONDS: '30' });
+    const client = await connect(server.url);
+    const abort = new AbortController();
+    const call = client.callTool({ name: 'review', arguments: { project_root: ROOT, files: ['a.ts'] } }, undefined, { signal: abort.signal });
+    await within(10_000, async () => llm.requests.length === 1);
+    abort.abort('never mind');
+    await expect(call).rejects.toThrow();
+    await within(5_000, async () => llm.aborted.length === 1);
+    const started = performance.now();
+    server.kill('SIGTERM');
+    const { code } = await server.exited;
+    expect(code).toBe(0);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+});
