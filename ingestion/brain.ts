@@ -3,8 +3,8 @@
  * derived from them. Every change — a write through the API, an edit on disk — ends with the
  * index agreeing with the file.
  */
-import { lstatSync, readdirSync, statSync, unlinkSync, type Dirent } from 'node:fs';
-import { lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { constants, lstatSync, readdirSync, statSync, unlinkSync, type Dirent } from 'node:fs';
+import { lstat, mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTick } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -53,7 +53,10 @@ export interface ReconcileReport {
 // Text beyond this is not indexed (the note is kept whole on disk): a giant file would make every
 // query that matches it slow, and nobody searches past the first megabyte of a note.
 const MAX_INDEXED_CHARS = 1 << 20;
+/** What is read of a file to index it: the indexed body plus room for its frontmatter (and UTF-8). */
+const MAX_READ_FOR_INDEX_BYTES = 4 * MAX_INDEXED_CHARS + 64 * 1024;
 const RECONCILE_BATCH = 500;
+const WALK_SLICE = 1000;
 /** The most a write may carry, as POST /write's body limit: the same refusal whichever way it comes. */
 export const MAX_CONTENT_BYTES = 1024 * 1024;
 // The watches see edits within milliseconds; this cheap scan (a stat per note, files read only when
@@ -337,8 +340,14 @@ export class Brain {
       return; // removed while we looked, or unreadable: nothing to index there
     }
     const folders: string[] = [];
-    const notes: Array<[string, FileStamp]> = [];
+    let notes: Array<[string, FileStamp]> = [];
     for (const entry of entries) {
+      // A folder of many thousand notes is stat'ed in slices, so the periodic scan never holds the event loop long.
+      if (notes.length === WALK_SLICE) {
+        yield* notes;
+        notes = [];
+        await nextTick();
+      }
       if (entry.name.startsWith('.')) {
         if (this.sweepStaleTemps && entry.isFile() && isStaleTempFile(absolute, entry.name)) this.removeStaleTemp(join(folder, entry.name));
         continue;
@@ -369,7 +378,7 @@ export class Brain {
     const absolute = join(this.knowledgeDir, path);
     try {
       const stat = await lstat(absolute);
-      return this.toIndexed(path, await readFile(absolute, 'utf8'), toStamp(stat));
+      return this.toIndexed(path, await readForIndexing(absolute), toStamp(stat));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
         this.logger.warn({ path, err: error }, 'cannot read note; left out of the index');
@@ -381,7 +390,7 @@ export class Brain {
   /** Indexes the file as it is now (others may have added to it): stamp first, so never newer than the text. */
   private async indexFromDisk(path: string, absolute: string): Promise<void> {
     const stamp = toStamp(await lstat(absolute));
-    this.index.upsert(this.toIndexed(path, await readFile(absolute, 'utf8'), stamp));
+    this.index.upsert(this.toIndexed(path, await readForIndexing(absolute), stamp));
   }
 
   private async indexFile(path: string, absolute: string, text: string): Promise<void> {
@@ -458,6 +467,24 @@ function ifMissing<T>(fallback: T) {
 /** The file is still the version read (false when it is gone). */
 function stillSame(before: FileStamp, now: FileStamp | null): boolean {
   return now !== null && sameStamp(before, toStamp(now));
+}
+
+/**
+ * The start of a note file, as much as the index uses: a giant file dropped into the brain must not
+ * be read whole into memory and parsed on the event loop. Opened without blocking and checked on the
+ * handle, so a FIFO swapped in after the walk looked cannot hang the read.
+ */
+async function readForIndexing(absolute: string): Promise<string> {
+  const handle = await open(absolute, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EINVAL' });
+    const buffer = Buffer.alloc(Math.min(stat.size, MAX_READ_FOR_INDEX_BYTES));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
 }
 
 function toStamp(stat: { size: number; mtimeMs: number; ino: number }): FileStamp {

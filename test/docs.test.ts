@@ -1,8 +1,16 @@
-/** Documents that users copy from must match the code: the example .mcp.json and the LiteLLM config. */
+/** Documents that users copy from or rely on must match the code: the example .mcp.json, the LiteLLM config, the security limits. */
 import { readFile } from 'node:fs/promises';
 import jsYaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { BODY_LIMIT, PUBLIC_ROUTES as INGEST_PUBLIC_ROUTES } from '../ingestion/app.js';
+import { FRONTMATTER_LIMITS } from '../ingestion/frontmatter.js';
+import { MAX_NAME_BYTES, MAX_PATH_BYTES } from '../ingestion/note-names.js';
+import { DEFAULT_MAX_SESSIONS } from '../src/config.js';
 import { loadModels } from '../src/llm/models.js';
+import { MCP_BODY_LIMIT, PUBLIC_ROUTES as MCP_PUBLIC_ROUTES, TOKEN_REFUSED } from '../src/mcp/http.js';
+import { FILE_CAP_BYTES, MAX_NAMED_FILES, TOTAL_CAP_BYTES } from '../src/skills/attach.js';
+import { LIMITS } from '../src/skills/limits.js';
+import { SESSION_REVIEW_BYTES } from '../src/skills/session-review.js';
 
 describe('examples and docs match the code', () => {
   it('the README shows exactly examples/mcp.json, whose entries point at the MCP endpoint and the bridge command', async () => {
@@ -24,5 +32,38 @@ describe('examples and docs match the code', () => {
     const served = config.model_list.map((m) => m.model_name).sort();
     const models = await loadModels('config/models.yaml');
     expect(served).toEqual(models.allModels().sort());
+  });
+});
+
+describe('docs/security.md matches the code', () => {
+  const row = (doc: string, what: string) => doc.split('\n').find((line) => line.startsWith(`| ${what}`)) ?? '';
+
+  it('lists exactly the public routes of both services', async () => {
+    const doc = await readFile('docs/security.md', 'utf8');
+    const listed = [...doc.matchAll(/^\| `GET (\/\w+)` \| (both|ingestion|MCP) \|/gm)];
+    const routes = (service: string) => listed.filter((m) => m[2] === service || m[2] === 'both').map((m) => m[1]).sort();
+    expect(routes('MCP')).toEqual([...MCP_PUBLIC_ROUTES].sort());
+    expect(routes('ingestion')).toEqual([...INGEST_PUBLIC_ROUTES].sort());
+  });
+
+  it('gives the limits the code enforces', async () => {
+    const doc = await readFile('docs/security.md', 'utf8');
+    expect(row(doc, 'MCP request body')).toContain(`${MCP_BODY_LIMIT / 1024 / 1024} MiB`);
+    expect(row(doc, 'brain request body')).toContain(`${BODY_LIMIT / 1024 / 1024} MiB`);
+    expect(row(doc, 'open MCP sessions')).toContain(`default ${DEFAULT_MAX_SESSIONS}`);
+    expect(row(doc, '`files`, `attachments`')).toContain(`${LIMITS.files} entries`);
+    expect(LIMITS.attachments).toBe(LIMITS.files);
+    expect(row(doc, '`files`, `attachments`')).toContain(`paths ${LIMITS.pathChars} characters`);
+    expect(row(doc, '`spec`')).toContain(LIMITS.textChars.toLocaleString('en'));
+    expect(row(doc, '`test_path`')).toContain(`${LIMITS.pathChars} / ${LIMITS.commandChars} / ${LIMITS.projectRootChars} characters`);
+    expect(row(doc, '`model`')).toContain(`1–${LIMITS.modelChars} characters`);
+    expect(row(doc, 'session log read')).toContain(`last ${SESSION_REVIEW_BYTES / 1024} KiB`);
+    expect(row(doc, 'note names')).toContain(`${MAX_NAME_BYTES} bytes (UTF-8) per folder or file name, ${MAX_PATH_BYTES} bytes in all`);
+    expect(row(doc, 'frontmatter')).toContain(
+      `${FRONTMATTER_LIMITS.bytes / 1024} KiB of YAML, ${FRONTMATTER_LIMITS.expandedChars / 1024} KiB once aliases are expanded, ${FRONTMATTER_LIMITS.depth} levels deep`,
+    );
+    expect(doc).toContain(`Each file is cut at ${FILE_CAP_BYTES / 1024} KiB and a call's files at ${TOTAL_CAP_BYTES / 1024} KiB`);
+    expect(doc).toContain(`at most ${MAX_NAMED_FILES} files are read per call`);
+    expect(doc).toContain(TOKEN_REFUSED.replace(/^Forbidden: /, ''));
   });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../src/dev/fake-litellm.js';
-import { estimateTokens } from '../src/skills/prompt.js';
+import { estimateTokens, type WhatWasCut } from '../src/skills/prompt.js';
 import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 
 let sup: TestSupervisor;
@@ -25,14 +25,6 @@ afterAll(async () => {
 const windowOf = (family: string) => Math.min(...sup.deps.models.chainFor(family).map((m) => sup.deps.models.contextWindow(m)));
 const tokensSent = (request: ChatRequest | undefined) => estimateTokens((request?.messages ?? []).map((m) => m.content).join(''));
 
-interface Cut {
-  knowledge: number;
-  history: number;
-  truncated: string[];
-  omitted: string[];
-  fields: string[];
-  session_entries?: number;
-}
 
 describe('text arguments are fitted to the window', () => {
   it('a requirements text of 900,000 characters is shortened with a marker, and cut.fields names it', async () => {
@@ -45,7 +37,7 @@ describe('text arguments are fitted to the window', () => {
     expect(user).toContain('The start of the requirements.');
     expect(user).toMatch(/… \[cut: \d+ more characters did not fit the model's context\]/);
     expect(user).toContain('short context');
-    expect((result.structuredContent as { cut: Cut }).cut).toMatchObject({ fields: ['requirements'], truncated: [], omitted: [] });
+    expect((result.structuredContent as { cut: WhatWasCut }).cut).toMatchObject({ fields: ['requirements'], truncated: [], omitted: [] });
   });
 
   it('several long arguments and code share the window: the longest are shortened first, short ones stay whole', async () => {
@@ -59,7 +51,7 @@ describe('text arguments are fitted to the window', () => {
     const sent = sup.llm.requests.at(-1);
     expect(tokensSent(sent)).toBeLessThanOrEqual(windowOf('debug'));
     expect(sent?.messages[1]?.content).toContain('const small = 1;');
-    expect((result.structuredContent as { cut: Cut }).cut).toMatchObject({ fields: ['error', 'context'], truncated: ['src/f.ts'], omitted: [] });
+    expect((result.structuredContent as { cut: WhatWasCut }).cut).toMatchObject({ fields: ['error', 'context'], truncated: ['src/f.ts'], omitted: [] });
   });
 });
 
@@ -87,7 +79,7 @@ describe('retrospective and trainer read a long session log from its end', () =>
     expect(user).toContain(`**Consultations:** ${ENTRIES}`);
     const shown = user.match(/^- .* finding \d+ /gm)?.length ?? 0;
     expect(shown).toBeGreaterThan(10);
-    const cut = (result.structuredContent as { cut: Cut }).cut;
+    const cut = (result.structuredContent as { cut: WhatWasCut }).cut;
     expect(cut.session_entries).toBe(ENTRIES - shown);
     expect(cut.fields).toEqual(['session_log']);
   });
@@ -100,6 +92,6 @@ describe('retrospective and trainer read a long session log from its end', () =>
     expect(tokensSent(reader)).toBeLessThanOrEqual(windowOf('trainer'));
     expect(tokensSent(writer)).toBeLessThanOrEqual(windowOf('trainer'));
     expect(reader?.messages[1]?.content).toContain(`finding ${ENTRIES - 1} `);
-    expect((result.structuredContent as { cut: Cut }).cut.session_entries).toBeGreaterThan(ENTRIES - 1000);
+    expect((result.structuredContent as { cut: WhatWasCut }).cut.session_entries).toBeGreaterThan(ENTRIES - 1000);
   });
 });

@@ -43,7 +43,8 @@ export class LocalBrainClient implements BrainClient {
   readonly where: string;
 
   constructor(private readonly brain: Brain) {
-    this.where = `in-process brain at ${brain.dir}`;
+    // Shown to clients (status, errors): the server's folders are not theirs to know; the log has them.
+    this.where = 'in-process brain';
   }
 
   async search(query: SearchQuery): Promise<SearchHit[]> {

@@ -6,7 +6,8 @@
  * Real paths are compared, so a symbolic link can neither smuggle a folder in nor lock a project out.
  */
 import { realpath } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
+import { within } from '../skills/attach.js';
 
 export type RootCheck = { root: string } | { refused: string; fileReason: string };
 
@@ -32,9 +33,4 @@ export class ProjectRoots {
       fileReason: "project_root is outside the bridge's working directory and BRIDGE_PROJECT_ROOTS",
     };
   }
-}
-
-function within(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }

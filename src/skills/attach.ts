@@ -140,9 +140,10 @@ async function readCapped(file: string, cap: number, totalCap: number): Promise<
   }
 }
 
-function within(root: string, path: string): boolean {
+/** Whether `path` is `root` or inside it; both must already be real paths for this to mean anything. */
+export function within(root: string, path: string): boolean {
   const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && !rel.startsWith(`..${sep}`));
+  return rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
 
 /** `./src/a.ts` and `src/a.ts` name the same file. */

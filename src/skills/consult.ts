@@ -154,8 +154,11 @@ function firstTerms(text: string, count: number): string {
 }
 
 async function searchBrain(deps: ConsultDeps, text: string, signal?: AbortSignal): Promise<{ hits: SearchHit[]; status: string }> {
+  const terms = firstTerms(text, KNOWLEDGE_QUERY_TERMS);
+  // Nothing to search with (only common words or symbols): the brain would refuse an empty query.
+  if (!terms) return { hits: [], status: 'ok' };
   try {
-    return { hits: await deps.brain.search({ text: firstTerms(text, KNOWLEDGE_QUERY_TERMS), limit: 5 }, signal), status: 'ok' };
+    return { hits: await deps.brain.search({ text: terms, limit: 5 }, signal), status: 'ok' };
   } catch (error) {
     if (!(error instanceof BrainUnavailable)) deps.logger.error({ err: error }, 'brain search failed');
     return { hits: [], status: `unavailable (${(error as Error).message}); answered without knowledge` };
