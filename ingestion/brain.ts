@@ -12,7 +12,7 @@ import { appendToFile, isStaleTempFile, KeyedLock, writeFileAtomic } from './ato
 import { badRequest, BrainError, noteExists, noteNotFound, notReady } from './errors.js';
 import { noteTags, noteTitle, parseNote, scalarField, withFields, type Frontmatter, type ParsedNote } from './frontmatter.js';
 import { nameFromDate, nameFromTitle, normaliseNoteName, placeNote } from './note-names.js';
-import { describeIssue, NoteFields, QueryBody } from './schemas.js';
+import { describeIssue, MAX_FIELDS, NoteFields, QueryBody } from './schemas.js';
 import { SearchIndex, type FileStamp, type SearchHit, type SearchQuery } from './search-index.js';
 import { FolderWatcher, type ChangeBatch } from './watcher.js';
 
@@ -223,6 +223,10 @@ export class Brain {
     const incoming = parseNote(request.content);
     if (incoming.problem) throw badRequest(`content: ${incoming.problem}`);
     const fields = normaliseFields(checked.data);
+    // An append sets the content's own frontmatter keys on the note too: the same bound as for fields.
+    if (request.mode === 'append' && new Set([...Object.keys(incoming.data), ...Object.keys(fields)]).size > MAX_FIELDS) {
+      throw badRequest(`an append may set at most ${MAX_FIELDS} frontmatter fields (the content's frontmatter and the fields given)`);
+    }
     const path = request.filename !== undefined ? normaliseNoteName(request.filename) : generatedName(incoming, fields);
     try {
       return await this.locks.run(path, () => this.writeLocked(path, request.mode, incoming, fields, request.content));

@@ -41,8 +41,12 @@ export interface ParsedNote {
 
 /** The bounds every frontmatter is held to (docs/brain.md, "Limits"). */
 export const FRONTMATTER_LIMITS = {
-  /** The YAML block between the fences, in UTF-8 bytes. */
-  bytes: 64 * 1024,
+  /**
+   * The YAML block between the fences, in UTF-8 bytes. Real notes hold a few hundred; editing one
+   * (the yaml package, which keeps comments) costs about 2 µs a byte on the event loop, so 16 KiB
+   * keeps the worst write that sets fields near 30 ms.
+   */
+  bytes: 16 * 1024,
   /** The values once every alias is expanded, measured as the characters of their JSON. */
   expandedChars: 256 * 1024,
   /** Lists and mappings inside one another. */
@@ -132,6 +136,20 @@ function expandedSize(value: unknown, measured: Map<object, number>, open: Set<o
   return size;
 }
 
+/**
+ * Why a value given for a frontmatter field could not be written within FRONTMATTER_LIMITS (too
+ * deep, too large), or null. Checked before the value is turned into YAML, which recurses.
+ */
+export function fieldValueProblem(value: unknown): string | null {
+  try {
+    expandedSize(value, new Map(), new Set(), 0);
+    return null;
+  } catch (error) {
+    if (error instanceof FrontmatterRefused) return error.message.replace(/ through YAML aliases \(\*name\)/, '');
+    throw error;
+  }
+}
+
 function kib(bytes: number): string {
   return `${Math.ceil(bytes / 1024)} KiB`;
 }
@@ -158,7 +176,9 @@ export function withFields(note: ParsedNote, fields: Frontmatter): string {
   // Only notes whose frontmatter passed FRONTMATTER_LIMITS get here, and the document is edited and
   // printed without resolving its aliases (they stay `*name` as written). Never call toJS on it
   // without the yaml package's own cap (`maxAliasCount`).
-  const doc = note.yaml === null ? new YAML.Document({}) : YAML.parseDocument(note.yaml);
+  // uniqueKeys off: js-yaml already refused duplicate keys when the note was parsed, and the yaml
+  // package's own check compares every key with every other (quadratic in the number of keys).
+  const doc = note.yaml === null ? new YAML.Document({}) : YAML.parseDocument(note.yaml, { uniqueKeys: false });
   for (const [key, value] of entries) doc.set(key, value);
   return joinNote(doc.toString({ lineWidth: 0 }), note);
 }

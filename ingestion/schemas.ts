@@ -1,5 +1,6 @@
 /** The request bodies of the ingestion API, as zod schemas: validation and documentation in one. */
 import { z } from 'zod';
+import { fieldValueProblem } from './frontmatter.js';
 
 const RESERVED = new Set(['content', 'filename', 'mode']);
 const text = (what: string, max: number) =>
@@ -23,11 +24,23 @@ const noteFieldShape = {
   tags: tags.optional(),
 };
 
+/** Frontmatter fields one write may set: setting each costs a search of the note's keys. */
+export const MAX_FIELDS = 64;
+
 function usableKeys(body: Record<string, unknown>, ctx: z.RefinementCtx): void {
-  for (const key of Object.keys(body)) {
-    if (!RESERVED.has(key) && !/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(key)) {
+  const keys = Object.keys(body).filter((key) => !RESERVED.has(key));
+  if (keys.length > MAX_FIELDS) {
+    ctx.addIssue({ code: 'custom', path: [], message: `a write may set at most ${MAX_FIELDS} frontmatter fields (got ${keys.length})` });
+    return;
+  }
+  for (const key of keys) {
+    if (!/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(key)) {
       ctx.addIssue({ code: 'custom', path: [key], message: 'is not a usable frontmatter key (letters, digits, _ . -)' });
+      continue;
     }
+    // Any value is accepted as given, but it must fit a frontmatter: bounded in depth and size.
+    const problem = key in noteFieldShape ? null : fieldValueProblem(body[key]);
+    if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem.replace(/^frontmatter /, '') });
   }
 }
 

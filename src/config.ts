@@ -77,6 +77,8 @@ export interface SupervisorConfig {
   sessionIdleMs: number;
   /** Cap on open MCP sessions; when full, the least recently used idle one is closed. */
   maxSessions: number;
+  /** Cap on tool calls in flight over all sessions; past it a call gets a tool error at once. */
+  maxCalls: number;
   /** At shutdown, how long calls in flight may take to finish. */
   shutdownGraceMs: number;
   /** Folders under which the server may read a call's files itself; empty: it never does. */
@@ -96,12 +98,17 @@ const absoluteList = z
   .transform((paths) => paths.map((p) => resolve(p)));
 /** Each session holds about 100 KB: the default keeps sessions under ~20 MB, the maximum under ~1 GB. */
 export const DEFAULT_MAX_SESSIONS = 200;
-const MAX_SESSIONS_LIMIT = 10_000;
-const sessionCap = z
-  .string()
-  .regex(/^\d+$/, 'must be a whole number')
-  .transform(Number)
-  .refine((n) => n >= 1 && n <= MAX_SESSIONS_LIMIT, `must be from 1 to ${MAX_SESSIONS_LIMIT}`);
+/**
+ * Tool calls in flight at once: each holds its arguments (up to the 4 MiB body) and its prompt until
+ * the model answers. The default is well above what one GPU server answers at once.
+ */
+export const DEFAULT_MAX_CALLS = 500;
+const count = (max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= max, `must be from 1 to ${max}`);
 const hostList = z
   .string()
   .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
@@ -133,7 +140,8 @@ export function supervisorConfig(env: Env = process.env): SupervisorConfig {
     ingestToken: setting(env, 'INGEST_TOKEN', token),
     modelTimeoutMs: setting(env, 'SUPERVISOR_MODEL_TIMEOUT_SECONDS', positive('seconds'), '180') * 1000,
     sessionIdleMs: setting(env, 'SUPERVISOR_SESSION_IDLE_MINUTES', positive('minutes'), '30') * 60_000,
-    maxSessions: setting(env, 'SUPERVISOR_MAX_SESSIONS', sessionCap, String(DEFAULT_MAX_SESSIONS)),
+    maxSessions: setting(env, 'SUPERVISOR_MAX_SESSIONS', count(10_000), String(DEFAULT_MAX_SESSIONS)),
+    maxCalls: setting(env, 'SUPERVISOR_MAX_CALLS', count(100_000), String(DEFAULT_MAX_CALLS)),
     shutdownGraceMs: setting(env, 'SUPERVISOR_SHUTDOWN_SECONDS', positive('seconds'), '30') * 1000,
     projectRoots: setting(env, 'SUPERVISOR_PROJECT_ROOTS', absoluteList) ?? [],
     allowedHosts: setting(env, 'SUPERVISOR_ALLOWED_HOSTS', hostList) ?? [],

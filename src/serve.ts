@@ -57,6 +57,7 @@ export async function startSupervisor(config: SupervisorConfig, ingestConfig: In
     token: config.token,
     sessionIdleMs: config.sessionIdleMs,
     maxSessions: config.maxSessions,
+    maxCalls: config.maxCalls,
     shutdownGraceMs: config.shutdownGraceMs,
   });
   try {

@@ -39,12 +39,31 @@ describe('YAML alias bombs and oversize frontmatter', () => {
     expect(response.body.error).toMatch(/aliases \(\*name\).*at most 256 KiB/);
   });
 
-  it('POST /write refuses frontmatter over 64 KiB, and fields that would make it so', async () => {
+  it('POST /write refuses frontmatter over 16 KiB, and fields that would make it so', async () => {
     const big = `---\nnotes: "${'x'.repeat(70 * 1024)}"\n---\nbody`;
     const response = await service.post('/write', { content: big, filename: 'big' });
-    expect(response).toMatchObject({ status: 400, body: { error: expect.stringMatching(/frontmatter is larger than 64 KiB.*at most 64 KiB/) } });
+    expect(response).toMatchObject({ status: 400, body: { error: expect.stringMatching(/frontmatter is larger than 16 KiB.*at most 16 KiB/) } });
     const viaFields = await service.post('/write', { content: 'body', filename: 'big2', extra: 'y'.repeat(70 * 1024) });
-    expect(viaFields).toMatchObject({ status: 400, body: { error: expect.stringMatching(/at most 64 KiB/) } });
+    expect(viaFields).toMatchObject({ status: 400, body: { error: expect.stringMatching(/at most 16 KiB/) } });
+  });
+
+  it('fields are bounded before they become YAML: too deep, too many, or an append carrying too many keys get 400 at once', async () => {
+    const deep = `{"content":"body","filename":"deep","extra":${'['.repeat(5000)}"x"${']'.repeat(5000)}}`;
+    expect(await service.post('/write', deep)).toMatchObject({ status: 400, body: { error: 'extra nests deeper than 64 levels; at most 64' } });
+    const many = Object.fromEntries(Array.from({ length: 30_000 }, (_, i) => [`k${i}`, 'v']));
+    const started = performance.now();
+    expect(await service.post('/write', { content: 'body', filename: 'many', ...many })).toMatchObject({
+      status: 400,
+      body: { error: 'a write may set at most 64 frontmatter fields (got 30000)' },
+    });
+    expect(performance.now() - started).toBeLessThan(2_000); // seconds of quadratic YAML edits before
+    await service.post('/write', { content: 'first', filename: 'grows' });
+    const keys = Array.from({ length: 100 }, (_, i) => `k${i}: v`).join('\n');
+    expect(await service.post('/write', { content: `---\n${keys}\n---\nmore`, filename: 'grows', mode: 'append' })).toMatchObject({
+      status: 400,
+      body: { error: expect.stringContaining('an append may set at most 64 frontmatter fields') },
+    });
+    expect((await service.get('/notes/grows.md', { accept: 'text/markdown' })).text).toBe('first');
   });
 
   it('a bomb found on disk is indexed by its body with a warning; reading it is quick and /health keeps answering', async () => {

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { BODY_LIMIT, PUBLIC_ROUTES as INGEST_PUBLIC_ROUTES } from '../ingestion/app.js';
 import { FRONTMATTER_LIMITS } from '../ingestion/frontmatter.js';
 import { MAX_NAME_BYTES, MAX_PATH_BYTES } from '../ingestion/note-names.js';
-import { DEFAULT_MAX_SESSIONS } from '../src/config.js';
+import { MAX_FIELDS } from '../ingestion/schemas.js';
+import { DEFAULT_MAX_CALLS, DEFAULT_MAX_SESSIONS } from '../src/config.js';
 import { loadModels } from '../src/llm/models.js';
 import { MCP_BODY_LIMIT, PUBLIC_ROUTES as MCP_PUBLIC_ROUTES, TOKEN_REFUSED } from '../src/mcp/http.js';
 import { FILE_CAP_BYTES, MAX_NAMED_FILES, TOTAL_CAP_BYTES } from '../src/skills/attach.js';
@@ -51,6 +52,7 @@ describe('docs/security.md matches the code', () => {
     expect(row(doc, 'MCP request body')).toContain(`${MCP_BODY_LIMIT / 1024 / 1024} MiB`);
     expect(row(doc, 'brain request body')).toContain(`${BODY_LIMIT / 1024 / 1024} MiB`);
     expect(row(doc, 'open MCP sessions')).toContain(`default ${DEFAULT_MAX_SESSIONS}`);
+    expect(row(doc, 'tool calls in flight')).toContain(`default ${DEFAULT_MAX_CALLS}`);
     expect(row(doc, '`files`, `attachments`')).toContain(`${LIMITS.files} entries`);
     expect(LIMITS.attachments).toBe(LIMITS.files);
     expect(row(doc, '`files`, `attachments`')).toContain(`paths ${LIMITS.pathChars} characters`);
@@ -62,6 +64,7 @@ describe('docs/security.md matches the code', () => {
     expect(row(doc, 'frontmatter')).toContain(
       `${FRONTMATTER_LIMITS.bytes / 1024} KiB of YAML, ${FRONTMATTER_LIMITS.expandedChars / 1024} KiB once aliases are expanded, ${FRONTMATTER_LIMITS.depth} levels deep`,
     );
+    expect(row(doc, 'note fields')).toContain(`at most ${MAX_FIELDS} fields a write`);
     expect(doc).toContain(`Each file is cut at ${FILE_CAP_BYTES / 1024} KiB and a call's files at ${TOTAL_CAP_BYTES / 1024} KiB`);
     expect(doc).toContain(`at most ${MAX_NAMED_FILES} files are read per call`);
     expect(doc).toContain(TOKEN_REFUSED.replace(/^Forbidden: /, ''));

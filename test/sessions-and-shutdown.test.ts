@@ -1,6 +1,6 @@
 /**
  * Issue 8 items 6 and 18: open sessions are capped (the least recently used idle one makes room; a
- * busy one never does), a cancelled call is recorded as cancelled and frees its session, and at
+ * busy one never does), so are calls in flight, a cancelled call is recorded as cancelled and frees its session, and at
  * SIGTERM every call in flight gets an answer and a session-log entry before the process exits 0.
  */
 import { spawn } from 'node:child_process';
@@ -52,6 +52,22 @@ async function connect(mcpUrl: string): Promise<Client> {
   cleanups.push(() => client.close());
   return client;
 }
+
+describe('calls in flight (SUPERVISOR_MAX_CALLS)', () => {
+  it('past the cap a call is refused at once, naming the setting, and nothing reaches the model; later calls work', async () => {
+    sup = await startTestSupervisor({ SUPERVISOR_MAX_CALLS: '2' }, { answer: slow(1_500) });
+    const client = await connect(sup.mcpUrl);
+    const running = [0, 1].map((i) => client.callTool({ name: 'debug', arguments: { project_root: ROOT, error: `boom ${i}` } }));
+    await within(5_000, async () => sup!.llm.requests.length === 2);
+    const refused = await client.callTool({ name: 'debug', arguments: { project_root: ROOT, error: 'one too many' } });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toContain('2 calls are in flight, the most it takes at once (SUPERVISOR_MAX_CALLS)');
+    expect(sup.llm.requests).toHaveLength(2);
+    for (const result of await Promise.all(running)) expect(result.isError).toBeFalsy();
+    expect((await client.callTool({ name: 'brain_query', arguments: { query: 'anything' } })).isError).toBeFalsy();
+    expect(await (await fetch(sup.mcpUrl.replace(/\/mcp$/, '/metrics'))).text()).toContain('supervisor_errors_total{kind="busy"} 1');
+  });
+});
 
 describe('session cap (SUPERVISOR_MAX_SESSIONS)', () => {
   it('50 initialize calls never leave more than 5 sessions open, and the server keeps answering', async () => {

@@ -9,7 +9,7 @@ import { isInitializeRequest, isJSONRPCRequest } from '@modelcontextprotocol/sdk
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
-import { DEFAULT_MAX_SESSIONS } from '../config.js';
+import { DEFAULT_MAX_CALLS, DEFAULT_MAX_SESSIONS } from '../config.js';
 import { bearerTokenCheck } from '../http/bearer.js';
 import { hostGuard } from '../http/host-guard.js';
 import { guardRoutes } from '../http/route-guard.js';
@@ -47,6 +47,8 @@ export interface McpAppOptions {
   sessionIdleMs: number;
   /** Open sessions at most (SUPERVISOR_MAX_SESSIONS). */
   maxSessions?: number | undefined;
+  /** Tool calls in flight at once, over all sessions (SUPERVISOR_MAX_CALLS). */
+  maxCalls?: number | undefined;
   /** At shutdown, how long calls in flight may take to finish before they are stopped. */
   shutdownGraceMs?: number | undefined;
 }
@@ -75,11 +77,15 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
   const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: MCP_BODY_LIMIT, return503OnClosing: true });
   const sessions = new Map<string, Session>();
   const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+  // Calls parked on a slow model each hold their arguments and prompt: without a cap, memory would
+  // grow with every request sent.
+  const maxCalls = options.maxCalls ?? DEFAULT_MAX_CALLS;
   const graceMs = options.shutdownGraceMs ?? 30_000;
   /** Sessions being created (their initialize not yet answered): they count against the cap too. */
   let pending = 0;
+  /** Tool calls in flight, over all sessions: what stops each at shutdown. */
+  const running = new Set<AbortController>();
   let draining: Promise<void> | null = null;
-  const stopCalls = new AbortController();
   const metrics = new McpMetrics(() => sessions.size);
 
   guardRoutes(app, {
@@ -138,15 +144,25 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
       },
     });
     const calls: CallTracker = {
-      stop: stopCalls.signal,
       begin: ({ requestId, signal }) => {
+        if (running.size >= maxCalls) {
+          return { refused: `the server is busy: ${maxCalls} calls are in flight, the most it takes at once (SUPERVISOR_MAX_CALLS); try again shortly` };
+        }
+        // One controller per call, not one signal for the server's life combined into every call:
+        // AbortSignal.any keeps a reference from its sources to each combined signal.
+        const stopper = new AbortController();
+        running.add(stopper);
         session.calls++;
-        return () => {
-          session.calls--;
-          session.lastSeen = Date.now();
-          // A cancelled call gets no answer (the spec forbids one), so the transport would keep
-          // its response stream open forever: end it.
-          if (signal.aborted) session.transport.closeSSEStream(requestId);
+        return {
+          stopped: stopper.signal,
+          end: () => {
+            running.delete(stopper);
+            session.calls--;
+            session.lastSeen = Date.now();
+            // A cancelled call gets no answer (the spec forbids one), so the transport would keep
+            // its response stream open forever: end it.
+            if (signal.aborted) session.transport.closeSSEStream(requestId);
+          },
         };
       },
     };
@@ -215,7 +231,7 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
     await session.server.close().catch(() => undefined);
   }
 
-  const callsInFlight = () => [...sessions.values()].reduce((sum, session) => sum + session.calls, 0);
+  const callsInFlight = () => running.size;
   const responsesOpen = () => [...sessions.values()].reduce((sum, session) => sum + session.responses, 0);
 
   async function drainSessions(): Promise<void> {
@@ -226,9 +242,10 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
     }
     if (callsInFlight() > 0) {
       options.logger.warn({ calls: callsInFlight() }, 'stopping the calls still running after SUPERVISOR_SHUTDOWN_SECONDS');
-      stopCalls.abort(
-        new CallStopped(`the server is shutting down: the call was stopped after SUPERVISOR_SHUTDOWN_SECONDS (${graceMs / 1000} s); call again when the server is back`),
+      const reason = new CallStopped(
+        `the server is shutting down: the call was stopped after SUPERVISOR_SHUTDOWN_SECONDS (${graceMs / 1000} s); call again when the server is back`,
       );
+      for (const stopper of running) stopper.abort(reason);
     }
     // Stopped calls answer with a tool error and log to their session; let those answers out.
     await until(() => callsInFlight() === 0 && responsesOpen() === 0, FLUSH_MS);

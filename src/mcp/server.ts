@@ -49,10 +49,12 @@ export interface ServerOptions {
 }
 
 export interface CallTracker {
-  /** Called as a tool call starts; the function it returns is called as the call ends, however it ends. */
-  begin(call: { requestId: RequestId; signal: AbortSignal }): () => void;
-  /** Aborted (with a CallStopped reason) when the server stops waiting for calls in flight. */
-  stop: AbortSignal;
+  /**
+   * Called as a tool call starts: why it may not run (too many in flight), or `stopped`, aborted
+   * (with a CallStopped reason) when the server stops the call at shutdown, and `end`, to call as
+   * the call ends, however it ends.
+   */
+  begin(call: { requestId: RequestId; signal: AbortSignal }): { refused: string } | { stopped: AbortSignal; end(): void };
 }
 
 export function createMcpServer(deps: ConsultDeps, options: ServerOptions): McpServer {
@@ -66,7 +68,7 @@ export function createMcpServer(deps: ConsultDeps, options: ServerOptions): McpS
   );
 
   compactToolList(server);
-  if (options.calls) trackCalls(server, options.calls);
+  if (options.calls) trackCalls(server, options.calls, options.metrics);
   const { answer, toolCall } = outcomes(options.metrics, deps.models, deps.logger);
   for (const skill of CONSULTING_SKILLS) {
     server.registerTool(
@@ -192,18 +194,22 @@ function compactToolList(server: McpServer): void {
  * Wraps the tools/call handler (installed by McpServer at the first registerTool) so the tracker
  * sees every call begin and end, and every handler's signal also aborts when the server stops.
  */
-function trackCalls(server: McpServer, calls: CallTracker): void {
+function trackCalls(server: McpServer, calls: CallTracker, metrics: McpMetrics | undefined): void {
   const lowLevel = server.server;
   const setRequestHandler = lowLevel.setRequestHandler.bind(lowLevel);
   lowLevel.setRequestHandler = ((schema: unknown, handler: (...args: never[]) => unknown) => {
     if (schema !== CallToolRequestSchema) return setRequestHandler(schema as never, handler as never);
     const callTool = handler as unknown as (request: unknown, extra: Extra) => Promise<CallToolResult>;
     return setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-      const end = calls.begin(extra);
+      const call = calls.begin(extra);
+      if ('refused' in call) {
+        metrics?.errors.inc({ kind: 'busy' });
+        return toolError(call.refused);
+      }
       try {
-        return await callTool(request, { ...extra, signal: AbortSignal.any([extra.signal, calls.stop]) });
+        return await callTool(request, { ...extra, signal: AbortSignal.any([extra.signal, call.stopped]) });
       } finally {
-        end();
+        call.end();
       }
     });
   }) as typeof lowLevel.setRequestHandler;

@@ -46,7 +46,7 @@ export class McpMetrics {
 
   readonly errors = new Counter({
     name: 'supervisor_errors_total',
-    help: 'Failed tool calls by kind: models_failed, brain_unavailable, refused, cancelled, internal.',
+    help: 'Failed tool calls by kind: models_failed, brain_unavailable, refused, cancelled, busy, internal.',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
