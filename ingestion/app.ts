@@ -1,5 +1,5 @@
 /**
- * The ingestion service's HTTP API (DESIGN.md §7). `buildApp` configures and returns the fastify
+ * The ingestion service's HTTP API (docs/brain.md). `buildApp` configures and returns the fastify
  * instance without listening; `service.ts` opens the brain and listens.
  */
 import { randomUUID } from 'node:crypto';

@@ -159,7 +159,7 @@ describe('brain tools', () => {
 });
 
 describe('tools/list', () => {
-  it('lists every tool of DESIGN.md §3 with explicit annotations, in under 10,000 characters', async () => {
+  it('lists every tool with explicit annotations, in under 10,000 characters', async () => {
     const client = await sup.connect();
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(

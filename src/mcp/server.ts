@@ -1,5 +1,5 @@
 /**
- * The MCP server: the tools of DESIGN.md §3. One McpServer is made per MCP session; the
+ * The MCP server: the tools of docs/mcp.md. One McpServer is made per MCP session; the
  * dependencies (model client, brain, session logs) are shared.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -34,7 +34,7 @@ export const CONSULTING_SKILLS: ConsultingSkill[] = [tddRed, tddGreen, tddRefact
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 // Minimal on purpose: every schema is sent to every Claude Code user's context with tools/list. The
-// result also carries duration_ms, attempts, knowledge, phase, brain, cut (and files) — DESIGN.md §3.
+// result also carries duration_ms, attempts, knowledge, phase, brain, cut (and files) (docs/mcp.md).
 const consultationOutput = z.object({ text: z.string(), model: z.string(), session_id: z.string() }).loose();
 
 /** Consultants read and advise; they change nothing but their own session log. */

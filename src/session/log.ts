@@ -1,5 +1,5 @@
 /**
- * Session logs (DESIGN.md §6): one append-only JSONL file per session, one line per consulting
+ * Session logs: one append-only JSONL file per session, one line per consulting
  * call. Lines are appended with a single write, and a torn line (a crash mid-append) is skipped on
  * read and never glued to the next entry.
  */

@@ -1,5 +1,5 @@
 /**
- * Builds the two messages of a consulting call (DESIGN.md §4) and fits them to the model's context
+ * Builds the two messages of a consulting call (docs/mcp.md) and fits them to the model's context
  * window: the discipline and the task first, then the brain's notes, then the newest history.
  * Whatever had to be left out is reported, never dropped silently.
  */
@@ -61,7 +61,7 @@ export interface Prompt {
   cut: WhatWasCut;
 }
 
-/** History is a short list (DESIGN.md §6): the recent calls say where the session is; older ones add little. */
+/** History is a short list: the recent calls say where the session is; older ones add little. */
 export const MAX_HISTORY_ENTRIES = 20;
 
 /** A rough token count: about four characters a token for English and code. Errs on the large side. */

@@ -20,7 +20,7 @@ export const projectRoot = required('project_root', LIMITS.projectRootChars).ref
 
 // Descriptions are terse on purpose: every tool's schema is sent to every Claude Code user's context.
 
-/** Arguments every consulting tool takes (DESIGN.md §3). */
+/** Arguments every consulting tool takes (docs/mcp.md). */
 export const commonArgs = {
   model: modelArg.describe('Override the model chain.'),
   session_id: z.string().regex(SESSION_ID_PATTERN, 'session_id: 1–128 letters, digits, - or _').optional().describe('Default: this MCP session.'),
