@@ -33,6 +33,16 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config ./config
 RUN mkdir -p /data/brain && chown -R node:node /data
+# OCI labels: the release workflow passes these build args; a build by hand gets the defaults. Declared
+# late so a new version re-runs no build step.
+ARG VERSION=dev
+ARG REVISION=unknown
+ARG SOURCE=unknown
+LABEL org.opencontainers.image.title="supervisor" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="${SOURCE}"
 USER node
 VOLUME ["/data/brain"]
 EXPOSE 3200 3300

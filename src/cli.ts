@@ -40,7 +40,7 @@ async function main(argv: string[]): Promise<void> {
   const service = supervisor ? await startSupervisor(supervisor, ingest, logger) : await startIngestion(ingest, logger);
   const ingestion = 'loaded' in service ? service : service.ingestion;
   if (ingestion) {
-    logger.info({ url: ingestion.url }, 'ingestion service listening');
+    logger.info({ version: VERSION, url: ingestion.url }, 'ingestion service listening');
     // A brain that cannot be loaded (an unreadable folder) would leave the service up but never ready.
     ingestion.loaded.catch(() => process.exit(1));
   }

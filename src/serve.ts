@@ -69,7 +69,7 @@ export async function startSupervisor(config: SupervisorConfig, ingestConfig: In
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const mcpUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/mcp`;
-  logger.info({ url: mcpUrl, brain: ingestion ? config.brainDir : brain.where, litellm: config.litellmBaseUrl }, 'MCP server listening');
+  logger.info({ version: VERSION, url: mcpUrl, brain: ingestion ? config.brainDir : brain.where, litellm: config.litellmBaseUrl }, 'MCP server listening');
 
   return {
     mcpUrl,

@@ -42,10 +42,9 @@ describe.skipIf(!kubectl)('the k3s overlay, rendered', () => {
     docs = render('deploy/overlays/k3s');
   });
 
-  it('has the namespace, both Deployments and Services, the brain claim and the generated config', () => {
+  it('has both Deployments and Services, the brain claim, the ingestion NetworkPolicy and the generated config; the namespace comes with the secrets', () => {
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual(
       expect.arrayContaining([
-        'Namespace/supervisor',
         'Deployment/supervisor-mcp',
         'Deployment/supervisor-ingestion',
         'Service/supervisor-mcp',
@@ -53,8 +52,12 @@ describe.skipIf(!kubectl)('the k3s overlay, rendered', () => {
         'Service/supervisor-mcp-nodeport',
         'Ingress/supervisor-mcp',
         'PersistentVolumeClaim/supervisor-brain',
+        'NetworkPolicy/supervisor-ingestion',
       ]),
     );
+    // one owner for the Namespace: the secrets (applied first), not the app
+    expect(docs.filter((d) => d.kind === 'Namespace')).toEqual([]);
+    expect(render('deploy/secrets').map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual(['Namespace/supervisor', 'Secret/supervisor-secrets']);
     const config = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name.startsWith('supervisor-config-'));
     expect(Object.keys(config?.data ?? {}).sort()).toEqual(['models.yaml', ...DISCIPLINES.map((d) => `${d}.md`)].sort());
     // the Deployment mounts exactly the generated (hashed) ConfigMap, so a config change rolls it
@@ -111,8 +114,10 @@ describe.skipIf(!kubectl)('the k3s overlay, rendered', () => {
     expect(claim.persistentVolumeClaim.claimName).toBe('supervisor-brain');
   });
 
-  it('exposes /mcp on NodePort 32200 and through Traefik', () => {
-    expect(find('Service', 'supervisor-mcp-nodeport')?.spec).toMatchObject({ type: 'NodePort', ports: [{ nodePort: 32200, targetPort: 'http' }] });
+  it('exposes /mcp on NodePort 30320 (the first deployment\'s, in its users\' .mcp.json) and through Traefik', () => {
+    expect(find('Service', 'supervisor-mcp-nodeport')?.spec).toMatchObject({ type: 'NodePort', ports: [{ nodePort: 30320, targetPort: 'http' }] });
+    // one NodePort: the docs give one URL
+    expect(docs.filter((d) => d.kind === 'Service' && d.spec.type === 'NodePort').flatMap((d) => d.spec.ports.map((p: { nodePort: number }) => p.nodePort))).toEqual([30320]);
     expect(find('Ingress', 'supervisor-mcp')?.spec).toMatchObject({
       ingressClassName: 'traefik',
       rules: [{ http: { paths: [{ path: '/mcp', backend: { service: { name: 'supervisor-mcp', port: { name: 'http' } } } }] } }],

@@ -25,7 +25,8 @@ export function guardRoutes(app: FastifyInstance, options: RouteGuardOptions): v
   const open = new Set(options.publicRoutes);
   app.addHook('onRequest', async (request, reply) => {
     if (isPublic(request, open)) return;
-    const refused = options.checkHost(request.headers.host, request.headers.origin);
+    // The Host rule depends on whether a token is required (host-guard.ts says why).
+    const refused = options.checkHost(request.headers.host, request.headers.origin, options.authorized !== null);
     if (refused) return options.refuseHost(reply, refused);
     if (options.authorized && !options.authorized(request.headers.authorization)) return options.refuseToken(reply);
   });
