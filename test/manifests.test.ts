@@ -96,6 +96,11 @@ describe.skipIf(!hasKubectl)('rendered manifests', () => {
     for (const o of [...overlay, ...secrets].filter((o) => CLUSTER_SCOPED.has(o.kind))) expect(o.metadata.namespace).toBeUndefined();
   });
 
+  it('Flux never deletes the brain: the namespace and the volume claim are exempt from pruning', () => {
+    const kept = [...overlay, ...secrets].filter((o) => o.metadata.annotations?.['kustomize.toolkit.fluxcd.io/prune'] === 'disabled').map(id);
+    expect(kept.sort()).toEqual(['Namespace/-/supervisor', 'PersistentVolumeClaim/supervisor/supervisor-brain']);
+  });
+
   it('Flux converges in one pass: each Kustomization depends on the ones that create its namespace and its Secrets, which wait until Ready', () => {
     const repo = flux.find((o) => o.kind === 'GitRepository');
     const kustomizations = flux.filter((o) => o.kind === 'Kustomization');
