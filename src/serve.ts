@@ -11,6 +11,7 @@ import { packageRoot, WEAK_TOKEN_LENGTH, type IngestionConfig, type SupervisorCo
 import { ChainClient } from './llm/chain.js';
 import { loadModels } from './llm/models.js';
 import { buildMcpApp } from './mcp/http.js';
+import { CONSULTING_SKILLS } from './mcp/server.js';
 import { SessionLog } from './session/log.js';
 import { checkDisciplines, type ConsultDeps } from './skills/consult.js';
 
@@ -23,10 +24,17 @@ export interface RunningSupervisor {
   close(): Promise<void>;
 }
 
+/** The names a models.yaml `skills` key may use: every consulting tool and every family. */
+const SKILL_NAMES = [...new Set([...CONSULTING_SKILLS.flatMap((skill) => [skill.name, skill.family]), 'retrospective', 'trainer'])];
+
 export const VERSION = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 
 export async function startSupervisor(config: SupervisorConfig, ingestConfig: IngestionConfig, logger: Logger): Promise<RunningSupervisor> {
   const models = await loadModels(config.modelsFile);
+  const unknown = models.unknownSkills(SKILL_NAMES);
+  if (unknown.length > 0) {
+    logger.warn({ modelsFile: config.modelsFile, unknown, known: SKILL_NAMES }, `models.yaml names skills that do not exist (${unknown.join(', ')}): their chains are never used`);
+  }
   await checkDisciplines(config.configDir);
   warnAboutExposure(config, logger);
 

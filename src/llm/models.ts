@@ -1,7 +1,8 @@
 /**
  * models.yaml: which models each skill asks, in order. The original shape is kept
  * (`default_chain`, `skills.<skill>.chain`) so existing files keep working; context windows are
- * an optional addition.
+ * an optional addition. A skill is named by its tool (`tdd_red`) or by its family (`tdd`, which
+ * covers the three TDD phases): files written for the first deployment used either.
  */
 import { readFile } from 'node:fs/promises';
 import jsYaml from 'js-yaml';
@@ -21,11 +22,13 @@ const ModelsFile = z
   .loose();
 
 export interface ModelsConfig {
-  /** The models a skill asks, in order. */
-  chainFor(skill: string): string[];
+  /** The models a tool asks, in order: its own chain, else its family's, else the default. */
+  chainFor(tool: string, family?: string): string[];
   contextWindow(model: string): number;
   /** Every model named anywhere in the file. */
   allModels(): string[];
+  /** `skills` keys that name no tool or family of `known`: most likely typos, which would fall back silently. */
+  unknownSkills(known: Iterable<string>): string[];
 }
 
 export async function loadModels(file: string): Promise<ModelsConfig> {
@@ -49,8 +52,12 @@ export async function loadModels(file: string): Promise<ModelsConfig> {
   }
   const config = parsed.data;
   return {
-    chainFor: (skill) => config.skills[skill]?.chain ?? config.default_chain,
+    chainFor: (tool, family) => config.skills[tool]?.chain ?? (family === undefined ? undefined : config.skills[family]?.chain) ?? config.default_chain,
     contextWindow: (model) => config.models[model]?.context_window ?? config.default_context_window,
     allModels: () => [...new Set([...config.default_chain, ...Object.values(config.skills).flatMap((s) => s.chain)])],
+    unknownSkills: (known) => {
+      const names = new Set(known);
+      return Object.keys(config.skills).filter((key) => !names.has(key));
+    },
   };
 }

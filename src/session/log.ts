@@ -148,13 +148,39 @@ function parseEntries(text: string): SessionEntry[] {
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     try {
-      const value = JSON.parse(line) as SessionEntry;
-      if (value && typeof value === 'object' && typeof value.skill === 'string') entries.push(value);
+      const entry = asEntry(JSON.parse(line));
+      if (entry) entries.push(entry);
     } catch {
       // a torn or corrupt line: the rest of the log is still good
     }
   }
   return entries;
+}
+
+/**
+ * An entry as this server writes it, from whatever a line holds: logs written by hand, by an
+ * older server (no attempts or usage) or by the first deployment may lack fields or hold other
+ * types, and one such line must not break a retrospective of the whole session.
+ */
+function asEntry(value: unknown): SessionEntry | null {
+  if (!value || typeof value !== 'object') return null;
+  const line = value as Record<string, unknown>;
+  if (typeof line.skill !== 'string') return null;
+  const text = (field: unknown, fallback: string) => (typeof field === 'string' ? field : fallback);
+  return {
+    session_id: text(line.session_id, ''),
+    timestamp: text(line.timestamp, ''),
+    skill: line.skill,
+    phase: text(line.phase, line.skill),
+    project_root: typeof line.project_root === 'string' ? line.project_root : null,
+    // Shown as written: another writer's word for an outcome is still its outcome.
+    final_status: typeof line.final_status === 'string' ? (line.final_status as SessionEntry['final_status']) : 'error',
+    model_used: typeof line.model_used === 'string' ? line.model_used : null,
+    duration_ms: typeof line.duration_ms === 'number' ? line.duration_ms : 0,
+    message: text(line.message, ''),
+    attempts: Array.isArray(line.attempts) ? (line.attempts as Attempt[]) : [],
+    usage: line.usage && typeof line.usage === 'object' ? (line.usage as Usage) : null,
+  };
 }
 
 /** Earlier calls as a short list, newest last, for the model to read. */

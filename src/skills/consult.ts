@@ -85,6 +85,8 @@ async function discipline(configDir: string, name: Discipline): Promise<string> 
 }
 
 export interface ConsultationRequest {
+  /** The tool, whose models.yaml chain (else its family's) is asked. */
+  tool?: string;
   family: string;
   phase: string;
   discipline: Discipline;
@@ -98,7 +100,7 @@ export interface ConsultationRequest {
 
 /** Runs one model call with its full context. Does not log: the caller logs the whole tool call. */
 export async function runConsultation(deps: ConsultDeps, request: ConsultationRequest, context: CallContext): Promise<Consultation> {
-  const chain = request.model ? [request.model] : deps.models.chainFor(request.family);
+  const chain = request.model ? [request.model] : deps.models.chainFor(request.tool ?? request.family, request.family);
   const [protocols, rules, found, log] = await Promise.all([
     discipline(deps.configDir, 'protocols'),
     discipline(deps.configDir, request.discipline),
@@ -185,7 +187,7 @@ export async function consult(
   // makes every query prompt-length and slow, so attachments count by their paths alone.
   const searchText = [...fields.map(([, value]) => value), ...attached.attachments.map((a) => a.path)].join('\n');
   return logged(deps, { skill: skill.name, phase: skill.phase, projectRoot, sessionId: context.sessionId }, async () => ({
-    ...(await runConsultation(deps, { family: skill.family, phase: skill.phase, discipline: skill.discipline, searchText, task, model: args.model }, context)),
+    ...(await runConsultation(deps, { tool: skill.name, family: skill.family, phase: skill.phase, discipline: skill.discipline, searchText, task, model: args.model }, context)),
     files: attached.report,
   }));
 }
