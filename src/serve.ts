@@ -7,18 +7,20 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { startIngestion, type RunningIngestion } from '../ingestion/service.js';
 import { HttpBrainClient, LocalBrainClient, type BrainClient } from './brain/client.js';
+import { DisciplineFiles } from './consult/disciplines.js';
+import type { Deps } from './deps.js';
 import { packageRoot, WEAK_TOKEN_LENGTH, type IngestionConfig, type SupervisorConfig } from './config.js';
 import { ChainClient } from './llm/chain.js';
 import { loadModels } from './llm/models.js';
 import { buildMcpApp } from './mcp/http.js';
 import { SessionLog } from './session/log.js';
-import { checkDisciplines, type ConsultDeps } from './skills/consult.js';
 
 export interface RunningSupervisor {
   /** e.g. http://127.0.0.1:3200/mcp */
   mcpUrl: string;
   ingestion: RunningIngestion | null;
-  deps: ConsultDeps;
+  /** The real dependencies: the session logs on disk (tests read them). */
+  deps: Deps & { sessions: SessionLog };
   sessionCount(): number;
   close(): Promise<void>;
 }
@@ -27,7 +29,8 @@ export const VERSION = (JSON.parse(readFileSync(join(packageRoot(), 'package.jso
 
 export async function startSupervisor(config: SupervisorConfig, ingestConfig: IngestionConfig, logger: Logger): Promise<RunningSupervisor> {
   const models = await loadModels(config.modelsFile);
-  await checkDisciplines(config.configDir);
+  const disciplines = new DisciplineFiles(config.configDir);
+  await disciplines.check();
   warnAboutExposure(config, logger);
 
   let ingestion: RunningIngestion | null = null;
@@ -39,12 +42,12 @@ export async function startSupervisor(config: SupervisorConfig, ingestConfig: In
     brain = new LocalBrainClient(ingestion.brain);
   }
 
-  const deps: ConsultDeps = {
+  const deps = {
     llm: new ChainClient({ baseUrl: config.litellmBaseUrl, apiKey: config.litellmApiKey, timeoutMs: config.modelTimeoutMs }),
     models,
     brain,
     sessions: new SessionLog(config.sessionsDir),
-    configDir: config.configDir,
+    disciplines,
     projectRoots: config.projectRoots,
     logger,
   };
