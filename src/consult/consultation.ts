@@ -4,6 +4,7 @@
  * the tool's session entry (session-entry.ts) covers the whole call.
  */
 import type { Deps } from '../deps.js';
+import type { SessionEntry } from '../session/log.js';
 import type { Attempt, Usage } from '../llm/chain.js';
 import { assemblePrompt, type Task, type WhatWasCut } from '../skills/prompt.js';
 import type { Discipline } from './disciplines.js';
@@ -51,7 +52,7 @@ export async function runConsultation(deps: Deps, request: ConsultationRequest, 
     deps.disciplines.text('protocols'),
     deps.disciplines.text(request.discipline),
     findKnowledge(deps, request.searchText, context.signal),
-    request.withHistory === false ? [] : deps.sessions.recent(context.sessionId),
+    request.withHistory === false ? [] : recentHistory(deps, context.sessionId),
   ]);
   const history = log.filter((entry) => entry.phase !== request.phase);
   const prompt = assemblePrompt({
@@ -84,4 +85,17 @@ export async function runConsultation(deps: Deps, request: ConsultationRequest, 
     cut: prompt.cut,
     usage: completion.usage,
   };
+}
+
+/**
+ * The session so far; a log that cannot be read (its folder broken) costs the call its history, not
+ * its answer; an entry that cannot be written is reported beside the answer (session-entry.ts).
+ */
+async function recentHistory(deps: Pick<Deps, 'sessions' | 'logger'>, sessionId: string): Promise<SessionEntry[]> {
+  try {
+    return await deps.sessions.recent(sessionId);
+  } catch (error) {
+    deps.logger.error({ err: error, session_id: sessionId }, 'cannot read the session log; answering without history');
+    return [];
+  }
 }
