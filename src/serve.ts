@@ -7,25 +7,27 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { startIngestion, type RunningIngestion } from '../ingestion/service.js';
 import { HttpBrainClient, LocalBrainClient, type BrainClient } from './brain/client.js';
+import { DisciplineFiles } from './consult/disciplines.js';
+import type { Deps } from './deps.js';
 import { packageRoot, WEAK_TOKEN_LENGTH, type IngestionConfig, type SupervisorConfig } from './config.js';
 import { ChainClient } from './llm/chain.js';
 import { loadModels } from './llm/models.js';
 import { buildMcpApp } from './mcp/http.js';
-import { CONSULTING_SKILLS } from './mcp/server.js';
 import { SessionLog } from './session/log.js';
-import { checkDisciplines, type ConsultDeps } from './skills/consult.js';
+import { TOOLS } from './tools/index.js';
 
 export interface RunningSupervisor {
   /** e.g. http://127.0.0.1:3200/mcp */
   mcpUrl: string;
   ingestion: RunningIngestion | null;
-  deps: ConsultDeps;
+  /** The real dependencies: the session logs on disk (tests read them). */
+  deps: Deps & { sessions: SessionLog };
   sessionCount(): number;
   close(): Promise<void>;
 }
 
 /** The names a models.yaml `skills` key may use: every consulting tool and every family. */
-const SKILL_NAMES = [...new Set([...CONSULTING_SKILLS.flatMap((skill) => [skill.name, skill.family]), 'retrospective', 'trainer'])];
+const SKILL_NAMES = [...new Set(TOOLS.filter((tool) => tool.kind === 'consult').flatMap((tool) => [tool.name, tool.family ?? tool.name]))];
 
 export const VERSION = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -35,7 +37,8 @@ export async function startSupervisor(config: SupervisorConfig, ingestConfig: In
   if (unknown.length > 0) {
     logger.warn({ modelsFile: config.modelsFile, unknown, known: SKILL_NAMES }, `models.yaml names skills that do not exist (${unknown.join(', ')}): their chains are never used`);
   }
-  await checkDisciplines(config.configDir);
+  const disciplines = new DisciplineFiles(config.configDir);
+  await disciplines.check();
   warnAboutExposure(config, logger);
 
   let ingestion: RunningIngestion | null = null;
@@ -47,12 +50,12 @@ export async function startSupervisor(config: SupervisorConfig, ingestConfig: In
     brain = new LocalBrainClient(ingestion.brain);
   }
 
-  const deps: ConsultDeps = {
+  const deps = {
     llm: new ChainClient({ baseUrl: config.litellmBaseUrl, apiKey: config.litellmApiKey, timeoutMs: config.modelTimeoutMs }),
     models,
     brain,
     sessions: new SessionLog(config.sessionsDir),
-    configDir: config.configDir,
+    disciplines,
     projectRoots: config.projectRoots,
     logger,
   };

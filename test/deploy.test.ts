@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import jsYaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestionConfig, supervisorConfig } from '../src/config.js';
-import { DISCIPLINES } from '../src/skills/consult.js';
+import { DISCIPLINES } from '../src/consult/disciplines.js';
 import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 
 type Doc = { kind: string; metadata: { name: string }; spec?: any; data?: Record<string, string>; stringData?: Record<string, string> };

@@ -11,7 +11,7 @@ import { loadModels } from '../src/llm/models.js';
 import { MCP_BODY_LIMIT, PUBLIC_ROUTES as MCP_PUBLIC_ROUTES, TOKEN_REFUSED } from '../src/mcp/http.js';
 import { FILE_CAP_BYTES, MAX_NAMED_FILES, TOTAL_CAP_BYTES } from '../src/skills/attach.js';
 import { LIMITS } from '../src/skills/limits.js';
-import { SESSION_REVIEW_BYTES } from '../src/skills/session-review.js';
+import { SESSION_REVIEW_BYTES } from '../src/consult/session-review.js';
 
 describe('examples and docs match the code', () => {
   it('the README shows exactly examples/mcp.json, whose entries point at the MCP endpoint and the bridge command', async () => {

@@ -3,14 +3,17 @@
  * the MCP server at SUPERVISOR_URL — tool listing and calls, progress, cancellation, log messages.
  *
  * It runs where the code is, so before a consulting call goes out it reads the files the call names
- * (`files`, `test_path`, `impl_path`, relative to `project_root`) and attaches them: the remote
- * model sees the code. stdout carries protocol messages only; everything else goes to stderr.
+ * (relative to `project_root`) and attaches them: the remote model sees the code. Which arguments name
+ * files, each tool publishes in tools/list (`_meta["supervisor/file_arguments"]`); a tool that
+ * publishes none gets nothing attached by name. stdout carries protocol messages only; everything else
+ * goes to stderr.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { collectAttachments, MAX_NAMED_FILES, type AttachmentReport } from '../skills/attach.js';
 import type { Attachment } from '../skills/prompt.js';
+import { FILE_ARGUMENTS_META } from '../tools/define.js';
 import { reason, Remote, RemoteDropped } from './remote.js';
 import { ProjectRoots } from './roots.js';
 
@@ -44,9 +47,13 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
   );
   remote.onLog = (params) => void server.sendLoggingMessage(params as Parameters<Server['sendLoggingMessage']>[0]).catch(() => undefined);
 
+  const fileArguments = new FileArguments(remote);
+
   server.setRequestHandler(ListToolsRequestSchema, async (request) => {
     try {
-      return await remote.use((client, dropped) => client.listTools(request.params, { signal: dropped }));
+      const listed = await remote.use((client, dropped) => client.listTools(request.params, { signal: dropped }));
+      fileArguments.learn(listed.tools);
+      return listed;
     } catch (error) {
       throw new Error(failureMessage(options.url, error), { cause: error });
     }
@@ -54,7 +61,18 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const args = { ...(request.params.arguments ?? {}) } as Record<string, unknown>;
-    const files = await attachFiles(args, options, roots);
+    const failed = (error: unknown): CallToolResult => {
+      if (extra.signal.aborted) throw error;
+      log(`call ${request.params.name} failed: ${reason(error)}`);
+      return { content: [{ type: 'text', text: failureMessage(options.url, error) }], isError: true };
+    };
+    let named: string[];
+    try {
+      named = await fileArguments.of(request.params.name);
+    } catch (error) {
+      return failed(error);
+    }
+    const files = await attachFiles(args, named, options, roots);
     if (files && 'refused' in files) return refusal(files.refused, files.report);
     const token = request.params._meta?.progressToken;
     try {
@@ -70,9 +88,7 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
       )) as CallToolResult;
       return files ? withFileReport(result, files.report) : result;
     } catch (error) {
-      if (extra.signal.aborted) throw error;
-      log(`call ${request.params.name} failed: ${reason(error)}`);
-      return { content: [{ type: 'text', text: failureMessage(options.url, error) }], isError: true };
+      return failed(error);
     }
   });
 
@@ -87,11 +103,41 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
   };
 }
 
+/**
+ * Which arguments of each remote tool name files, as the remote's tools/list says. Learnt from every
+ * listing that passes through; a call to a tool not seen yet (a client that calls without listing, a
+ * remote restarted with new tools) lists the remote's tools first.
+ */
+class FileArguments {
+  private readonly byTool = new Map<string, string[]>();
+
+  constructor(private readonly remote: Remote) {}
+
+  learn(tools: Tool[]): void {
+    for (const tool of tools) {
+      const declared = tool._meta?.[FILE_ARGUMENTS_META];
+      this.byTool.set(tool.name, Array.isArray(declared) ? declared.filter((name): name is string => typeof name === 'string') : []);
+    }
+  }
+
+  async of(tool: string): Promise<string[]> {
+    if (!this.byTool.has(tool)) {
+      let cursor: string | undefined;
+      do {
+        const page = await this.remote.use((client, dropped) => client.listTools(cursor === undefined ? undefined : { cursor }, { signal: dropped }));
+        this.learn(page.tools);
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+    }
+    return this.byTool.get(tool) ?? [];
+  }
+}
+
 type FilesRead = { report: AttachmentReport[] } | { refused: string; report: AttachmentReport[] };
 
-/** Reads the files a consulting call names, under its project_root, into its attachments. */
-async function attachFiles(args: Record<string, unknown>, options: BridgeOptions, roots: ProjectRoots): Promise<FilesRead | null> {
-  const named = [...(Array.isArray(args.files) ? args.files : []), args.test_path, args.impl_path].filter((f): f is string => typeof f === 'string');
+/** Reads the files a call names in its file arguments, under its project_root, into its attachments. */
+async function attachFiles(args: Record<string, unknown>, fileArguments: string[], options: BridgeOptions, roots: ProjectRoots): Promise<FilesRead | null> {
+  const named = fileArguments.flatMap((name) => args[name] ?? []).filter((f): f is string => typeof f === 'string');
   if (named.length === 0 || typeof args.project_root !== 'string') return null;
   const given = Array.isArray(args.attachments) ? (args.attachments as Attachment[]) : [];
   // Files the caller attached itself need no reading, and no permission to read.

@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { errorLine } from '../errors.js';
 
 export interface RemoteOptions {
   url: string;
@@ -177,13 +178,12 @@ function isConnectionLoss(error: unknown): boolean {
   return /fetch failed|ECONNREFUSED|ECONNRESET|socket|Session not found|404|terminated|closed/i.test(text);
 }
 
+/** One line: the cause's code, or the server's own words from an HTTP refusal, and the message. */
 export function reason(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  const message = String((error as Error)?.message ?? error).replace(/\s+/g, ' ');
-  if (cause?.code) return `${cause.code}: ${message}`;
+  const cause = (error as { cause?: { code?: unknown } })?.cause;
   const status = (error as { code?: unknown })?.code;
-  const refusal = typeof status === 'number' && status > 0 ? jsonRpcErrorMessage(message) : null;
-  return (refusal ? `HTTP ${status}: ${refusal}` : message).slice(0, 300);
+  const refusal = !cause?.code && typeof status === 'number' && status > 0 ? jsonRpcErrorMessage(String((error as Error)?.message ?? '')) : null;
+  return refusal ? `HTTP ${status}: ${refusal}`.slice(0, 300) : errorLine(error, 300);
 }
 
 /** The server's own words from an HTTP refusal the SDK quotes whole ("Error POSTing to endpoint: {json}"). */

@@ -27,11 +27,15 @@ export interface ModelsConfig {
   contextWindow(model: string): number;
   /** Every model named anywhere in the file. */
   allModels(): string[];
+}
+
+/** The file as loaded, with what only start-up asks of it. */
+export interface LoadedModels extends ModelsConfig {
   /** `skills` keys that name no tool or family of `known`: most likely typos, which would fall back silently. */
   unknownSkills(known: Iterable<string>): string[];
 }
 
-export async function loadModels(file: string): Promise<ModelsConfig> {
+export async function loadModels(file: string): Promise<LoadedModels> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

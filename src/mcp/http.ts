@@ -14,7 +14,7 @@ import { bearerTokenCheck } from '../http/bearer.js';
 import { hostGuard } from '../http/host-guard.js';
 import { guardRoutes } from '../http/route-guard.js';
 import { CallStopped } from '../llm/chain.js';
-import type { ConsultDeps } from '../skills/consult.js';
+import type { Deps } from '../deps.js';
 import { McpMetrics } from '../metrics/mcp-metrics.js';
 import { createMcpServer, type CallTracker } from './server.js';
 
@@ -38,7 +38,7 @@ export const TOKEN_REFUSED = 'Forbidden: wrong or missing bearer token; send Aut
 const FLUSH_MS = 3_000;
 
 export interface McpAppOptions {
-  deps: ConsultDeps;
+  deps: Deps;
   logger: Logger;
   version: string;
   bindHost: string;

@@ -5,6 +5,7 @@
  */
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CallRefused } from '../errors.js';
 import type { Attempt, Usage } from '../llm/chain.js';
 
 /** A session id is a short opaque token: it becomes a file name, so nothing else is accepted. */
@@ -26,12 +27,6 @@ export interface SessionEntry {
   usage: Usage | null;
 }
 
-export class InvalidSessionId extends Error {
-  constructor(id: string) {
-    super(`invalid session_id "${id.slice(0, 40)}": use 1–128 letters, digits, - or _`);
-  }
-}
-
 /** History shown to a model is the recent end of a session: reading this much of the log is plenty. */
 const RECENT_BYTES = 256 * 1024;
 
@@ -43,7 +38,7 @@ export class SessionLog {
   constructor(readonly dir: string) {}
 
   static check(id: string): string {
-    if (!SESSION_ID_PATTERN.test(id)) throw new InvalidSessionId(id);
+    if (!SESSION_ID_PATTERN.test(id)) throw new CallRefused(`invalid session_id "${id.slice(0, 40)}": use 1–128 letters, digits, - or _`);
     return id;
   }
 

@@ -1,15 +1,14 @@
 import { z } from 'zod';
-import { LIMITS, maxChars, maxEntries, optionalText } from './limits.js';
-import { codeArgs, commonArgs, present, projectRoot, type ConsultingSkill } from './skill.js';
+import { LIMITS, maxChars, maxEntries, optionalText } from '../skills/limits.js';
+import { consultingTool } from './consulting.js';
 
-export const review: ConsultingSkill = {
+export const review = consultingTool({
   name: 'review',
   family: 'review',
   phase: 'review',
   discipline: 'review',
   description: 'Review code: security holes, swallowed errors, unchecked input, bugs; findings by severity with file:line.',
-  inputSchema: {
-    project_root: projectRoot,
+  input: {
     files: maxEntries(
       z
         .array(maxChars(z.string(), 'files[]', LIMITS.pathChars), { error: (i) => (i.input === undefined ? 'files is required' : 'files must be a list of paths') })
@@ -18,9 +17,7 @@ export const review: ConsultingSkill = {
       LIMITS.files,
     ).describe('Relative paths.'),
     context: optionalText('context'),
-    ...codeArgs,
-    ...commonArgs,
   },
-  fields: (args) => present(args, { files: 'Files', context: 'Context' }),
-  files: (args) => (args.files as string[]) ?? [],
-};
+  fields: { files: 'Files', context: 'Context' },
+  fileArguments: ['files'],
+});

@@ -1,5 +1,8 @@
 /** The `status` tool: which tiers answer, each probe bounded so a dead tier costs at most 2 s. */
-import type { ConsultDeps } from '../skills/consult.js';
+import { z } from 'zod';
+import type { Deps } from '../deps.js';
+import { errorLine } from '../errors.js';
+import { defineTool } from './define.js';
 
 export const PROBE_TIMEOUT_MS = 2000;
 
@@ -8,7 +11,7 @@ export interface StatusReport {
   brain: { where: string; reachable: boolean; error?: string; notes?: number };
 }
 
-export async function probeStatus(deps: Pick<ConsultDeps, 'llm' | 'models' | 'brain'>): Promise<{ summary: string; report: StatusReport }> {
+export async function probeStatus(deps: Pick<Deps, 'llm' | 'models' | 'brain'>): Promise<{ summary: string; report: StatusReport }> {
   const configured = deps.models.allModels();
   const [served, notes] = await Promise.allSettled([
     deps.llm.servedModels(PROBE_TIMEOUT_MS),
@@ -17,11 +20,11 @@ export async function probeStatus(deps: Pick<ConsultDeps, 'llm' | 'models' | 'br
   const litellm: StatusReport['litellm'] =
     served.status === 'fulfilled'
       ? { url: deps.llm.baseUrl, reachable: true, models_served: served.value, models_missing: configured.filter((m) => !served.value.includes(m)) }
-      : { url: deps.llm.baseUrl, reachable: false, error: reason(served.reason), models_served: [], models_missing: configured };
+      : { url: deps.llm.baseUrl, reachable: false, error: errorLine(served.reason), models_served: [], models_missing: configured };
   const brain: StatusReport['brain'] =
     notes.status === 'fulfilled'
       ? { where: deps.brain.where, reachable: true, notes: notes.value }
-      : { where: deps.brain.where, reachable: false, error: reason(notes.reason) };
+      : { where: deps.brain.where, reachable: false, error: errorLine(notes.reason) };
 
   const lines = [
     litellm.reachable
@@ -37,8 +40,15 @@ export async function probeStatus(deps: Pick<ConsultDeps, 'llm' | 'models' | 'br
   return { summary: lines.join('\n'), report: { litellm, brain } };
 }
 
-function reason(error: unknown): string {
-  const cause = (error as { cause?: { code?: string } }).cause?.code;
-  const message = String((error as Error)?.message ?? error).replace(/\s+/g, ' ').slice(0, 200);
-  return cause ? `${cause}: ${message}` : message;
-}
+export const status = defineTool({
+  name: 'status',
+  description: 'Which tiers answer: LiteLLM and the configured models it serves, the brain and its size.',
+  kind: 'read',
+  reachesNetwork: true,
+  input: {},
+  output: z.object({ litellm: z.object({}).loose(), brain: z.object({}).loose() }),
+  run: async (_args, { deps }) => {
+    const probed = await probeStatus(deps);
+    return { text: probed.summary, structured: { ...probed.report } };
+  },
+});

@@ -1,0 +1,39 @@
+/**
+ * The brain's notes for a consultation, found with the call's own words. Degraded, never failing: a
+ * brain that does not answer costs the call its knowledge, not its answer.
+ */
+import { queryTerms } from '../../ingestion/query-terms.js';
+import type { SearchHit } from '../../ingestion/search-index.js';
+import { BrainUnavailable } from '../brain/client.js';
+import type { Deps } from '../deps.js';
+
+/** Enough words to find the notes about a task; each further word costs query time at every call. */
+const KNOWLEDGE_QUERY_TERMS = 12;
+
+/** The first terms are all a query uses, so only the start of a long text is split into terms. */
+const KNOWLEDGE_QUERY_CHARS = 2000;
+
+/** Notes a consultation asks for. */
+const KNOWLEDGE_NOTES = 5;
+
+export interface Knowledge {
+  hits: SearchHit[];
+  /** "ok", or why the call went on without the brain. */
+  status: string;
+}
+
+function firstTerms(text: string, count: number): string {
+  return queryTerms(text.slice(0, KNOWLEDGE_QUERY_CHARS)).slice(0, count).join(' ');
+}
+
+export async function findKnowledge(deps: Pick<Deps, 'brain' | 'logger'>, text: string, signal?: AbortSignal): Promise<Knowledge> {
+  const terms = firstTerms(text, KNOWLEDGE_QUERY_TERMS);
+  // Nothing to search with (only common words or symbols): the brain would refuse an empty query.
+  if (!terms) return { hits: [], status: 'ok' };
+  try {
+    return { hits: await deps.brain.search({ text: terms, limit: KNOWLEDGE_NOTES }, signal), status: 'ok' };
+  } catch (error) {
+    if (!(error instanceof BrainUnavailable)) deps.logger.error({ err: error }, 'brain search failed');
+    return { hits: [], status: `unavailable (${(error as Error).message}); answered without knowledge` };
+  }
+}

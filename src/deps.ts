@@ -1,0 +1,52 @@
+/**
+ * What the tools depend on, as interfaces: the server wires the real ones (src/serve.ts), a test can
+ * pass fakes (an in-memory session store, a model client that answers at once).
+ */
+import type { BrainClient } from './brain/client.js';
+import type { Discipline } from './consult/disciplines.js';
+import type { Completion, CompletionRequest } from './llm/chain.js';
+import type { ModelsConfig } from './llm/models.js';
+import type { SessionEntry } from './session/log.js';
+
+export type { BrainClient } from './brain/client.js';
+export type { ModelsConfig } from './llm/models.js';
+
+/** The models behind LiteLLM (src/llm/chain.ts ChainClient). */
+export interface ModelClient {
+  /** Where the models are, for messages. */
+  readonly baseUrl: string;
+  /** Asks the models of `chain` in order until one answers; throws ChainFailed when none does. */
+  complete(chain: readonly string[], request: CompletionRequest): Promise<Completion>;
+  /** The model names served. */
+  servedModels(timeoutMs: number): Promise<string[]>;
+}
+
+/** Session logs (src/session/log.ts SessionLog). */
+export interface SessionStore {
+  append(entry: SessionEntry): Promise<void>;
+  /** The session's recent entries, oldest first. */
+  recent(sessionId: string): Promise<SessionEntry[]>;
+  /** The newest entries within the last `maxBytes` of the log, and how many earlier ones were not read. */
+  tail(sessionId: string, maxBytes: number): Promise<{ entries: SessionEntry[]; earlier: number }>;
+}
+
+/** The discipline texts a consultation starts from (src/consult/disciplines.ts DisciplineFiles). */
+export interface DisciplineStore {
+  text(name: Discipline): Promise<string>;
+}
+
+/** The part of a pino logger the tools use. */
+export interface Logger {
+  error(object: object, message: string): void;
+}
+
+export interface Deps {
+  llm: ModelClient;
+  models: ModelsConfig;
+  brain: BrainClient;
+  sessions: SessionStore;
+  disciplines: DisciplineStore;
+  /** Folders under which the server may read a call's project_root (SUPERVISOR_PROJECT_ROOTS). */
+  projectRoots: string[];
+  logger: Logger;
+}

@@ -1,0 +1,43 @@
+/**
+ * Tells the HTTP layer of every tool call as it starts and ends (its notion of a busy session), lets
+ * it refuse a call (too many in flight) and stop one at shutdown.
+ */
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { CallToolRequestSchema, type CallToolResult, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { Extra } from '../tools/define.js';
+import type { CallMetrics } from './call-metrics.js';
+import { toolError } from './errors.js';
+
+export interface CallTracker {
+  /**
+   * Called as a tool call starts: why it may not run (too many in flight), or `stopped`, aborted
+   * (with a CallStopped reason) when the server stops the call at shutdown, and `end`, to call as
+   * the call ends, however it ends.
+   */
+  begin(call: { requestId: RequestId; signal: AbortSignal }): { refused: string } | { stopped: AbortSignal; end(): void };
+}
+
+/**
+ * Wraps the tools/call handler (installed by McpServer at the first registerTool) so the tracker
+ * sees every call begin and end, and every handler's signal also aborts when the server stops.
+ */
+export function trackCalls(server: McpServer, calls: CallTracker, metrics: CallMetrics): void {
+  const lowLevel = server.server;
+  const setRequestHandler = lowLevel.setRequestHandler.bind(lowLevel);
+  lowLevel.setRequestHandler = ((schema: unknown, handler: (...args: never[]) => unknown) => {
+    if (schema !== CallToolRequestSchema) return setRequestHandler(schema as never, handler as never);
+    const callTool = handler as unknown as (request: unknown, extra: Extra) => Promise<CallToolResult>;
+    return setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      const call = calls.begin(extra);
+      if ('refused' in call) {
+        metrics.refused('busy');
+        return toolError(call.refused);
+      }
+      try {
+        return await callTool(request, { ...extra, signal: AbortSignal.any([extra.signal, call.stopped]) });
+      } finally {
+        call.end();
+      }
+    });
+  }) as typeof lowLevel.setRequestHandler;
+}

@@ -1,0 +1,57 @@
+/**
+ * Arguments the tools share, with their bounds (src/skills/limits.ts) and the validation messages a
+ * caller sees. Descriptions are terse on purpose: every tool's schema is sent to every Claude Code
+ * user's context.
+ */
+import { isAbsolute } from 'node:path';
+import { z } from 'zod';
+import { SESSION_ID_PATTERN } from '../session/log.js';
+import { LIMITS, maxChars, maxEntries, modelArg, optionalText } from '../skills/limits.js';
+
+/** A required text argument whose absence is reported by name ("test_path is required"), bounded to `max` characters. */
+export const required = (name: string, max: number = LIMITS.textChars) =>
+  maxChars(
+    z.string({ error: (issue) => (issue.input === undefined ? `${name} is required` : `${name} must be a string`) }).min(1, `${name} must not be empty`),
+    name,
+    max,
+  );
+
+export const projectRoot = required('project_root', LIMITS.projectRootChars).refine((p) => isAbsolute(p), 'project_root must be an absolute path').describe('Absolute path.');
+
+/** The tdd tools' `test_cmd`. */
+export const testCmd = optionalText('test_cmd', LIMITS.commandChars).describe('e.g. npm test');
+
+// A refinement, not a published `pattern`, like the other bounds (src/skills/limits.ts): eight tools
+// take it, and tools/list is read into every Claude Code user's context.
+const sessionId = z
+  .string()
+  .refine((id) => SESSION_ID_PATTERN.test(id), 'session_id: 1–128 letters, digits, - or _')
+  .optional();
+
+/** Arguments every consulting tool takes (docs/mcp.md). */
+export const commonArgs = {
+  model: modelArg.describe('Override the model chain.'),
+  session_id: sessionId.describe('Default: this MCP session.'),
+};
+
+/** The code to show the consultant: files, or a diff under a name like changes.diff. */
+export const codeArgs = {
+  attachments: maxEntries(
+    z.array(
+      z.object({
+        path: maxChars(z.string(), 'attachments[].path', LIMITS.pathChars),
+        content: maxChars(z.string(), 'attachments[].content', LIMITS.textChars),
+      }),
+    ),
+    'attachments',
+    LIMITS.attachments,
+  )
+    .optional()
+    .describe('Files (relative path, content) or a diff.'),
+};
+
+/** retrospective and trainer: which session to read, and the model. */
+export const sessionReviewArgs = {
+  session_id: sessionId.describe('Session to review; default: this one.'),
+  model: commonArgs.model,
+};

@@ -1,0 +1,95 @@
+/**
+ * The six consulting tools (tdd_red, tdd_green, tdd_refactor, review, debug, spec) share their
+ * machinery here: the arguments every one takes (project_root first, the code, model, session_id),
+ * how its own arguments become labelled task fields, which files it reads, the consultation and its
+ * session entry. Each tool's file declares only what is its own.
+ */
+import { z } from 'zod';
+import type { CallContext, Consultation } from '../consult/consultation.js';
+import { runConsultation } from '../consult/consultation.js';
+import { logged, type Logged } from '../consult/session-entry.js';
+import type { Deps } from '../deps.js';
+import { collectAttachments } from '../skills/attach.js';
+import type { Task, TaskField } from '../skills/prompt.js';
+import { codeArgs, commonArgs, projectRoot } from './arguments.js';
+import { defineTool, type FileArgument, type Input, type Tool, type ToolAnswer } from './define.js';
+
+// Minimal on purpose: every schema is sent to every Claude Code user's context with tools/list. The
+// result also carries duration_ms, attempts, knowledge, phase, brain, cut (and files) (docs/mcp.md).
+export const consultationOutput = z.object({ text: z.string(), model: z.string(), session_id: z.string() }).loose();
+
+const sharedArgs = { ...codeArgs, ...commonArgs };
+/** What the shared machinery reads: the shared arguments by type, a tool's own ones by name. */
+type ConsultingShape = z.ZodRawShape & { project_root: typeof projectRoot } & typeof sharedArgs;
+
+export interface ConsultingSpec<Own extends z.ZodRawShape> {
+  /** The MCP tool name. */
+  name: string;
+  /** models.yaml key (`skills.<family>.chain`) and session log `skill`. */
+  family: string;
+  phase: string;
+  /** Discipline file in SUPERVISOR_CONFIG_DIR, without .md. */
+  discipline: 'tdd' | 'review' | 'debug' | 'spec';
+  description: string;
+  /** The tool's own arguments, between project_root and the shared ones. */
+  input: Own;
+  /** Labels of the arguments the model reads, in reading order (`cut.fields` names them by argument). */
+  fields: Partial<Record<keyof Own & string, string>>;
+  /** Arguments that name files (relative to project_root) to attach. */
+  fileArguments?: ReadonlyArray<FileArgument<Own>>;
+}
+
+export function consultingTool<Own extends z.ZodRawShape>(spec: ConsultingSpec<Own>): Tool {
+  const input: ConsultingShape = { project_root: projectRoot, ...spec.input, ...sharedArgs };
+  return defineTool({
+    name: spec.name,
+    description: spec.description,
+    kind: 'consult',
+    family: spec.family,
+    input,
+    output: consultationOutput,
+    fileArguments: spec.fileArguments,
+    run: async (args, { deps, call }) => consultationAnswer(await consult(deps, spec, args, call)),
+  });
+}
+
+/** A consulting tool's call: arguments → task and files → consultation → session entry. */
+async function consult<Own extends z.ZodRawShape>(deps: Deps, spec: ConsultingSpec<Own>, args: Input<ConsultingShape>, context: CallContext) {
+  const own: Record<string, unknown> = args;
+  const projectRoot = args.project_root;
+  const attached = await collectAttachments({
+    given: args.attachments ?? [],
+    named: (spec.fileArguments ?? []).flatMap((name) => own[name] ?? []).filter((path): path is string => typeof path === 'string'),
+    projectRoot,
+    readableRoots: deps.projectRoots,
+  });
+  const fields = present(own, spec.fields);
+  const task: Task = { phase: spec.phase, projectRoot, fields, attachments: attached.attachments };
+  // The call's own words find knowledge; its code mostly does not (const, return, names) and only
+  // makes every query prompt-length and slow, so attachments count by their paths alone.
+  const searchText = [...fields.map(([, value]) => value), ...attached.attachments.map((a) => a.path)].join('\n');
+  return logged(deps, { skill: spec.name, phase: spec.phase, projectRoot, sessionId: context.sessionId }, async () => ({
+    ...(await runConsultation(deps, { tool: spec.name, family: spec.family, phase: spec.phase, discipline: spec.discipline, searchText, task, model: args.model }, context)),
+    files: attached.report,
+  }));
+}
+
+/** Labelled fields for the arguments that are set, named by argument (as `cut.fields` reports them). */
+function present(args: Record<string, unknown>, labels: Partial<Record<string, string>>): TaskField[] {
+  return Object.entries(labels).flatMap(([key, label]): TaskField[] => {
+    const value = args[key];
+    if (label === undefined || value === undefined || value === null || value === '') return [];
+    return [[label, Array.isArray(value) ? value.join(', ') : String(value), { name: key }]];
+  });
+}
+
+/** A consultation as the tool's answer; a session log that could not be written is said beside it. */
+export function consultationAnswer(result: Logged<Consultation>): ToolAnswer {
+  return {
+    text: result.text,
+    structured: { ...result },
+    model: result.model,
+    attempts: result.attempts,
+    notes: result.session_log ? [`Session log ${result.session_log}: this call is missing from the session's history.`] : [],
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * What retrospective and trainer share: they read a session log instead of code (its end, entries left
+ * out counted), take only session_id and model, and log their call to the session they read.
+ */
+import type { CallContext, Consultation } from '../consult/consultation.js';
+import { logged } from '../consult/session-entry.js';
+import { readSessionLog, type ReadLog } from '../consult/session-review.js';
+import type { Deps } from '../deps.js';
+import { sessionReviewArgs } from './arguments.js';
+import { consultationAnswer, consultationOutput } from './consulting.js';
+import { defineTool, type Input, type Tool } from './define.js';
+
+export interface SessionReviewSpec {
+  /** The tool name, also its models.yaml family, phase and session-log skill. */
+  name: 'retrospective' | 'trainer';
+  description: string;
+  review(deps: Deps, log: ReadLog, args: Input<typeof sessionReviewArgs>, call: CallContext): Promise<Consultation>;
+}
+
+export function sessionReviewTool(spec: SessionReviewSpec): Tool {
+  return defineTool({
+    name: spec.name,
+    description: spec.description,
+    kind: 'consult',
+    family: spec.name,
+    input: sessionReviewArgs,
+    output: consultationOutput,
+    run: async (args, { deps, call }) => {
+      const log = await readSessionLog(deps, call.sessionId);
+      const result = await logged(deps, { skill: spec.name, phase: spec.name, projectRoot: log.projectRoot, sessionId: call.sessionId }, () =>
+        spec.review(deps, log, args, call),
+      );
+      return consultationAnswer(result);
+    },
+  });
+}

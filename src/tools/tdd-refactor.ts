@@ -1,0 +1,14 @@
+import { LIMITS } from '../skills/limits.js';
+import { required, testCmd } from './arguments.js';
+import { consultingTool } from './consulting.js';
+
+export const tddRefactor = consultingTool({
+  name: 'tdd_refactor',
+  family: 'tdd',
+  phase: 'refactor',
+  discipline: 'tdd',
+  description: 'TDD refactor: safe improvement steps for green code.',
+  input: { test_path: required('test_path', LIMITS.pathChars), impl_path: required('impl_path', LIMITS.pathChars), test_cmd: testCmd },
+  fields: { test_path: 'Test', impl_path: 'Implementation', test_cmd: 'Test command' },
+  fileArguments: ['test_path', 'impl_path'],
+});

@@ -1,0 +1,44 @@
+import { runConsultation } from '../consult/consultation.js';
+import { logTask, withEarlier } from '../consult/session-review.js';
+import { sessionReviewTool } from './session-review.js';
+
+/**
+ * Two calls: a reader finds the learning moments of a session log, a writer drafts brain entries from
+ * them. The caller saves them with brain_write, so a person or the calling agent decides what enters
+ * the brain.
+ */
+export const trainer = sessionReviewTool({
+  name: 'trainer',
+  description: 'From a session log, a reader finds learning moments and a writer drafts brain entries (save them with brain_write).',
+  review: async (deps, log, args, call) => {
+    const reader = await runConsultation(
+      deps,
+      { family: 'trainer', phase: 'trainer', discipline: 'trainer-reader', searchText: log.text, task: logTask('trainer: find learning moments', call.sessionId, log), model: args.model, withHistory: false },
+      call,
+    );
+    const writer = await runConsultation(
+      deps,
+      {
+        family: 'trainer',
+        phase: 'trainer',
+        discipline: 'trainer-writer',
+        searchText: reader.text,
+        task: { phase: 'trainer: write knowledge entries', projectRoot: log.projectRoot, fields: [['Learning moments found by the reader', reader.text, { name: 'learning_moments' }]], attachments: [] },
+        model: args.model,
+        withHistory: false,
+      },
+      call,
+    );
+    return {
+      ...writer,
+      text: `## Learning moments\n\n${reader.text}\n\n## Knowledge entries\n\n${writer.text}`,
+      duration_ms: reader.duration_ms + writer.duration_ms,
+      attempts: [...reader.attempts, ...writer.attempts],
+      knowledge: [...new Set([...reader.knowledge, ...writer.knowledge])],
+      // The reader read the log: its cut is the one that says which entries were left out.
+      cut: { ...withEarlier(reader.cut, log), fields: [...new Set([...reader.cut.fields, ...writer.cut.fields])] },
+      reader: { text: reader.text, model: reader.model },
+      writer: { text: writer.text, model: writer.model },
+    };
+  },
+});
