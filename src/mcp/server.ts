@@ -134,7 +134,7 @@ function registerBrainTools(server: McpServer, deps: ConsultDeps, toolCall: Tool
     },
     async ({ query, limit, type, domain, tags }, extra) =>
       toolCall('brain_query', async () => {
-        const results = await deps.brain.search({ text: query, limit: limit ?? 5, type, domain, tags }, extra.signal);
+        const results = await deps.brain.search({ query, limit, type, domain, tags }, extra.signal);
         const text = results.length === 0 ? `No notes match "${query}".` : results.map((r) => `- **${r.title}** (\`${r.path}\`): ${r.excerpt}`).join('\n');
         return { content: [{ type: 'text', text }], structuredContent: { results } };
       }),

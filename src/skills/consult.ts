@@ -158,7 +158,7 @@ async function searchBrain(deps: ConsultDeps, text: string, signal?: AbortSignal
   // Nothing to search with (only common words or symbols): the brain would refuse an empty query.
   if (!terms) return { hits: [], status: 'ok' };
   try {
-    return { hits: await deps.brain.search({ text: terms, limit: 5 }, signal), status: 'ok' };
+    return { hits: await deps.brain.search({ query: terms }, signal), status: 'ok' };
   } catch (error) {
     if (!(error instanceof BrainUnavailable)) deps.logger.error({ err: error }, 'brain search failed');
     return { hits: [], status: `unavailable (${(error as Error).message}); answered without knowledge` };
