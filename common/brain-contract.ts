@@ -146,7 +146,7 @@ export const NotePath = z.object({
 export const HealthResponse = z.object({ status: z.literal('ok') });
 export const ReadyResponse = z.object({
   status: z.enum(['ready', 'loading', 'unavailable']),
-  notes: z.number().int().optional().describe('Notes in the index, when ready.'),
+  notes: z.number().int().nonnegative().optional().describe('Notes in the index, when ready.'),
   reason: z.string().optional().describe('Why the brain is unavailable.'),
 });
 export type ReadyResponse = z.infer<typeof ReadyResponse>;
