@@ -144,6 +144,7 @@ export const NotePath = z.object({
 });
 
 export const HealthResponse = z.object({ status: z.literal('ok') });
+export type HealthResponse = z.infer<typeof HealthResponse>;
 export const ReadyResponse = z.object({
   status: z.enum(['ready', 'loading', 'unavailable']),
   notes: z.number().int().nonnegative().optional().describe('Notes in the index, when ready.'),
