@@ -14,6 +14,7 @@ RUN apt-get update \
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
+COPY common ./common
 COPY src ./src
 COPY ingestion ./ingestion
 COPY bench ./bench

@@ -12,6 +12,35 @@ export default tseslint.config(
       eqeqeq: ['error', 'smart'],
     },
   },
+  // The boundary around the ingestion service (docs/brain.md, "Code boundaries"): ingestion/ never imports src/,
+  // src/ and bench/ reach it only through its public surface, ingestion/index.ts, and common/ (the
+  // contract and the helpers both sides share) imports neither. Tests may reach anything.
+  {
+    files: ['ingestion/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+src/', message: 'ingestion/ must not import from src/: move what both need to common/.' }] }] },
+  },
+  {
+    files: ['src/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+ingestion/(?!index\\.js$)',
+              message: 'Import the ingestion service through ingestion/index.js, its public surface; shared shapes live in common/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+(src|ingestion)/', message: 'common/ is shared by src/ and ingestion/ and imports neither.' }] }],
+    },
+  },
   {
     // Tests read JSON answers whose shape is what they assert.
     files: ['test/**/*.ts'],

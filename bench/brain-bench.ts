@@ -6,8 +6,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { Brain } from '../ingestion/brain.js';
-import { queryTerms } from '../ingestion/query-terms.js';
+import { DEFAULT_QUERY_LIMIT } from '../common/brain-contract.js';
+import { queryTerms } from '../common/query-terms.js';
+import { Brain } from '../ingestion/index.js';
 import { brainFor, keywordQuery, promptQuery, Rng, Vocabulary } from './corpus.js';
 
 const size = Number(process.argv[2] ?? 1000);
@@ -98,8 +99,8 @@ async function main(): Promise<void> {
   const keywordQueries = Array.from({ length: 300 }, () => keywordQuery(rng, vocab));
   const promptQueries = Array.from({ length: 300 }, () => promptQuery(rng, vocab));
   const measure = (queries: string[]) => {
-    for (const text of queries.slice(0, 30)) brain.search({ text, limit: 5 }); // warm the page cache
-    return percentiles(queries.map((text) => time(() => brain.search({ text, limit: 5 }))));
+    for (const text of queries.slice(0, 30)) brain.search({ query: text, limit: DEFAULT_QUERY_LIMIT }); // warm the page cache
+    return percentiles(queries.map((text) => time(() => brain.search({ query: text, limit: DEFAULT_QUERY_LIMIT }))));
   };
   const keyword = measure(keywordQueries);
   const prompt = measure(promptQueries);
@@ -114,8 +115,8 @@ async function main(): Promise<void> {
   for (let i = 0; i < 50; i++) {
     const word = `zzwrite${i}x${Date.now().toString(36)}`;
     const writeStarted = performance.now();
-    await brain.write({ content: `a note about ${word}`, filename: `bench/written-${word}`, mode: 'create', fields: {} });
-    const found = brain.search({ text: word, limit: 1 });
+    await brain.write({ content: `a note about ${word}`, filename: `bench/written-${word}`, mode: 'create' });
+    const found = brain.search({ query: word, limit: 1 });
     writeSamples.push(performance.now() - writeStarted);
     if (found[0]?.path !== `bench/written-${word}.md`) throw new Error('a written note was not searchable on return');
   }
@@ -127,7 +128,7 @@ async function main(): Promise<void> {
     const word = `zzedit${i}x${Date.now().toString(36)}`;
     const editStarted = performance.now();
     await writeFile(join(knowledge, 'bench-edits', `edit-${i}.md`), `edited on disk: ${word}`);
-    while (brain.search({ text: word, limit: 1 }).length === 0) {
+    while (brain.search({ query: word, limit: 1 }).length === 0) {
       if (performance.now() - editStarted > 5000) throw new Error('an edit on disk was not searchable within 5 s');
       await new Promise((resolve) => setTimeout(resolve, 2));
     }

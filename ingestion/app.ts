@@ -3,17 +3,31 @@
  * instance without listening; `service.ts` opens the brain and listens.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifySchemaCompiler } from 'fastify';
+import { jsonSchemaTransform, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import { bearerTokenCheck } from '../src/http/bearer.js';
-import { hostGuard } from '../src/http/host-guard.js';
-import { guardRoutes } from '../src/http/route-guard.js';
+import { z } from 'zod';
+import {
+  BRAIN_CONTRACT_VERSION,
+  describeIssue,
+  ErrorBody,
+  HealthResponse,
+  NotePath,
+  NoteResponse,
+  QueryBody,
+  QueryResponse,
+  ReadyResponse,
+  WriteBody,
+  WriteResult,
+} from '../common/brain-contract.js';
+import { bearerTokenCheck } from '../common/http/bearer.js';
+import { hostGuard } from '../common/http/host-guard.js';
+import { guardRoutes } from '../common/http/route-guard.js';
 import type { Brain } from './brain.js';
 import { BrainError } from './errors.js';
+import { IngestionMetrics } from './metrics.js';
 import { BadNoteName } from './note-names.js';
-import { describeIssue, QueryBody, WriteBody } from './schemas.js';
-import { noteTags } from './frontmatter.js';
-import { IngestionMetrics } from '../src/metrics/ingestion-metrics.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -87,58 +101,185 @@ export function buildApp({ brain, logger, token, bindHost = '127.0.0.1', allowed
     reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` });
   });
 
-  app.post('/write', async (request, reply) => {
-    const parsed = WriteBody.safeParse(request.body);
-    if (!parsed.success) return reply.code(400).send({ error: describeIssue(parsed.error) });
-    const { content, filename, mode, ...fields } = parsed.data;
-    try {
-      const result = await brain.write({ content, filename, mode, fields });
-      metrics.writes.inc({ result: result.action });
-      return reply.code(result.action === 'created' ? 201 : 200).send(result);
-    } catch (error) {
-      const status = error instanceof BrainError ? error.status : error instanceof BadNoteName ? 400 : 500;
-      metrics.writes.inc({ result: status === 409 ? 'conflict' : status === 400 ? 'bad_request' : 'failed' });
-      throw error;
-    }
-  });
-
-  app.post('/query', async (request, reply) => {
-    const parsed = QueryBody.safeParse(request.body);
-    if (!parsed.success) return reply.code(400).send({ error: describeIssue(parsed.error) });
-    const { query, limit, type, domain, tags } = parsed.data;
-    const timer = metrics.queryDuration.startTimer();
-    const results = brain.search({ text: query, limit, type, domain, tags: tags === undefined ? undefined : noteTags(tags) });
-    timer();
-    return { results };
-  });
-
-  app.get('/notes/*', async (request, reply) => {
-    const name = (request.params as { '*': string })['*'];
-    const note = await brain.read(name);
-    if (/\btext\/markdown\b/.test(request.headers.accept ?? '')) {
-      return reply.type('text/markdown; charset=utf-8').send(note.text);
-    }
-    const { text: _text, ...rest } = note;
-    return rest;
-  });
-
-  app.get('/health', async () => ({ status: 'ok' }));
-
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
-
-  app.get('/ready', async (_request, reply) => {
-    if (!brain.ready) return reply.code(503).send({ status: 'loading' });
-    const problem = brain.problem;
-    if (problem) return reply.code(503).header('retry-after', '5').send({ status: 'unavailable', reason: problem });
-    return { status: 'ready', notes: brain.noteCount() };
-  });
+  // Bodies are checked by the contract's zod schemas (common/brain-contract.ts) before a handler runs,
+  // and a refusal is the same one line as ever: `<field> <message>`, answered by the error handler.
+  app.setValidatorCompiler(contractValidator);
+  // Answers are sent as the handlers build them (JSON.stringify, as without schemas): the response
+  // schemas document the contract and type the handlers; they do not filter what is sent.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.register(fastifySwagger, { openapi: OPENAPI_DOCUMENT, transform: jsonSchemaTransform });
+  // Routes are added once the swagger plugin is loaded, so that it sees every one of them.
+  app.register(contractRoutes(brain, metrics));
 
   return app;
 }
 
+/**
+ * The OpenAPI document's fixed part; the paths are generated from the routes' zod schemas by
+ * @fastify/swagger with fastify-type-provider-zod's transform, and served at GET /openapi.json.
+ */
+const OPENAPI_DOCUMENT = {
+  openapi: '3.1.0',
+  info: {
+    title: 'supervisor brain (ingestion service)',
+    version: BRAIN_CONTRACT_VERSION,
+    description: 'Writes and searches the notes of the brain. Every refusal answers { "error": "<one line>" }. docs/brain.md has examples.',
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'INGEST_TOKEN, when the service is started with one.' } },
+  },
+} as const;
+
+/** Routes behind the token (when one is configured) and routes that answer anyone (PUBLIC_ROUTES). */
+const TOKEN = [{ bearer: [] }];
+const NO_TOKEN: [] = [];
+
+/** Error answers of a route, by status, with what each status means there. */
+function refusals(statuses: Record<number, string>): Record<number, z.ZodType> {
+  return Object.fromEntries(Object.entries(statuses).map(([status, meaning]) => [status, ErrorBody.describe(meaning)]));
+}
+const GUARDED = { 401: 'Missing or wrong bearer token.', 403: 'Host or Origin refused (DNS-rebinding guard).' };
+
+/** The brain's routes, each declared with the contract's schemas for its body and answers. */
+function contractRoutes(brain: Brain, metrics: IngestionMetrics): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/write',
+      {
+        schema: {
+          summary: 'Write a note (create, overwrite or append).',
+          body: WriteBody,
+          response: {
+            200: WriteResult.describe('The note was overwritten or appended to.'),
+            201: WriteResult.describe('The note was created.'),
+            ...refusals({ 400: 'The body breaks a rule; the line names the field.', ...GUARDED, 409: 'A note exists at that path (mode create).', 413: 'Body over the limit.', 503: 'The brain is not available.' }),
+          },
+          security: TOKEN,
+        },
+      },
+      async (request, reply) => {
+        try {
+          const result = await brain.write(request.body);
+          metrics.writes.inc({ result: result.action });
+          return reply.code(result.action === 'created' ? 201 : 200).send(result);
+        } catch (error) {
+          const status = error instanceof BrainError ? error.status : error instanceof BadNoteName ? 400 : 500;
+          metrics.writes.inc({ result: status === 409 ? 'conflict' : status === 400 ? 'bad_request' : 'failed' });
+          throw error;
+        }
+      },
+    );
+
+    app.post(
+      '/query',
+      {
+        schema: {
+          summary: 'Search the notes: the best hits first.',
+          body: QueryBody,
+          response: { 200: QueryResponse, ...refusals({ 400: 'The body breaks a rule; the line names the field.', ...GUARDED, 503: 'The index is still loading.' }) },
+          security: TOKEN,
+        },
+      },
+      async (request) => {
+        const timer = metrics.queryDuration.startTimer();
+        const results = brain.search(request.body);
+        timer();
+        return { results };
+      },
+    );
+
+    app.get(
+      '/notes/*',
+      {
+        schema: {
+          summary: 'Read one note: JSON, or the file as written with Accept: text/markdown.',
+          response: {
+            200: {
+              description: 'The note.',
+              content: { 'application/json': { schema: NoteResponse }, 'text/markdown': { schema: z.string() } },
+            },
+            ...refusals({ 400: 'Not a usable note path.', ...GUARDED, 404: 'No note at that path.' }),
+          },
+          security: TOKEN,
+        },
+        // fastify names a wildcard `*`; the document names it `path`, as curl users write it.
+        config: { swaggerTransform: (route) => jsonSchemaTransform({ ...route, url: '/notes/{path}', schema: { ...route.schema, params: NotePath } }) },
+      },
+      async (request, reply) => {
+        const name = (request.params as { '*': string })['*'];
+        const note = await brain.read(name);
+        if (/\btext\/markdown\b/.test(request.headers.accept ?? '')) {
+          return reply.type('text/markdown; charset=utf-8').send(note.text);
+        }
+        const { text: _text, ...rest } = note;
+        return rest;
+      },
+    );
+
+    app.get('/health', { schema: { summary: 'Liveness: the process answers.', response: { 200: HealthResponse }, security: NO_TOKEN } }, async () => ({
+      status: 'ok' as const,
+    }));
+
+    app.get(
+      '/metrics',
+      {
+        schema: {
+          summary: 'Prometheus metrics.',
+          response: { 200: { description: 'Prometheus text format.', content: { 'text/plain': { schema: z.string() } } } },
+          security: NO_TOKEN,
+        },
+      },
+      async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    );
+
+    app.get(
+      '/ready',
+      {
+        schema: {
+          summary: 'Readiness: 200 once searches can be answered.',
+          response: { 200: ReadyResponse, 503: ReadyResponse.describe('Still loading, or the brain is unavailable (reason says why).') },
+          security: NO_TOKEN,
+        },
+      },
+      async (_request, reply) => {
+        if (!brain.ready) return reply.code(503).send({ status: 'loading' });
+        const problem = brain.problem;
+        if (problem) return reply.code(503).header('retry-after', '5').send({ status: 'unavailable', reason: problem });
+        return { status: 'ready' as const, notes: brain.noteCount() };
+      },
+    );
+
+    app.get(
+      '/openapi.json',
+      {
+        schema: {
+          summary: 'This document: the contract of every route, generated from the schemas the service validates with.',
+          response: { 200: z.looseObject({ openapi: z.string() }), ...refusals(GUARDED) },
+          security: TOKEN,
+        },
+      },
+      // swagger() is typed for every Swagger/OpenAPI version; this one is configured as OpenAPI 3.1.
+      async () => app.swagger() as unknown as { openapi: string },
+    );
+  };
+}
+
+/**
+ * Checks a request part with its zod schema; a refusal carries the one line callers have always
+ * had (`<field> <message>`), which the error handler answers as { error } with status 400.
+ */
+const contractValidator: FastifySchemaCompiler<z.ZodType> =
+  ({ schema }) =>
+  (data) => {
+    const parsed = schema.safeParse(data);
+    return parsed.success ? { value: parsed.data } : { error: new Error(describeIssue(parsed.error)) };
+  };
+
 /** fastify's own 4xx messages, reworded where a caller would not know what to do. */
 function clientErrorMessage(error: FastifyError): string {
   switch (error.code) {
+    case 'FST_ERR_VALIDATION':
+      return error.message;
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return `request body is larger than ${BODY_LIMIT / 1024 / 1024} MiB`;
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

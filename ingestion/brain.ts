@@ -12,33 +12,23 @@ import { appendToFile, isStaleTempFile, KeyedLock, writeFileAtomic } from './ato
 import { badRequest, BrainError, noteExists, noteNotFound, notReady } from './errors.js';
 import { noteTags, noteTitle, parseNote, scalarField, withFields, type Frontmatter, type ParsedNote } from './frontmatter.js';
 import { nameFromDate, nameFromTitle, normaliseNoteName, placeNote } from './note-names.js';
-import { describeIssue, MAX_FIELDS, NoteFields, QueryBody } from './schemas.js';
-import { SearchIndex, type FileStamp, type SearchHit, type SearchQuery } from './search-index.js';
+import {
+  describeIssue,
+  MAX_FIELDS,
+  QueryBody,
+  WriteBody,
+  type NoteResponse,
+  type QueryRequest,
+  type SearchHit,
+  type WriteMode,
+  type WriteRequest,
+  type WriteResult,
+} from '../common/brain-contract.js';
+import { SearchIndex, type FileStamp } from './search-index.js';
 import { FolderWatcher, type ChangeBatch } from './watcher.js';
 
-export type WriteMode = 'create' | 'overwrite' | 'append';
-
-export interface WriteRequest {
-  content: string;
-  filename?: string | undefined;
-  mode: WriteMode;
-  /** Frontmatter to set: title, type, domain, tags and any other keys, as given. */
-  fields: Frontmatter;
-}
-
-export interface WriteResult {
-  path: string;
-  action: 'created' | 'overwritten' | 'appended';
-}
-
-export interface Note {
-  path: string;
-  title: string;
-  type: string | null;
-  domain: string | null;
-  tags: string[];
-  frontmatter: Frontmatter;
-  body: string;
+/** A note as GET /notes answers it, plus its whole file as written (sent for Accept: text/markdown). */
+export interface Note extends NoteResponse {
   text: string;
 }
 
@@ -193,12 +183,12 @@ export class Brain {
   }
 
   /** Checked with POST /query's own rules, whoever asks; tags are matched without a leading #. */
-  search(query: SearchQuery): SearchHit[] {
-    const checked = QueryBody.safeParse({ query: query.text, limit: query.limit, type: query.type, domain: query.domain, tags: query.tags });
+  search(query: QueryRequest): SearchHit[] {
+    const checked = QueryBody.safeParse(query);
     if (!checked.success) throw badRequest(describeIssue(checked.error));
     if (this.loading) throw notReady(this.loading.read, this.loading.total);
     const { tags } = checked.data;
-    return this.index.search({ ...query, tags: tags === undefined ? undefined : noteTags(tags) });
+    return this.index.search({ ...checked.data, tags: tags === undefined ? undefined : noteTags(tags) });
   }
 
   async read(name: string): Promise<Note> {
@@ -213,23 +203,24 @@ export class Brain {
   }
 
   /**
-   * Writes a note. Every rule is checked here, so that POST /write and brain_write in the embedded
-   * mode refuse the same inputs for the same reasons.
+   * Writes a note. Every rule is checked here, with POST /write's own schema, so that POST /write
+   * and brain_write in the embedded mode refuse the same inputs for the same reasons.
    */
   async write(request: WriteRequest): Promise<WriteResult> {
-    checkContent(request.content);
-    const checked = NoteFields.safeParse(request.fields);
+    const checked = WriteBody.safeParse(request);
     if (!checked.success) throw badRequest(describeIssue(checked.error));
-    const incoming = parseNote(request.content);
+    const { content, filename, mode, ...given } = checked.data;
+    checkContentSize(content);
+    const incoming = parseNote(content);
     if (incoming.problem) throw badRequest(`content: ${incoming.problem}`);
-    const fields = normaliseFields(checked.data);
+    const fields = normaliseFields(given);
     // An append sets the content's own frontmatter keys on the note too: the same bound as for fields.
-    if (request.mode === 'append' && new Set([...Object.keys(incoming.data), ...Object.keys(fields)]).size > MAX_FIELDS) {
+    if (mode === 'append' && new Set([...Object.keys(incoming.data), ...Object.keys(fields)]).size > MAX_FIELDS) {
       throw badRequest(`an append may set at most ${MAX_FIELDS} frontmatter fields (the content's frontmatter and the fields given)`);
     }
-    const path = request.filename !== undefined ? normaliseNoteName(request.filename) : generatedName(incoming, fields);
+    const path = filename !== undefined ? normaliseNoteName(filename) : generatedName(incoming, fields);
     try {
-      return await this.locks.run(path, () => this.writeLocked(path, request.mode, incoming, fields, request.content));
+      return await this.locks.run(path, () => this.writeLocked(path, mode, incoming, fields, content));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENAMETOOLONG') {
         throw badRequest(`filename: "${path.slice(0, 40)}…" is longer than this server's filesystem allows`);
@@ -417,9 +408,7 @@ function describe(parsed: ParsedNote, path: string) {
   };
 }
 
-function checkContent(content: string): void {
-  if (typeof content !== 'string') throw badRequest('content must be a string');
-  if (content.trim() === '') throw badRequest('content must not be empty');
+function checkContentSize(content: string): void {
   if (Buffer.byteLength(content) > MAX_CONTENT_BYTES) throw badRequest(`content is larger than ${MAX_CONTENT_BYTES / 1024 / 1024} MiB; at most ${MAX_CONTENT_BYTES / 1024 / 1024} MiB`);
 }
 

@@ -5,7 +5,8 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { ftsLiteral, queryTerms } from './query-terms.js';
+import type { QueryBody, SearchHit } from '../common/brain-contract.js';
+import { queryTerms } from '../common/query-terms.js';
 
 /** What identifies one version of a file on disk; a different stamp means the file must be re-read. */
 export interface FileStamp {
@@ -23,21 +24,12 @@ export interface IndexedNote extends FileStamp {
   body: string;
 }
 
-export interface SearchQuery {
-  text: string;
-  limit: number;
-  type?: string | undefined;
-  domain?: string | undefined;
+/** A search as checked by the contract's QueryBody, its tags as a list without leading #. */
+export interface SearchQuery extends Omit<QueryBody, 'tags'> {
   /** Every tag listed must be on the note (case-insensitive). */
   tags?: string[] | undefined;
 }
 
-export interface SearchHit {
-  path: string;
-  title: string;
-  excerpt: string;
-  score: number;
-}
 
 // Bump when the schema or the tokenizer changes: an index of another version is rebuilt from the files.
 const SCHEMA_VERSION = 1;
@@ -183,7 +175,7 @@ export class SearchIndex {
    * scores summed, which is exactly FTS5's multi-term bm25, with the match count for free.
    */
   search(query: SearchQuery): SearchHit[] {
-    const terms = queryTerms(query.text).map(ftsLiteral);
+    const terms = queryTerms(query.query).map(ftsLiteral);
     if (terms.length === 0) return [];
     const filters = filterClauses(query);
     const where = filters.sql ? `AND ${filters.sql}` : '';
@@ -289,4 +281,9 @@ export function tidyExcerpt(text: string): string {
   const cut = flat.slice(0, EXCERPT_MAX_CHARS - 1);
   const space = cut.lastIndexOf(' ');
   return `${(space > EXCERPT_MAX_CHARS / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}
+
+/** One term as an FTS5 string literal: quoted, so no query syntax (NEAR, AND, column:) leaks in. */
+function ftsLiteral(term: string): string {
+  return `"${term.replaceAll('"', '""')}"`;
 }

@@ -4,7 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { WEAK_TOKEN_LENGTH, type IngestionConfig } from '../src/config.js';
+import { WEAK_TOKEN_LENGTH } from '../common/env.js';
+import type { IngestionConfig } from './config.js';
 import { buildApp } from './app.js';
 import { Brain } from './brain.js';
 

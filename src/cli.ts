@@ -3,9 +3,10 @@
  * supervisor's command line: `serve` runs the embedded default (the MCP server, with the ingestion
  * service in the same process unless INGEST_BASE_URL is set), `ingest` runs the ingestion service alone.
  */
-import { startIngestion } from '../ingestion/service.js';
+import { ConfigError } from '../common/env.js';
+import { ingestionConfig, startIngestion } from '../ingestion/index.js';
 import { RemoteUnreachable, startBridge } from './bridge/bridge.js';
-import { bridgeConfig, ConfigError, ingestionConfig, supervisorConfig } from './config.js';
+import { bridgeConfig, supervisorConfig } from './config.js';
 import { createLogger } from './log.js';
 import { runFakeLlm } from './dev/fake-llm-command.js';
 import { startSupervisor, VERSION } from './serve.js';

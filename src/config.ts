@@ -6,59 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { host, hostList, logLevel, path, port, setting, token, type Env, type LogLevel } from '../common/env.js';
 
-export class ConfigError extends Error {}
-
-export interface IngestionConfig {
-  host: string;
-  port: number;
-  brainDir: string;
-  token: string | undefined;
-  /** Host names accepted in Host/Origin besides the loopback ones (INGEST_ALLOWED_HOSTS). */
-  allowedHosts?: string[] | undefined;
-  logLevel: LogLevel;
-}
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-const port = z
-  .string()
-  .regex(/^\d+$/, 'must be a whole number')
-  .transform(Number)
-  .refine((n) => n <= 65535, 'must be a port number from 0 to 65535');
-const host = z.string().regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or an IP address');
-const path = z.string().min(1, 'must not be empty').transform((p) => resolve(p));
-const token = z.string().regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
-/** Tokens shorter than this are accepted (existing deployments keep working) but warned about. */
-export const WEAK_TOKEN_LENGTH = 16;
-const logLevel = z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` });
-
-type Env = Record<string, string | undefined>;
-
-/** Reads `name` from `env` (an empty value counts as unset) and checks it with `schema`. */
-function setting<T>(env: Env, name: string, schema: z.ZodType<T, string>, fallback?: string): T {
-  const raw = env[name] === '' ? undefined : env[name];
-  const value = raw ?? fallback;
-  if (value === undefined) return undefined as T;
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const shown = /TOKEN|KEY/.test(name) ? '' : ` (got "${value}")`;
-    throw new ConfigError(`${name} ${parsed.error.issues[0]?.message ?? 'is invalid'}${shown}`);
-  }
-  return parsed.data;
-}
-
-export function ingestionConfig(env: Env = process.env): IngestionConfig {
-  return {
-    host: setting(env, 'INGEST_HOST', host, '127.0.0.1'),
-    port: setting(env, 'INGEST_PORT', port, '3300'),
-    brainDir: setting(env, 'INGEST_BRAIN_DIR', path, './brain'),
-    token: setting(env, 'INGEST_TOKEN', token),
-    allowedHosts: setting(env, 'INGEST_ALLOWED_HOSTS', hostList) ?? [],
-    logLevel: setting(env, 'LOG_LEVEL', logLevel, 'info'),
-  };
-}
 
 export interface SupervisorConfig {
   host: string;
@@ -109,10 +58,6 @@ const count = (max: number) =>
     .regex(/^\d+$/, 'must be a whole number')
     .transform(Number)
     .refine((n) => n >= 1 && n <= max, `must be from 1 to ${max}`);
-const hostList = z
-  .string()
-  .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
-  .refine((hosts) => hosts.every((h) => /^[a-z0-9.:-]+$/.test(h)), 'must list host names separated by commas');
 
 /** The folder this package is installed in, so default config paths work from any working directory. */
 export function packageRoot(): string {

@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { LogLevel } from './config.js';
+import type { LogLevel } from '../common/env.js';
 
 /**
  * JSON logs. Secrets are removed by configuration, not by care: whatever a future log line

@@ -5,11 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { startIngestion, type RunningIngestion } from '../ingestion/service.js';
+import { WEAK_TOKEN_LENGTH } from '../common/env.js';
+import { startIngestion, type IngestionConfig, type RunningIngestion } from '../ingestion/index.js';
 import { HttpBrainClient, LocalBrainClient, type BrainClient } from './brain/client.js';
 import { DisciplineFiles } from './consult/disciplines.js';
 import type { Deps } from './deps.js';
-import { packageRoot, WEAK_TOKEN_LENGTH, type IngestionConfig, type SupervisorConfig } from './config.js';
+import { packageRoot, type SupervisorConfig } from './config.js';
 import { ChainClient } from './llm/chain.js';
 import { loadModels } from './llm/models.js';
 import { buildMcpApp } from './mcp/http.js';

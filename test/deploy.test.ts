@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import jsYaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestionConfig, supervisorConfig } from '../src/config.js';
+import { ingestionConfig } from '../ingestion/config.js';
+import { supervisorConfig } from '../src/config.js';
 import { DISCIPLINES } from '../src/consult/disciplines.js';
 import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 

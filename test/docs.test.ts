@@ -2,10 +2,10 @@
 import { readFile } from 'node:fs/promises';
 import jsYaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { MAX_FIELDS } from '../common/brain-contract.js';
 import { BODY_LIMIT, PUBLIC_ROUTES as INGEST_PUBLIC_ROUTES } from '../ingestion/app.js';
-import { FRONTMATTER_LIMITS } from '../ingestion/frontmatter.js';
+import { FRONTMATTER_LIMITS } from '../common/frontmatter-bounds.js';
 import { MAX_NAME_BYTES, MAX_PATH_BYTES } from '../ingestion/note-names.js';
-import { MAX_FIELDS } from '../ingestion/schemas.js';
 import { DEFAULT_MAX_CALLS, DEFAULT_MAX_SESSIONS } from '../src/config.js';
 import { loadModels } from '../src/llm/models.js';
 import { MCP_BODY_LIMIT, PUBLIC_ROUTES as MCP_PUBLIC_ROUTES, TOKEN_REFUSED } from '../src/mcp/http.js';

@@ -2,26 +2,16 @@
  * How the MCP server reaches the brain: in the same process (the embedded default) or over HTTP
  * at INGEST_BASE_URL (team mode). Both answer the same questions and fail the same way.
  */
-import type { Brain, WriteResult } from '../../ingestion/brain.js';
-import { BrainError } from '../../ingestion/errors.js';
-import { BadNoteName } from '../../ingestion/note-names.js';
-import type { SearchHit, SearchQuery } from '../../ingestion/search-index.js';
-
-export interface BrainWrite {
-  content: string;
-  filename?: string | undefined;
-  mode?: 'create' | 'overwrite' | 'append' | undefined;
-  title?: string | undefined;
-  type?: string | undefined;
-  domain?: string | undefined;
-  tags?: string[] | undefined;
-}
+import type { ErrorBody, QueryRequest, QueryResponse, ReadyResponse, SearchHit, WriteRequest, WriteResult } from '../../common/brain-contract.js';
+import { BadNoteName, BrainError, type Brain } from '../../ingestion/index.js';
 
 export interface BrainClient {
   /** Where the brain is, for messages: "in-process brain at ./brain" or the URL. */
   readonly where: string;
-  search(query: SearchQuery, signal?: AbortSignal): Promise<SearchHit[]>;
-  write(note: BrainWrite): Promise<WriteResult>;
+  /** A search as POST /query takes it (common/brain-contract.ts); `limit` defaults as there. */
+  search(query: QueryRequest, signal?: AbortSignal): Promise<SearchHit[]>;
+  /** A write as POST /write takes it; `mode` defaults to create as there. */
+  write(note: WriteRequest): Promise<WriteResult>;
   count(signal?: AbortSignal): Promise<number>;
 }
 
@@ -47,13 +37,12 @@ export class LocalBrainClient implements BrainClient {
     this.where = 'in-process brain';
   }
 
-  async search(query: SearchQuery): Promise<SearchHit[]> {
+  async search(query: QueryRequest): Promise<SearchHit[]> {
     return this.call(() => this.brain.search(query));
   }
 
-  async write(note: BrainWrite): Promise<WriteResult> {
-    const { content, filename, mode, ...fields } = note;
-    return this.call(() => this.brain.write({ content, filename, mode: mode ?? 'create', fields }));
+  async write(note: WriteRequest): Promise<WriteResult> {
+    return this.call(() => this.brain.write(note));
   }
 
   async count(): Promise<number> {
@@ -88,18 +77,18 @@ export class HttpBrainClient implements BrainClient {
     return `ingestion service at ${this.baseUrl}`;
   }
 
-  async search(query: SearchQuery, signal?: AbortSignal): Promise<SearchHit[]> {
-    const body = await this.request('POST', '/query', { query: query.text, limit: query.limit, type: query.type, domain: query.domain, tags: query.tags }, signal);
-    return (body as { results: SearchHit[] }).results;
+  async search(query: QueryRequest, signal?: AbortSignal): Promise<SearchHit[]> {
+    const body = await this.request('POST', '/query', query, signal);
+    return (body as QueryResponse).results;
   }
 
-  async write(note: BrainWrite): Promise<WriteResult> {
+  async write(note: WriteRequest): Promise<WriteResult> {
     // Writes may wait on fsync and a busy disk: allow them longer than searches.
     return (await this.request('POST', '/write', note, undefined, this.timeoutMs * 5)) as WriteResult;
   }
 
   async count(signal?: AbortSignal): Promise<number> {
-    const body = (await this.request('GET', '/ready', undefined, signal)) as { notes?: number };
+    const body = (await this.request('GET', '/ready', undefined, signal)) as ReadyResponse;
     return body.notes ?? 0;
   }
 
@@ -120,7 +109,8 @@ export class HttpBrainClient implements BrainClient {
       const reason = timeout.aborted ? `no answer within ${timeoutMs} ms` : causeOf(error);
       throw new BrainUnavailable(`${this.where} unreachable: ${reason}`);
     }
-    const answer = (await response.json().catch(() => ({}))) as { error?: string; reason?: string; path?: string };
+    // A refusal is an ErrorBody; a 503 from /ready carries a reason instead.
+    const answer = (await response.json().catch(() => ({}))) as Partial<ErrorBody> & Partial<ReadyResponse>;
     if (response.ok) return answer;
     if (response.status === 401) throw new BrainUnavailable(`${this.where} refused the token (401): check INGEST_TOKEN`);
     if (response.status >= 500) throw new BrainUnavailable(`${this.where} failed (${response.status}): ${answer.error ?? answer.reason ?? 'no reason given'}`);

@@ -5,7 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../../common/env.js';
 import type { DisciplineStore } from '../deps.js';
 
 export const DISCIPLINES = ['protocols', 'tdd', 'review', 'debug', 'spec', 'retrospective', 'trainer-reader', 'trainer-writer'] as const;

@@ -2,8 +2,8 @@
  * The brain's notes for a consultation, found with the call's own words. Degraded, never failing: a
  * brain that does not answer costs the call its knowledge, not its answer.
  */
-import { queryTerms } from '../../ingestion/query-terms.js';
-import type { SearchHit } from '../../ingestion/search-index.js';
+import { queryTerms } from '../../common/query-terms.js';
+import type { SearchHit } from '../../common/brain-contract.js';
 import { BrainUnavailable } from '../brain/client.js';
 import type { Deps } from '../deps.js';
 
@@ -31,7 +31,7 @@ export async function findKnowledge(deps: Pick<Deps, 'brain' | 'logger'>, text: 
   // Nothing to search with (only common words or symbols): the brain would refuse an empty query.
   if (!terms) return { hits: [], status: 'ok' };
   try {
-    return { hits: await deps.brain.search({ text: terms, limit: KNOWLEDGE_NOTES }, signal), status: 'ok' };
+    return { hits: await deps.brain.search({ query: terms, limit: KNOWLEDGE_NOTES }, signal), status: 'ok' };
   } catch (error) {
     if (!(error instanceof BrainUnavailable)) deps.logger.error({ err: error }, 'brain search failed');
     return { hits: [], status: `unavailable (${(error as Error).message}); answered without knowledge` };

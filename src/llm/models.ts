@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import jsYaml from 'js-yaml';
 import { z } from 'zod';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../../common/env.js';
 
 const modelName = z.string().regex(/^\S+$/, 'model names have no spaces');
 const chain = z.array(modelName).min(1, 'must list at least one model');

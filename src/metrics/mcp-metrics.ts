@@ -1,5 +1,6 @@
 /** Prometheus metrics of the MCP server (GET /metrics on its port). */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics } from 'prom-client';
+import { MetricRegistry } from '../../common/metrics.js';
 
 /**
  * The model label of a series. Every label value is a series kept for the life of the process, so a
@@ -12,56 +13,43 @@ export function modelLabel(configured: Iterable<string>, model: string): string 
   return 'other';
 }
 
-export class McpMetrics {
-  readonly registry = new Registry();
-
-  readonly calls = new Counter({
+export class McpMetrics extends MetricRegistry {
+  readonly calls = this.counter({
     name: 'supervisor_tool_calls_total',
     help: 'Tool calls by tool, answering model (empty when none answered; "other" when not in models.yaml) and outcome (ok or error).',
     labelNames: ['tool', 'model', 'outcome'] as const,
-    registers: [this.registry],
   });
 
-  readonly duration = new Histogram({
+  readonly duration = this.histogram({
     name: 'supervisor_tool_call_duration_seconds',
     help: 'Wall time of tool calls, the model included.',
     labelNames: ['tool'] as const,
     buckets: [0.05, 0.25, 1, 2.5, 5, 10, 30, 60, 120, 300],
-    registers: [this.registry],
   });
 
-  readonly modelCalls = new Counter({
+  readonly modelCalls = this.counter({
     name: 'supervisor_model_attempts_total',
     help: 'Requests to LiteLLM by model ("other" when not in models.yaml) and outcome (ok, timeout, rate_limited, server_error, …).',
     labelNames: ['model', 'outcome'] as const,
-    registers: [this.registry],
   });
 
-  readonly fallbacks = new Counter({
+  readonly fallbacks = this.counter({
     name: 'supervisor_model_fallbacks_total',
     help: 'Times a model failed and the next model of the chain was asked, by the model that failed and why.',
     labelNames: ['model', 'reason'] as const,
-    registers: [this.registry],
   });
 
-  readonly errors = new Counter({
+  readonly errors = this.counter({
     name: 'supervisor_errors_total',
     help: 'Failed tool calls by kind: models_failed, brain_unavailable, refused, cancelled, busy, internal.',
     labelNames: ['kind'] as const,
-    registers: [this.registry],
   });
 
-  readonly sessions: Gauge;
+  readonly sessions;
 
   constructor(sessionCount: () => number) {
+    super();
     collectDefaultMetrics({ register: this.registry, prefix: 'supervisor_' });
-    this.sessions = new Gauge({
-      name: 'supervisor_mcp_sessions',
-      help: 'Open MCP sessions.',
-      registers: [this.registry],
-      collect() {
-        this.set(sessionCount());
-      },
-    });
+    this.sessions = this.sampledGauge('supervisor_mcp_sessions', 'Open MCP sessions.', sessionCount);
   }
 }

@@ -3,7 +3,7 @@
  * window: the discipline and the task first, then the brain's notes, then the newest history.
  * Whatever had to be left out is reported, never dropped silently.
  */
-import type { SearchHit } from '../../ingestion/search-index.js';
+import type { SearchHit } from '../../common/brain-contract.js';
 import { formatHistory, type SessionEntry } from '../session/log.js';
 
 export interface Attachment {

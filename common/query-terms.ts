@@ -2,6 +2,9 @@
  * Turns free text — a keyword or two, or a whole prompt — into the terms worth searching for.
  * Prompt-length queries are mostly common words; searching for them costs time (long postings
  * lists) and ranks nothing, so they are dropped before the index sees the query.
+ *
+ * Shared by both sides of the brain contract: the search index turns a query into these terms, and
+ * the MCP server uses the same rule to pick the few words of a prompt worth sending as a query.
  */
 
 // English function words plus the filler words that prompts to a coding assistant are made of.
@@ -36,7 +39,3 @@ export function queryTerms(text: string): string[] {
   return [...new Set(terms)].slice(0, MAX_QUERY_TERMS);
 }
 
-/** One term as an FTS5 string literal: quoted, so no query syntax (NEAR, AND, column:) leaks in. */
-export function ftsLiteral(term: string): string {
-  return `"${term.replaceAll('"', '""')}"`;
-}

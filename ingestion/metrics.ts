@@ -1,0 +1,23 @@
+/** Prometheus metrics of the ingestion service (GET /metrics on its port). */
+import { MetricRegistry } from '../common/metrics.js';
+
+export class IngestionMetrics extends MetricRegistry {
+  readonly queryDuration = this.histogram({
+    name: 'supervisor_brain_query_duration_seconds',
+    help: 'Time to answer a brain search, excerpts included.',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+  });
+
+  readonly writes = this.counter({
+    name: 'supervisor_brain_writes_total',
+    help: 'Notes written by action (created, overwritten, appended) or refusal (conflict, bad_request).',
+    labelNames: ['result'] as const,
+  });
+
+  readonly notes;
+
+  constructor(noteCount: () => number | null) {
+    super();
+    this.notes = this.sampledGauge('supervisor_brain_notes', 'Notes in the brain index.', noteCount);
+  }
+}
