@@ -28,7 +28,7 @@ const tags = z
   .union([z.array(text('a tag', 100)).max(50, 'must list at most 50 tags'), text('comma-separated tags', 2000)], {
     error: 'must be a list of strings or a comma-separated string',
   })
-  .describe('Tags: a list, or one comma-separated string.');
+  .describe('A list, or one comma-separated string.');
 /** A required, non-blank string whose refusal says "is required" when it is missing. */
 const requiredText = () =>
   z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') }).refine((value) => value.trim().length > 0, 'must not be empty');
@@ -38,8 +38,8 @@ const requiredText = () =>
 // mode refuses exactly what POST /write refuses, with the same words.
 const noteFieldShape = {
   title: text('the title', 300).optional(),
-  type: text('the note type', 100).optional().describe('Kind of note, e.g. pattern, correction, decision.'),
-  domain: text('the domain', 100).optional().describe('Area the note is about, e.g. testing, api.'),
+  type: text('the note type', 100).optional().describe('e.g. pattern, correction, decision'),
+  domain: text('the domain', 100).optional().describe('e.g. testing, api'),
   tags: tags.optional(),
 };
 
@@ -66,17 +66,17 @@ export type NoteFields = z.infer<typeof NoteFields>;
 
 export const WriteMode = z
   .enum(['create', 'overwrite', 'append'], { error: 'must be one of create, overwrite, append' })
-  .describe('create (default) refuses to replace an existing note; overwrite replaces it; append adds to it.');
+  .describe('create (default): never replace a note.');
 export type WriteMode = z.infer<typeof WriteMode>;
 
 /** POST /write's body (brain_write's arguments): the note, where it goes, how, and its fields. */
 export const WriteBody = z
   .object({
-    content: requiredText().describe('The note, markdown; may start with its own YAML frontmatter.'),
+    content: requiredText().describe('Markdown, may start with its own frontmatter.'),
     filename: z
       .string({ error: 'must be a string' })
       .optional()
-      .describe('Path under knowledge/, folders separated by /; .md is appended when missing. Default: from the title, else the date.'),
+      .describe('Path under knowledge/ (.md added). Default: from the title, else the date.'),
     mode: WriteMode.default('create'),
     ...noteFieldShape,
   })
@@ -90,7 +90,7 @@ export type WriteBody = z.infer<typeof WriteBody>;
 export type WriteRequest = z.input<typeof WriteBody>;
 
 export const WriteResult = z.object({
-  path: z.string().describe("The note's path under knowledge/, e.g. testing/integer-cents.md."),
+  path: z.string().describe('Under knowledge/, e.g. testing/integer-cents.md.'),
   action: z.enum(['created', 'overwritten', 'appended']),
 });
 export type WriteResult = z.infer<typeof WriteResult>;
@@ -99,17 +99,17 @@ export type WriteResult = z.infer<typeof WriteResult>;
 export const QueryBody = z.object({
   query: requiredText()
     .max(10_000, 'must be at most 10000 characters')
-    .describe('Keywords or a whole prompt; common words are ignored.'),
+    .describe('Keywords or a question; common words are ignored.'),
   limit: z
     .number({ error: 'must be a number' })
     .int('must be a whole number')
     .min(1, 'must be at least 1')
     .max(MAX_QUERY_LIMIT, `must be at most ${MAX_QUERY_LIMIT}`)
     .default(DEFAULT_QUERY_LIMIT)
-    .describe(`Hits to return, best first (default ${DEFAULT_QUERY_LIMIT}).`),
+    .describe(`Default ${DEFAULT_QUERY_LIMIT}.`),
   type: text('the note type', 100).optional(),
   domain: text('the domain', 100).optional(),
-  tags: tags.optional().describe('Only notes carrying every one of these tags.'),
+  tags: tags.optional().describe('Notes with all of these tags.'),
 });
 /** A search as checked: `limit` filled in. */
 export type QueryBody = z.infer<typeof QueryBody>;

@@ -3,10 +3,10 @@
  * it refuse a call (too many in flight) and stop one at shutdown.
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { CallToolRequestSchema, type CallToolResult, type RequestId } from '@modelcontextprotocol/sdk/types.js';
-import type { Extra } from '../tools/define.js';
+import { CallToolRequestSchema, type CallToolRequest, type CallToolResult, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { CallMetrics } from './call-metrics.js';
 import { toolError } from './errors.js';
+import { intercept } from './intercept.js';
 
 export interface CallTracker {
   /**
@@ -22,22 +22,16 @@ export interface CallTracker {
  * sees every call begin and end, and every handler's signal also aborts when the server stops.
  */
 export function trackCalls(server: McpServer, calls: CallTracker, metrics: CallMetrics): void {
-  const lowLevel = server.server;
-  const setRequestHandler = lowLevel.setRequestHandler.bind(lowLevel);
-  lowLevel.setRequestHandler = ((schema: unknown, handler: (...args: never[]) => unknown) => {
-    if (schema !== CallToolRequestSchema) return setRequestHandler(schema as never, handler as never);
-    const callTool = handler as unknown as (request: unknown, extra: Extra) => Promise<CallToolResult>;
-    return setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-      const call = calls.begin(extra);
-      if ('refused' in call) {
-        metrics.refused('busy');
-        return toolError(call.refused);
-      }
-      try {
-        return await callTool(request, { ...extra, signal: AbortSignal.any([extra.signal, call.stopped]) });
-      } finally {
-        call.end();
-      }
-    });
-  }) as typeof lowLevel.setRequestHandler;
+  intercept<CallToolRequest, CallToolResult>(server, CallToolRequestSchema, (callTool) => async (request, extra) => {
+    const call = calls.begin(extra);
+    if ('refused' in call) {
+      metrics.refused('busy');
+      return toolError(call.refused);
+    }
+    try {
+      return await callTool(request, { ...extra, signal: AbortSignal.any([extra.signal, call.stopped]) });
+    } finally {
+      call.end();
+    }
+  });
 }

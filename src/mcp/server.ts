@@ -8,6 +8,7 @@ import type { Deps } from '../deps.js';
 import type { McpMetrics } from '../metrics/mcp-metrics.js';
 import type { Extra, ToolHost } from '../tools/define.js';
 import { TOOLS } from '../tools/index.js';
+import { checkArguments } from './argument-check.js';
 import { callMetrics } from './call-metrics.js';
 import { trackCalls, type CallTracker } from './call-tracking.js';
 import { toolBoundary } from './errors.js';
@@ -36,6 +37,7 @@ export function createMcpServer(deps: Deps, options: ServerOptions): McpServer {
   const metrics = callMetrics(options.metrics, deps.models);
   compactToolList(server);
   if (options.calls) trackCalls(server, options.calls, metrics);
+  checkArguments(server, TOOLS, metrics);
   const host: ToolHost = {
     deps,
     context: (args, extra) => callContext(server, args, extra),

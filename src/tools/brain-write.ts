@@ -1,13 +1,15 @@
-import { WriteBody, WriteResult } from '../../common/brain-contract.js';
+import { z } from 'zod';
+import { WriteBody } from '../../common/brain-contract.js';
 import { defineTool } from './define.js';
 
 /** POST /write's named arguments, checked by the same schema (frontmatter keys beyond these: POST /write). */
 export const brainWrite = defineTool({
   name: 'brain_write',
-  description: 'Save knowledge as a markdown note. An existing note is replaced or extended only with mode overwrite or append.',
+  description: 'Save knowledge as a markdown note; an existing note changes only with mode overwrite or append.',
   kind: 'write',
   input: WriteBody.shape,
-  output: WriteResult,
+  // The contract's WriteResult, spelled open: tools/list is read into every Claude Code user's context.
+  output: z.object({ path: z.string(), action: z.string() }),
   run: async (note, { deps }) => {
     const written = await deps.brain.write(note);
     return { text: `Note ${written.action}: ${written.path}`, structured: { ...written } };

@@ -6,7 +6,8 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { describeIssue } from '../../common/brain-contract.js';
 import type { CallContext } from '../consult/consultation.js';
 import type { Deps } from '../deps.js';
 import type { Attempt } from '../llm/chain.js';
@@ -81,6 +82,8 @@ export interface Tool {
   readonly family?: string | undefined;
   readonly annotations: ToolAnnotations;
   readonly fileArguments: readonly string[];
+  /** Why these arguments are refused, in one line, or null when they are good. */
+  argumentProblem(args: unknown): string | null;
   register(server: McpServer, host: ToolHost): void;
 }
 
@@ -102,12 +105,17 @@ export function defineTool<Shape extends z.ZodRawShape>(spec: ToolSpec<Shape>): 
   // the shape is registered as a plain one, and its arguments — validated by the SDK against this
   // very shape — are given their inferred type here, once for every tool.
   const input: z.ZodRawShape = spec.input;
+  const inputObject = z.object(input);
   return {
     name: spec.name,
     kind: spec.kind,
     family: spec.family,
     annotations,
     fileArguments,
+    argumentProblem(args) {
+      const checked = inputObject.safeParse(args);
+      return checked.success ? null : refusal(checked.error);
+    },
     register(server, host) {
       server.registerTool(
         spec.name,
@@ -122,4 +130,15 @@ export function defineTool<Shape extends z.ZodRawShape>(spec: ToolSpec<Shape>): 
       );
     },
   };
+}
+
+/**
+ * A refused argument in the words the brain's HTTP API uses (`title must not contain …`), so
+ * brain_write and POST /write refuse alike; a rule that already names its argument (`files: at most
+ * 200 entries`) is given as it is.
+ */
+function refusal(error: z.ZodError): string {
+  const first = error.issues[0]?.path[0];
+  const message = error.issues[0]?.message ?? 'invalid arguments';
+  return first !== undefined && message.startsWith(String(first)) ? message : describeIssue(error);
 }

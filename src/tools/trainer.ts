@@ -9,7 +9,7 @@ import { sessionReviewTool } from './session-review.js';
  */
 export const trainer = sessionReviewTool({
   name: 'trainer',
-  description: 'From a session log, a reader finds learning moments and a writer drafts brain entries (save them with brain_write).',
+  description: "A session's learning moments, drafted as brain entries (save them with brain_write).",
   review: async (deps, log, args, call) => {
     const reader = await runConsultation(
       deps,
