@@ -2,17 +2,16 @@
  * The embedded default: the MCP server, and — unless INGEST_BASE_URL points at a separate one —
  * the ingestion service in the same process over the same brain.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { startIngestion, type RunningIngestion } from '../ingestion/service.js';
 import { HttpBrainClient, LocalBrainClient, type BrainClient } from './brain/client.js';
-import { packageRoot, WEAK_TOKEN_LENGTH, type IngestionConfig, type SupervisorConfig } from './config.js';
+import { WEAK_TOKEN_LENGTH, type IngestionConfig, type SupervisorConfig } from './config.js';
 import { ChainClient } from './llm/chain.js';
 import { loadModels } from './llm/models.js';
 import { buildMcpApp } from './mcp/http.js';
 import { SessionLog } from './session/log.js';
 import { checkDisciplines, type ConsultDeps } from './skills/consult.js';
+import { VERSION } from './version.js';
 
 export interface RunningSupervisor {
   /** e.g. http://127.0.0.1:3200/mcp */
@@ -22,8 +21,6 @@ export interface RunningSupervisor {
   sessionCount(): number;
   close(): Promise<void>;
 }
-
-export const VERSION = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 
 export async function startSupervisor(config: SupervisorConfig, ingestConfig: IngestionConfig, logger: Logger): Promise<RunningSupervisor> {
   const models = await loadModels(config.modelsFile);
