@@ -65,3 +65,23 @@ describe('frontmatter is YAML only', () => {
     expect((await service.get('/health')).status).toBe(200);
   });
 });
+
+// The fence rules gray-matter had, kept when it was replaced by our own splitter (docs/brain.md).
+describe('where frontmatter starts and ends', () => {
+  it.each([
+    ['an empty block', '---\n---\nbody', { data: {}, body: 'body', yaml: '' }],
+    ['a block of comments only', '---\n# nothing yet\n---\nbody', { data: {}, body: 'body', yaml: '# nothing yet' }],
+    ['a block that is null', '---\nnull\n---\nbody', { data: {}, body: 'body', yaml: 'null' }],
+    ['no closing fence: all of it is frontmatter', '---\ntitle: Open\n', { data: { title: 'Open' }, body: '', yaml: 'title: Open\n' }],
+    ['the first line starting with --- closes it', '---\ntitle: A\n---\n---\nbody', { data: { title: 'A' }, body: '---\nbody', yaml: 'title: A' }],
+    ['CRLF line ends', '---\r\ntitle: A\r\n---\r\nbody\r\n', { data: { title: 'A' }, body: 'body\r\n', yaml: 'title: A\n', eol: '\r\n' }],
+    ['a named YAML fence', '---yaml\ntitle: A\n---\nbody', { data: { title: 'A' }, body: 'body', yaml: 'title: A' }],
+    ['a horizontal rule is not a fence', '----\ntitle: A\n----\nbody', { data: {}, body: '----\ntitle: A\n----\nbody', yaml: null }],
+  ])('%s', (_, text, expected) => {
+    expect(parseNote(text)).toMatchObject(expected);
+  });
+
+  it('a YAML error names the line of the note it is on', () => {
+    expect(parseNote('---\ntitle: A\n  bad: x\n---\nbody').problem).toBe('frontmatter is not valid YAML: bad indentation of a mapping entry (3:6)');
+  });
+});
