@@ -1,13 +1,17 @@
 /**
  * `npm run bench`: measures the brain at 1k, 10k and 100k notes (or the sizes given, as in
  * `npm run bench -- 1000 10000`), each in a fresh process, then what a consulting call adds around
- * the model (bench/mcp-bench.ts), and prints tables. Compared approaches are measured in the same
+ * the model (bench/mcp-bench.ts), and how long the built command line takes to start
+ * (bench/startup-bench.ts, measured first, while the machine is quiet) and what frontmatter costs a
+ * note (bench/frontmatter-bench.ts), and prints tables. Compared approaches are measured in the same
  * run, so their ratios hold even on a noisy machine. Generated brains are kept in the temp folder.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SizeResult } from './brain-bench.js';
+import type { FrontmatterResult } from './frontmatter-bench.js';
 import type { McpResult } from './mcp-bench.js';
+import type { StartupResult } from './startup-bench.js';
 
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 
@@ -24,6 +28,9 @@ function measure<T>(script: string, args: string[]): Promise<T> {
     });
   });
 }
+
+process.stderr.write('measuring start-up…\n');
+const startup = await measure<StartupResult>('./startup-bench.js', ['10']);
 
 const ms = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 const rows: string[][] = [];
@@ -78,3 +85,24 @@ console.log(`
 | ratio | ${mcp.concurrency.ratio}× |
 
 raw: ${JSON.stringify(mcp)}`);
+
+console.log(`
+| start-up of the built CLI (${startup.runs} runs each, alternating) | p50 / p90 ms |
+|---|---|
+| \`supervisor bridge\`: spawn → \`initialize\` answered (server running) | ${ms(startup.bridge.p50)} / ${ms(startup.bridge.p90)} |
+| \`supervisor --help\`: spawn → exit | ${ms(startup.help.p50)} / ${ms(startup.help.p90)} |
+| \`node -e 0\`, same run: the floor | ${ms(startup.bareNode.p50)} / ${ms(startup.bareNode.p90)} |
+
+raw: ${JSON.stringify(startup)}`);
+
+process.stderr.write('measuring frontmatter…\n');
+const fm = await measure<FrontmatterResult>('./frontmatter-bench.js', []);
+console.log(`
+| frontmatter, ${fm.notes.toLocaleString('en')} synthetic notes in memory | µs per note (p50) |
+|---|---|
+| \`parseNote\` (fences + js-yaml + bounds), as the index build reads a note | ${ms(fm.parseNote)} |
+| the YAML block alone: js-yaml (core schema) | ${ms(fm.jsYamlBlock)} |
+| the YAML block alone: the yaml package (core schema) | ${ms(fm.yamlPackageBlock)} |
+| setting one field (the yaml package, comments kept) | ${ms(fm.editOneField)} |
+
+raw: ${JSON.stringify(fm)}`);

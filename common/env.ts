@@ -4,7 +4,7 @@
  * variable, rather than surfacing later as a confusing failure.
  */
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export class ConfigError extends Error {}
 

@@ -1,14 +1,12 @@
 /**
  * Reading and writing a note's YAML frontmatter, safely.
  *
- * gray-matter splits the fences and js-yaml parses them (its core schema: no JavaScript types, and
- * dates stay the strings they were written as; 7 µs a note against 63 µs for the yaml package,
- * which matters when 100k notes are indexed). Edits go through the yaml package, whose documents
- * keep comments and formatting. Two gray-matter defaults are
- * dangerous and both are switched off here: it evaluates `---js` / `---javascript` blocks as code,
- * and with no options it caches results by content and hands the same object to every caller.
- * Passing options turns the cache off; refusing any fence language but YAML, before gray-matter
- * chooses an engine, keeps code from ever being evaluated.
+ * The fences are found here and js-yaml parses the block between them (its core schema: no
+ * JavaScript types, and dates stay the strings they were written as; ~5 µs a note against ~50 µs
+ * for the yaml package, which matters when 100k notes are indexed). Edits go through the yaml
+ * package, whose documents keep comments and formatting. Only YAML is ever read: a fence naming
+ * another language (`---js`) leaves the frontmatter unread, so no note can run code (gray-matter,
+ * which split the fences before, evaluates `---js` by default; docs/brain.md says why it went).
  *
  * YAML anchors and aliases (`&a` … `*a`) make a few hundred bytes stand for gigabytes ("billion
  * laughs"): js-yaml shares the aliased objects, so parsing is quick, but anything that walks the
@@ -19,7 +17,6 @@
  * Notes are read as a text editor would: a UTF-8 byte order mark is skipped and CRLF line ends
  * are line ends (no `\r` left in values); an edit keeps the note's BOM and line ends.
  */
-import matter from 'gray-matter';
 import jsYaml from 'js-yaml';
 import YAML from 'yaml';
 import { expandedSize, FRONTMATTER_LIMITS, FrontmatterRefused, kib } from '../common/frontmatter-bounds.js';
@@ -40,23 +37,17 @@ export interface ParsedNote {
   bom?: boolean;
 }
 
+/** `---`, optionally naming a language (`---yaml`), alone on the note's first line. */
 const OPENING_FENCE = /^---[ \t]*([^\s-][^\n]*?)?[ \t]*\r?\n/;
+/** Where the frontmatter ends: the first line that starts with `---` (gray-matter's rule, kept). */
+const CLOSING_FENCE = '\n---';
 const BOM = '\uFEFF';
 
-const refuse = () => {
-  throw new Error('frontmatter must be YAML');
-};
-const GRAY_MATTER_OPTIONS = {
-  language: 'yaml',
-  engines: {
-    yaml: { parse: parseBoundedYaml, stringify: () => refuse() },
-    javascript: refuse,
-    js: refuse,
-    coffee: refuse,
-    json: refuse,
-  },
-} as const;
-
+/**
+ * Splits the note at its fences and parses the block between them as YAML (js-yaml's core schema,
+ * within FRONTMATTER_LIMITS). No other language is read: a fence that names one (`---js`, `--- coffee`)
+ * leaves the note's frontmatter unread, so no note can make the service evaluate code.
+ */
 export function parseNote(original: string): ParsedNote {
   const bom = original.startsWith(BOM);
   const text = bom ? original.slice(1) : original;
@@ -68,29 +59,38 @@ export function parseNote(original: string): ParsedNote {
   if (language && !/^ya?ml$/i.test(language)) {
     return { data: {}, body: withoutFrontmatter(text), yaml: null, problem: `frontmatter language "${language}" is not YAML`, ...found };
   }
-  let parsed: matter.GrayMatterFile<string>;
+  // From the line end of the opening fence, so an empty block ("---\n---") closes at once.
+  const start = fence[0].length - (eol === '\r\n' ? 2 : 1);
+  const closing = text.indexOf(CLOSING_FENCE, start);
+  // No closing fence: all of the rest is frontmatter, and the body is empty.
+  const end = closing === -1 ? text.length : closing;
+  const body = closing === -1 ? '' : text.slice(end + CLOSING_FENCE.length).replace(/^\r?\n?/, '');
+  const yaml = text.slice(fence[0].length, end).replace(/\r\n?/g, '\n');
+  let data: unknown;
   try {
-    parsed = matter(text, GRAY_MATTER_OPTIONS as unknown as Parameters<typeof matter>[1]);
+    data = parseBoundedYaml(yaml);
   } catch (error) {
     const problem = error instanceof FrontmatterRefused ? error.message : `frontmatter is not valid YAML: ${firstLine(error)}`;
     return { data: {}, body: withoutFrontmatter(text), yaml: null, problem, ...found };
   }
-  const data: unknown = parsed.data;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return { data: {}, body: parsed.content, yaml: null, problem: 'frontmatter is not a mapping of keys to values', ...found };
+    return { data: {}, body, yaml: null, problem: 'frontmatter is not a mapping of keys to values', ...found };
   }
-  // gray-matter splits at "\n---", which leaves the "\r" of a CRLF line before the closing fence.
-  const yaml = parsed.matter.replace(/^\r?\n/, '').replace(/\r\n?/g, '\n');
-  return { data: data as Frontmatter, body: parsed.content, yaml, ...found };
+  return { data: data as Frontmatter, body, yaml, ...found };
 }
 
-/** js-yaml's core schema, within FRONTMATTER_LIMITS; throws FrontmatterRefused naming the bound. */
-function parseBoundedYaml(yaml: string): object {
+/**
+ * js-yaml's core schema, within FRONTMATTER_LIMITS; throws FrontmatterRefused naming the bound. A
+ * block with no value (blank, comments only, `null`) is an empty mapping, as it was with gray-matter.
+ */
+function parseBoundedYaml(yaml: string): unknown {
   const bytes = Buffer.byteLength(yaml);
   if (bytes > FRONTMATTER_LIMITS.bytes) {
     throw new FrontmatterRefused(`frontmatter is larger than ${kib(FRONTMATTER_LIMITS.bytes)} (${kib(bytes)}); at most ${kib(FRONTMATTER_LIMITS.bytes)}`);
   }
-  const data = jsYaml.load(yaml.replace(/\r\n?/g, '\n'), { schema: jsYaml.CORE_SCHEMA }) as object;
+  if (yaml.replace(/^\s*#[^\n]+/gm, '').trim() === '') return {};
+  // A line for the opening fence, so the line numbers of a YAML error are the note's own.
+  const data: unknown = jsYaml.load(`\n${yaml}`, { schema: jsYaml.CORE_SCHEMA }) ?? {};
   expandedSize(data, new Map(), new Set(), 0);
   return data;
 }

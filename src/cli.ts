@@ -2,15 +2,11 @@
 /**
  * supervisor's command line: `serve` runs the embedded default (the MCP server, with the ingestion
  * service in the same process unless INGEST_BASE_URL is set), `ingest` runs the ingestion service alone.
+ *
+ * Each command loads its modules when it runs (dynamic `import()`), and this file imports none at the
+ * top: `supervisor bridge`, which Claude Code starts for every session, and `--help` must not wait for
+ * fastify, SQLite, the model client and the MCP server to load.
  */
-import { ConfigError } from '../common/env.js';
-import { ingestionConfig, startIngestion } from '../ingestion/index.js';
-import { RemoteUnreachable, startBridge } from './bridge/bridge.js';
-import { bridgeConfig, supervisorConfig } from './config.js';
-import { createLogger } from './log.js';
-import { runFakeLlm } from './dev/fake-llm-command.js';
-import { startSupervisor, VERSION } from './serve.js';
-
 const USAGE = `usage: supervisor <command>
 
 commands:
@@ -28,17 +24,22 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  if (command === 'fake-llm') return runFakeLlm(process.env);
-  if (command === 'bridge') return runBridge();
+  if (command === 'fake-llm') return (await import('./dev/fake-llm-command.js')).runFakeLlm(process.env);
+  if (command === 'bridge') return (await import('./bridge/main.js')).runBridge();
   if (command !== 'serve' && command !== 'ingest') {
     console.error(`supervisor: unknown command "${command}"\n\n${USAGE}`);
     process.exitCode = 2;
     return;
   }
+  const [{ supervisorConfig }, { ingestionConfig, startIngestion }] = await Promise.all([import('./config.js'), import('../ingestion/index.js')]);
   const ingest = ingestionConfig();
   const supervisor = command === 'serve' ? supervisorConfig() : null;
+  const { createLogger } = await import('./log.js');
   const logger = createLogger(supervisor?.logLevel ?? ingest.logLevel);
-  const service = supervisor ? await startSupervisor(supervisor, ingest, logger) : await startIngestion(ingest, logger);
+  const { VERSION } = await import('./version.js');
+  const service = supervisor
+    ? await (await import('./serve.js')).startSupervisor(supervisor, ingest, logger)
+    : await startIngestion(ingest, logger);
   const ingestion = 'loaded' in service ? service : service.ingestion;
   if (ingestion) {
     logger.info({ version: VERSION, url: ingestion.url }, 'ingestion service listening');
@@ -63,24 +64,15 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-/** stdout belongs to the protocol: every word for people goes to stderr. */
-async function runBridge(): Promise<void> {
-  const config = bridgeConfig();
-  const bridge = await startBridge({ ...config, version: VERSION }, (line) => process.stderr.write(`supervisor bridge: ${line}\n`));
-  const stop = () => void bridge.close().then(() => process.exit(0));
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  process.stdin.on('end', stop);
-}
-
-main(process.argv.slice(2)).catch((error: unknown) => {
-  console.error(`supervisor: ${startupFailure(error)}`);
-  process.exit(error instanceof ConfigError ? 2 : 1);
+main(process.argv.slice(2)).catch(async (error: unknown) => {
+  const { ConfigError } = await import('../common/env.js');
+  const badSetting = error instanceof ConfigError;
+  console.error(`supervisor: ${badSetting ? error.message : startupFailure(error)}`);
+  process.exit(badSetting ? 2 : 1);
 });
 
 /** One line a person can act on, for the failures that happen at start. */
 function startupFailure(error: unknown): string {
-  if (error instanceof ConfigError || error instanceof RemoteUnreachable) return error.message;
   const { code, message, port, address } = error as NodeJS.ErrnoException & { port?: number; address?: string };
   if (code === 'EADDRINUSE') {
     return `port ${port} on ${address} is already in use; stop the other process or choose another port (SUPERVISOR_PORT for the MCP server, INGEST_PORT for the ingestion service)`;

@@ -2,20 +2,19 @@
  * The embedded default: the MCP server, and — unless INGEST_BASE_URL points at a separate one —
  * the ingestion service in the same process over the same brain.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { WEAK_TOKEN_LENGTH } from '../common/env.js';
 import { startIngestion, type IngestionConfig, type RunningIngestion } from '../ingestion/index.js';
 import { HttpBrainClient, LocalBrainClient, type BrainClient } from './brain/client.js';
 import { DisciplineFiles } from './consult/disciplines.js';
 import type { Deps } from './deps.js';
-import { packageRoot, type SupervisorConfig } from './config.js';
+import type { SupervisorConfig } from './config.js';
 import { ChainClient } from './llm/chain.js';
 import { loadModels } from './llm/models.js';
 import { buildMcpApp } from './mcp/http.js';
 import { SessionLog } from './session/log.js';
 import { TOOLS } from './tools/index.js';
+import { VERSION } from './version.js';
 
 export interface RunningSupervisor {
   /** e.g. http://127.0.0.1:3200/mcp */
@@ -29,8 +28,6 @@ export interface RunningSupervisor {
 
 /** The names a models.yaml `skills` key may use: every consulting tool and every family. */
 const SKILL_NAMES = [...new Set(TOOLS.filter((tool) => tool.kind === 'consult').flatMap((tool) => [tool.name, tool.family ?? tool.name]))];
-
-export const VERSION = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 
 export async function startSupervisor(config: SupervisorConfig, ingestConfig: IngestionConfig, logger: Logger): Promise<RunningSupervisor> {
   const models = await loadModels(config.modelsFile);

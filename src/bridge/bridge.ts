@@ -13,8 +13,8 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { collectAttachments, MAX_NAMED_FILES, type AttachmentReport } from '../skills/attach.js';
 import type { Attachment } from '../skills/prompt.js';
-import { FILE_ARGUMENTS_META } from '../tools/define.js';
-import { reason, Remote, RemoteDropped } from './remote.js';
+import { FILE_ARGUMENTS_META } from '../tools/file-arguments.js';
+import { lazySchemaValidator, reason, Remote, RemoteDropped } from './remote.js';
 import { ProjectRoots } from './roots.js';
 
 export { RemoteUnreachable } from './remote.js';
@@ -43,7 +43,7 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
   const first = await remote.connectWithin(options.connectMs);
   const server = new Server(
     { name: 'supervisor', version: options.version },
-    { capabilities: { tools: {}, logging: {} }, ...(first.getInstructions() ? { instructions: first.getInstructions() } : {}) },
+    { capabilities: { tools: {}, logging: {} }, jsonSchemaValidator: lazySchemaValidator(), ...(first.getInstructions() ? { instructions: first.getInstructions() } : {}) },
   );
   remote.onLog = (params) => void server.sendLoggingMessage(params as Parameters<Server['sendLoggingMessage']>[0]).catch(() => undefined);
 

@@ -7,6 +7,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { errorLine } from '../errors.js';
 
 export interface RemoteOptions {
@@ -93,6 +95,16 @@ function watchedBody(body: ReadableStream<Uint8Array>, watch: StreamWatch): Read
   });
 }
 
+/**
+ * The SDK's JSON Schema validator (ajv), made on first use instead of when a client or server is
+ * made: building it compiles ajv's meta-schemas and formats, a tenth of the bridge's start-up, and the
+ * bridge needs it only when a tool with an output schema answers.
+ */
+export function lazySchemaValidator(): jsonSchemaValidator {
+  let validator: AjvJsonSchemaValidator | undefined;
+  return { getValidator: (schema) => (validator ??= new AjvJsonSchemaValidator()).getValidator(schema) };
+}
+
 export class Remote {
   private client: Client | null = null;
   onLog: ((params: unknown) => void) | null = null;
@@ -102,7 +114,7 @@ export class Remote {
   /** One attempt. */
   async connect(): Promise<Client> {
     if (this.client) return this.client;
-    const client = new Client({ name: 'supervisor-bridge', version: this.options.version });
+    const client = new Client({ name: 'supervisor-bridge', version: this.options.version }, { jsonSchemaValidator: lazySchemaValidator() });
     client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => this.onLog?.(notification.params));
     const headers: Record<string, string> = this.options.token ? { authorization: `Bearer ${this.options.token}` } : {};
     try {

@@ -6,7 +6,7 @@
  * They are refinements, not `maxLength`/`maxItems`: those would be published in tools/list, which is
  * read into every Claude Code user's context, and these bounds only matter to a hostile caller.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const LIMITS = {
   /** Entries of `files`; also the most files one call reads (the bridge included). */

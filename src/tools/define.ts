@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { describeIssue } from '../../common/brain-contract.js';
 import type { CallContext } from '../consult/consultation.js';
 import type { Deps } from '../deps.js';
+import { FILE_ARGUMENTS_META } from './file-arguments.js';
 import type { Attempt } from '../llm/chain.js';
 
 /**
@@ -18,11 +19,6 @@ import type { Attempt } from '../llm/chain.js';
  */
 export type ToolKind = 'consult' | 'read' | 'write';
 
-/**
- * The `_meta` key of tools/list under which a tool lists its arguments that name files (relative to
- * `project_root`), for a client that runs where the code is (the bridge) to read and attach them.
- */
-export const FILE_ARGUMENTS_META = 'supervisor/file_arguments';
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
