@@ -4,20 +4,14 @@
  * loop busy: the largest payloads the limits allow answer quickly while /health stays responsive.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collectAttachments } from '../src/skills/attach.js';
 import { estimateTokens } from '../src/skills/prompt.js';
-import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
+import { useTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 
 let sup: TestSupervisor;
 let client: Client;
-beforeAll(async () => {
-  sup = await startTestSupervisor();
-  client = await sup.connect();
-});
-afterAll(async () => {
-  await sup.stop();
-});
+useTestSupervisor((started, connected) => ((sup = started), (client = connected)));
 
 const base = { project_root: '/nowhere/project' };
 
@@ -34,6 +28,12 @@ async function refusal(name: string, args: Record<string, unknown>): Promise<str
     return (error as Error).message;
   }
 }
+
+/**
+ * How slow a /health answer may be while a large call runs: an event loop held by the call keeps
+ * it waiting for seconds; a loaded machine adds a few hundred milliseconds at most.
+ */
+const HEALTH_BOUND_MS = 2_000;
 
 /** Runs `work` while polling /health; returns the slowest /health answer seen meanwhile. */
 async function slowestHealthDuring(work: () => Promise<unknown>): Promise<number> {
@@ -86,10 +86,10 @@ describe('limits in the tools’ schemas: one past a limit is refused with a rea
   it('model: 1–200 characters of LiteLLM model-name characters, on every consulting tool', async () => {
     const expected = 'model: 1–200 characters of A-Z a-z 0-9 . _ : / @ + -';
     expect(await refusal('debug', { ...base, error: 'e', model: 'm'.repeat(100_000) })).toContain(expected);
-    expect(await refusal('debug', { ...base, error: 'e', model: 'gpu/qwen 32b' })).toContain(expected);
+    expect(await refusal('debug', { ...base, error: 'e', model: 'any/model 32b' })).toContain(expected);
     expect(await refusal('retrospective', { model: `x\n${'y'.repeat(300)}` })).toContain(expected);
     // a real LiteLLM name passes
-    const ok = await client.callTool({ name: 'debug', arguments: { ...base, error: 'e', model: 'ollama_chat/qwen2.5-coder:32b@v1+q4' } });
+    const ok = await client.callTool({ name: 'debug', arguments: { ...base, error: 'e', model: 'ollama_chat/any-model:32b@v1+q4' } });
     expect(ok.isError).toBeFalsy();
   });
 });
@@ -104,7 +104,7 @@ describe('the largest calls the limits allow answer quickly and never hold the s
     });
     expect(result?.isError).toBeFalsy();
     expect((result?.structuredContent as { files: unknown[] }).files).toHaveLength(200);
-    expect(slowest).toBeLessThan(500);
+    expect(slowest).toBeLessThan(HEALTH_BOUND_MS);
   });
 
   it('200 attachments of 19 KB (3.8 MB, near the 4 MiB body limit) are fitted to the window without holding the event loop', async () => {
@@ -116,8 +116,8 @@ describe('the largest calls the limits allow answer quickly and never hold the s
       result = await client.callTool({ name: 'debug', arguments: { ...base, error: 'TypeError: x is undefined', attachments } });
     });
     expect(result?.isError).toBeFalsy();
-    expect(performance.now() - started).toBeLessThan(5000);
-    expect(slowest).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(15_000);
+    expect(slowest).toBeLessThan(HEALTH_BOUND_MS);
     const cut = (result?.structuredContent as { cut: { truncated: string[]; omitted: string[] } }).cut;
     expect(cut.truncated.length + cut.omitted.length).toBeGreaterThan(100);
     const sent = sup.llm.requests.at(-1)?.messages ?? [];
@@ -132,7 +132,7 @@ describe('matching named files to attachments is linear (the bridge passes what 
     const named = Array.from({ length: 20_000 }, (_, i) => `named-${i}.ts`);
     const started = performance.now();
     const { report } = await collectAttachments({ given, named, projectRoot: '/nowhere', readableRoots: [] });
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(performance.now() - started).toBeLessThan(3_000); // a quadratic match of 20,000 × 20,000 takes far longer
     expect(report.filter((r) => r.status === 'skipped')).toHaveLength(201);
     expect(report).toContainEqual({ path: '(19800 more)', status: 'skipped', reason: 'a call reads at most 200 files' });
   });

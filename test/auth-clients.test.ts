@@ -29,12 +29,16 @@ afterAll(async () => {
 interface ClientRun {
   code: number | null;
   output: string;
-  ms: number;
+  /** It did not end by itself: a client waiting for a sign-in is killed after KILL_AFTER_MS. */
+  killed: boolean;
 }
 
-/** Runs a client with stdin fed `input`, killed after 15 s at most. */
+/** Far more than a client needs to fail on a loaded machine; only one waiting for a sign-in reaches it. */
+const KILL_AFTER_MS = 40_000;
+
+/** Runs a client with stdin fed `input`, killed after KILL_AFTER_MS at most. */
 function runClient(command: string, args: string[], options: { cwd?: string; input?: string } = {}): Promise<ClientRun> {
-  const started = performance.now();
+  let killed = false;
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: { ...process.env, HOME: home, MCP_REMOTE_CONFIG_DIR: join(home, '.mcp-auth'), BROWSER: 'none' },
@@ -45,11 +49,14 @@ function runClient(command: string, args: string[], options: { cwd?: string; inp
   child.stderr.on('data', (chunk) => (output += String(chunk)));
   child.stdin.on('error', () => undefined);
   if (options.input) child.stdin.write(options.input);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const timer = setTimeout(() => {
+    killed = true;
+    child.kill('SIGKILL');
+  }, KILL_AFTER_MS);
   return new Promise((done) =>
     child.on('exit', (code) => {
       clearTimeout(timer);
-      done({ code, output, ms: performance.now() - started });
+      done({ code, output, killed });
     }),
   );
 }
@@ -80,7 +87,7 @@ describe('a missing or wrong token, as the real clients show it', () => {
       const run = await runClient(join(BIN, 'mcp-inspector-cli'), ['--cli', sup.mcpUrl, '--transport', 'http', ...header, '--method', 'tools/list'], { cwd });
       expect(run.output).toContain(OUR_MESSAGE);
       expect(run.code).not.toBe(0);
-      expect(run.ms).toBeLessThan(14_000);
+      expect(run.killed, 'it gave up by itself').toBe(false);
     }
     const asked = requestedPaths().slice(before);
     expect(asked.filter((path) => /well-known|register|authorize|token/.test(path))).toEqual([]);
@@ -88,7 +95,7 @@ describe('a missing or wrong token, as the real clients show it', () => {
     const ok = await runClient(join(BIN, 'mcp-inspector-cli'), ['--cli', sup.mcpUrl, '--transport', 'http', '--header', `Authorization: Bearer ${TOKEN}`, '--method', 'tools/list'], { cwd });
     expect(ok.code).toBe(0);
     expect(ok.output).toContain('brain_query');
-  });
+  }, 3 * KILL_AFTER_MS);
 
   it('mcp-remote: gives up at once with our message, starts no sign-in, registers no OAuth client', async () => {
     const before = requestedPaths().length;
@@ -96,7 +103,7 @@ describe('a missing or wrong token, as the real clients show it', () => {
     expect(run.output).toContain(OUR_MESSAGE);
     expect(run.output).not.toMatch(/Authentication required|OAuth callback server running|Waiting for authorization/);
     expect(run.code).not.toBe(0);
-    expect(run.ms).toBeLessThan(14_000);
+    expect(run.killed, 'it gave up by itself').toBe(false);
     // mcp-remote always probes the metadata documents at start (GETs that our guard refuses); what
     // matters is that no OAuth client registration or authorization follows.
     const asked = requestedPaths().slice(before);

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +5,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CallToolResultSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cliArgs, runCli } from './support/cli.js';
+import { MODELS } from './support/fixture-config.js';
 import { freePort } from './support/ports.js';
 import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
+import { waitFor } from './support/wait.js';
 
 let sup: TestSupervisor;
 let project: string;
@@ -33,7 +35,7 @@ afterAll(async () => {
   await rm(outside, { recursive: true, force: true });
 });
 
-const bridgeArgs = ['--import', 'tsx', 'src/cli.ts', 'bridge'];
+const bridgeArgs = cliArgs('bridge');
 
 async function bridge(env: Record<string, string> = {}): Promise<Client> {
   const transport = new StdioClientTransport({
@@ -83,7 +85,7 @@ describe('the stdio bridge', () => {
   });
 
   it('passes progress notifications through', async () => {
-    sup.llm.behave('gpu/qwen2.5-32b-instruct', { kind: 'answer', text: 'z'.repeat(500), chunks: 10, delayMs: 1200 });
+    sup.llm.behave(MODELS.planner, { kind: 'answer', text: 'z'.repeat(500), chunks: 10, delayMs: 1200 });
     const client = await bridge();
     const progress: number[] = [];
     await client.callTool({ name: 'spec', arguments: { project_root: project, requirements: 'x' } }, CallToolResultSchema, {
@@ -93,42 +95,32 @@ describe('the stdio bridge', () => {
   });
 
   it('passes log messages through: a model failing over to the next is announced', async () => {
-    sup.llm.behave('gpu/qwen2.5-coder-32b', { kind: 'status', status: 503, message: 'overloaded' });
+    sup.llm.behave(MODELS.primary, { kind: 'status', status: 503, message: 'overloaded' });
     const client = await bridge();
     const messages: unknown[] = [];
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void messages.push(n.params));
     await client.setLoggingLevel('info');
     const result = await client.callTool({ name: 'debug', arguments: { project_root: project, error: 'x' } });
     expect(result.isError).toBeFalsy();
-    await waitFor(() => messages.length > 0);
-    expect(messages[0]).toEqual({ level: 'warning', logger: 'supervisor', data: 'gpu/qwen2.5-coder-32b failed (503 overloaded); asking gpu/qwen2.5-coder-14b' });
-    sup.llm.behave('gpu/qwen2.5-coder-32b', { kind: 'answer', text: 'back' });
+    await waitFor(() => messages.length > 0, 'a log message');
+    expect(messages[0]).toEqual({ level: 'warning', logger: 'supervisor', data: `${MODELS.primary} failed (503 overloaded); asking ${MODELS.fallback}` });
   });
 
   it('passes cancellation through to LiteLLM', async () => {
-    sup.llm.behave('gpu/qwen2.5-coder-32b', { kind: 'hang' });
+    sup.llm.behave(MODELS.primary, { kind: 'hang' });
     const client = await bridge();
     const before = sup.llm.requests.length;
     const controller = new AbortController();
     const call = client.callTool({ name: 'debug', arguments: { project_root: project, error: 'x' } }, CallToolResultSchema, { signal: controller.signal });
-    await waitFor(() => sup.llm.requests.length > before);
+    await waitFor(() => sup.llm.requests.length > before, 'the call reaching LiteLLM');
     controller.abort();
     await expect(call).rejects.toThrow();
-    await waitFor(() => sup.llm.aborted.includes('gpu/qwen2.5-coder-32b'));
-    sup.llm.behave('gpu/qwen2.5-coder-32b', { kind: 'answer', text: 'back' });
+    await waitFor(() => sup.llm.aborted.includes(MODELS.primary), 'the abort reaching LiteLLM');
   });
 
   it('with the remote unreachable at start: one clear line on stderr, a non-zero exit, nothing on stdout', async () => {
     const port = await freePort();
-    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const env = { ...process.env, SUPERVISOR_URL: `http://127.0.0.1:${port}/mcp`, BRIDGE_CONNECT_SECONDS: '0' };
-      const child = spawn(process.execPath, bridgeArgs, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c) => (stdout += String(c)));
-      child.stderr.on('data', (c) => (stderr += String(c)));
-      child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    });
+    const run = await runCli(['bridge'], { SUPERVISOR_URL: `http://127.0.0.1:${port}/mcp`, BRIDGE_CONNECT_SECONDS: '0' });
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(new RegExp(`^supervisor: cannot reach the supervisor MCP server at http://127\\.0\\.0\\.1:${port}/mcp: .*ECONNREFUSED.*\\n$`));
@@ -145,7 +137,7 @@ describe('the stdio bridge', () => {
     transport.stderr?.on('data', (c) => (stderr += String(c)));
     const client = new Client({ name: 'bridge-test', version: '1' });
     await expect(client.connect(transport)).rejects.toThrow();
-    await waitFor(() => stderr.length > 0);
+    await waitFor(() => stderr.length > 0, 'a line on stderr');
     expect(stderr).toMatch(/^supervisor: cannot reach the supervisor MCP server at .*: HTTP (401|403): .*bearer token.*\n$/);
   });
 });
@@ -173,11 +165,3 @@ describe('the remote lost mid-session', () => {
     }
   });
 });
-
-async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
-  const started = performance.now();
-  while (!check()) {
-    if (performance.now() - started > ms) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

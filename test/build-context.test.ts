@@ -7,7 +7,7 @@
  * `npm run …` commands run there, so a source file the context leaves out fails the compile as it would
  * in `docker build`.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import dockerignorePackage from '@balena/dockerignore';
 import { DockerfileParser, type Copy, type Instruction } from 'dockerfile-ast';
 import jsYaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { startCli } from './support/cli.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // a CommonJS package whose types declare an ES default export; it sets `.default` for this very case
@@ -203,32 +204,16 @@ describe('what an image tells about itself', () => {
   it('the start-up lines of both services carry the version', async () => {
     const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
     const brain = await mkdtemp(join(tmpdir(), 'supervisor-version-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
-      cwd: root,
-      env: { ...process.env, INGEST_BRAIN_DIR: brain, INGEST_PORT: '0', SUPERVISOR_PORT: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const both = /MCP server listening[\s\S]*ingestion service listening|ingestion service listening[\s\S]*MCP server listening/;
+    const server = await startCli(['serve'], { INGEST_BRAIN_DIR: brain, INGEST_PORT: '0', SUPERVISOR_PORT: '0' }, both);
     try {
-      let stdout = '';
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no start-up lines in 15 s:\n${stdout}`)), 15_000);
-        child.stdout.on('data', (chunk) => {
-          stdout += String(chunk);
-          if (/MCP server listening/.test(stdout) && /ingestion service listening/.test(stdout)) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-      });
-      const lines = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string; version?: string });
+      const lines = server.stdout().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string; version?: string });
       for (const msg of ['MCP server listening', 'ingestion service listening']) {
         expect(lines.find((l) => l.msg === msg)?.version, msg).toBe(version);
       }
     } finally {
-      const exited = new Promise((resolve) => child.on('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      await server.stop();
       await rm(brain, { recursive: true, force: true });
     }
-  }, 30_000);
+  });
 });

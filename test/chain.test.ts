@@ -1,4 +1,5 @@
 import { freePort } from './support/ports.js';
+import { waitFor } from './support/wait.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChainClient, ChainFailed } from '../src/llm/chain.js';
 import { cleanAnswer } from '../src/llm/clean.js';
@@ -93,11 +94,11 @@ describe('model chain', () => {
     llm.behave('a', { kind: 'hang' });
     const controller = new AbortController();
     const call = client(5000).complete(['a', 'b'], { messages, signal: controller.signal });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(() => llm.requests.length === 1, 'the request reaching LiteLLM');
     controller.abort();
     const error = await failure(call);
     expect(error.cancelled).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(() => llm.aborted.length === 1, 'the abort reaching LiteLLM');
     expect(llm.aborted).toEqual(['a']);
     expect(llm.requests.map((r) => r.model)).toEqual(['a']);
   });

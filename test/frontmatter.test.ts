@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseNote } from '../ingestion/frontmatter.js';
 import { startService, within, type TestService } from './support/service.js';
+import { GENEROUS_MS } from './support/wait.js';
 
 declare global {
   var __frontmatterEvaluated: number | undefined;
@@ -35,7 +36,7 @@ describe('frontmatter is YAML only', () => {
   it.each(JS_NOTES)('a note on disk with %j is indexed by its body, and no code runs', async (text) => {
     service = await startService();
     await writeFile(join(service.knowledge, 'js.md'), text);
-    await within(1000, async () => (await service!.post('/query', { query: 'marmoset' })).body.results.length === 1);
+    await within(GENEROUS_MS, async () => (await service!.post('/query', { query: 'marmoset' })).body.results.length === 1);
     const [hit] = (await service.post('/query', { query: 'marmoset' })).body.results;
     expect(hit).toMatchObject({ path: 'js.md', title: 'js', excerpt: 'marmoset body words' });
     expect((await service.get('/notes/js.md')).body.frontmatter).toEqual({});
@@ -56,7 +57,7 @@ describe('frontmatter is YAML only', () => {
   it('a note on disk with broken YAML is indexed by its body and logged once; the service stays up', async () => {
     service = await startService();
     await writeFile(join(service.knowledge, 'broken.md'), '---\ntitle: [unclosed\ntags: : :\n---\n# Tapir facts\n\ntapir body');
-    await within(1000, async () => (await service!.post('/query', { query: 'tapir' })).body.results.length === 1);
+    await within(GENEROUS_MS, async () => (await service!.post('/query', { query: 'tapir' })).body.results.length === 1);
     const [hit] = (await service.post('/query', { query: 'tapir' })).body.results;
     expect(hit).toMatchObject({ path: 'broken.md', title: 'Tapir facts' });
     await service.post('/query', { query: 'tapir again' });

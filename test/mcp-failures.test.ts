@@ -7,7 +7,9 @@ import { freePort } from './support/ports.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
 import { buildMcpApp } from '../src/mcp/http.js';
+import { MODELS } from './support/fixture-config.js';
 import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
+import { waitFor } from './support/wait.js';
 
 let sup: TestSupervisor | undefined;
 afterEach(async () => {
@@ -18,33 +20,37 @@ afterEach(async () => {
 const ROOT = '/work/shop';
 type Text = { type: string; text: string };
 const textOf = (result: unknown) => ((result as { content: Text[] }).content)[0]?.text ?? '';
+/** `text` as a regular expression that matches it literally. */
+const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 
 describe('model failures', () => {
   it('falls back along the chain in order and says which model answered', async () => {
     sup = await startTestSupervisor();
-    sup.llm.behave('gpu/qwen2.5-coder-32b', { kind: 'status', status: 503 });
-    sup.llm.behave('gpu/qwen2.5-coder-14b', { kind: 'answer', text: 'from the second model' });
+    sup.llm.behave(MODELS.primary, { kind: 'status', status: 503 });
+    sup.llm.behave(MODELS.fallback, { kind: 'answer', text: 'from the second model' });
     const client = await sup.connect();
     const result = await client.callTool({ name: 'review', arguments: { project_root: ROOT, files: ['a.ts'] } });
     expect(textOf(result)).toBe('from the second model');
     expect(result.structuredContent).toMatchObject({
-      model: 'gpu/qwen2.5-coder-14b',
+      model: MODELS.fallback,
       attempts: [
-        { model: 'gpu/qwen2.5-coder-32b', outcome: 'server_error', status: 503 },
-        { model: 'gpu/qwen2.5-coder-14b', outcome: 'ok' },
+        { model: MODELS.primary, outcome: 'server_error', status: 503 },
+        { model: MODELS.fallback, outcome: 'ok' },
       ],
     });
   });
 
   it('when the whole chain fails the tool error names every model, why, and what to check; the session logs it', async () => {
     sup = await startTestSupervisor({ SUPERVISOR_MODEL_TIMEOUT_SECONDS: '1' });
-    sup.llm.behave('gpu/qwen2.5-coder-32b', { kind: 'status', status: 429 });
-    sup.llm.behave('gpu/qwen2.5-coder-14b', { kind: 'hang' });
+    sup.llm.behave(MODELS.primary, { kind: 'status', status: 429 });
+    sup.llm.behave(MODELS.fallback, { kind: 'hang' });
     const client = await sup.connect();
     const result = await client.callTool({ name: 'debug', arguments: { project_root: ROOT, error: 'boom', session_id: 'fails-1' } });
     expect(result.isError).toBe(true);
-    expect(textOf(result)).toMatch(/^every model failed at LiteLLM http:\/\/127\.0\.0\.1:\d+ — gpu\/qwen2\.5-coder-32b: 429 .*; gpu\/qwen2\.5-coder-14b: no complete answer within 1\.0 s/);
+    expect(textOf(result)).toMatch(
+      new RegExp(`^every model failed at LiteLLM http://127\\.0\\.0\\.1:\\d+ — ${literally(MODELS.primary)}: 429 .*; ${literally(MODELS.fallback)}: no complete answer within 1\\.0 s`),
+    );
     expect(textOf(result)).toMatch(/What to do: LiteLLM is rate-limiting.*; the model may be overloaded/);
     const log = await sup.deps.sessions.read('fails-1');
     expect(log).toMatchObject([{ skill: 'debug', final_status: 'error', attempts: [{ outcome: 'rate_limited' }, { outcome: 'timeout' }] }]);
@@ -73,7 +79,7 @@ describe('model failures', () => {
 describe('streaming and cancellation', () => {
   it('progress notifications arrive while the model writes, when the client asks for them', async () => {
     sup = await startTestSupervisor();
-    sup.llm.behave('gpu/qwen2.5-coder-32b', { kind: 'answer', text: 'y'.repeat(600), chunks: 10, delayMs: 1200 });
+    sup.llm.behave(MODELS.primary, { kind: 'answer', text: 'y'.repeat(600), chunks: 10, delayMs: 1200 });
     const client = await sup.connect();
     const progress: Array<{ progress: number; message?: string }> = [];
     const result = await client.callTool({ name: 'review', arguments: { project_root: ROOT, files: ['a.ts'] } }, CallToolResultSchema, {
@@ -87,17 +93,19 @@ describe('streaming and cancellation', () => {
 
   it('cancelling the MCP request aborts the request to LiteLLM', async () => {
     sup = await startTestSupervisor();
-    sup.llm.behave('gpu/qwen2.5-coder-32b', { kind: 'hang' });
+    sup.llm.behave(MODELS.primary, { kind: 'hang' });
     const client = await sup.connect();
     const controller = new AbortController();
-    const call = client.callTool({ name: 'review', arguments: { project_root: ROOT, files: ['a.ts'] } }, CallToolResultSchema, { signal: controller.signal });
-    await waitFor(() => sup!.llm.requests.length === 1);
+    const call = client.callTool({ name: 'review', arguments: { project_root: ROOT, files: ['a.ts'], session_id: 'cancel-1' } }, CallToolResultSchema, {
+      signal: controller.signal,
+    });
+    await waitFor(() => sup!.llm.requests.length === 1, 'the call reaching LiteLLM');
     controller.abort();
     await expect(call).rejects.toThrow();
-    await waitFor(() => sup!.llm.aborted.includes('gpu/qwen2.5-coder-32b'));
-    // the cancelled call did not go on to the next model
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(sup.llm.requests.map((r) => r.model)).toEqual(['gpu/qwen2.5-coder-32b']);
+    await waitFor(() => sup!.llm.aborted.includes(MODELS.primary), 'the abort reaching LiteLLM');
+    // the cancelled call did not go on to the next model: by the time it is logged, the chain has stopped
+    await waitFor(async () => (await sup!.deps.sessions.read('cancel-1')).length > 0, 'the cancelled call being logged');
+    expect(sup.llm.requests.map((r) => r.model)).toEqual([MODELS.primary]);
   });
 });
 
@@ -153,15 +161,15 @@ describe('session log', () => {
 describe('status', () => {
   it('reports LiteLLM, which configured models it serves and which are missing, and the brain', async () => {
     sup = await startTestSupervisor();
-    sup.llm.serve(['gpu/qwen2.5-coder-32b', 'gpu/qwen2.5-coder-14b', 'other/model']);
+    sup.llm.serve([MODELS.primary, MODELS.fallback, 'other/model']);
     await sup.deps.brain.write({ content: 'x', filename: 'one' });
     const client = await sup.connect();
     const result = await client.callTool({ name: 'status', arguments: {} });
     expect(result.structuredContent).toMatchObject({
-      litellm: { reachable: true, models_served: ['gpu/qwen2.5-coder-32b', 'gpu/qwen2.5-coder-14b', 'other/model'], models_missing: ['cpu/llama3.2-3b', 'gpu/qwen2.5-32b-instruct'] },
+      litellm: { reachable: true, models_served: [MODELS.primary, MODELS.fallback, 'other/model'], models_missing: [MODELS.small, MODELS.planner] },
       brain: { reachable: true, notes: 1 },
     });
-    expect(textOf(result)).toMatch(/Named in models.yaml but not served: cpu\/llama3\.2-3b, gpu\/qwen2\.5-32b-instruct/);
+    expect(textOf(result)).toContain(`Named in models.yaml but not served: ${MODELS.small}, ${MODELS.planner}`);
   });
 
   it('answers within its bound when LiteLLM and the brain are both down', async () => {
@@ -170,7 +178,9 @@ describe('status', () => {
     const client = await sup.connect();
     const started = performance.now();
     const result = await client.callTool({ name: 'status', arguments: {} });
-    expect(performance.now() - started).toBeLessThan(4000);
+    // Refused at once, so far below the probes' own 2 s bounds; generous for a loaded machine, and a
+    // status call that hung would still fail it.
+    expect(performance.now() - started).toBeLessThan(10_000);
     expect(result.structuredContent).toMatchObject({ litellm: { reachable: false }, brain: { reachable: false } });
     expect(textOf(result)).toMatch(/LiteLLM at .*: NOT reachable.*Start it or set LITELLM_BASE_URL/);
   });
@@ -224,7 +234,7 @@ describe('HTTP guards', () => {
       const client = new Client({ name: 'idle-test', version: '1' });
       await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`)));
       expect(app.sessionCount()).toBe(1);
-      await waitFor(() => app.sessionCount() === 0, 2000);
+      await waitFor(() => app.sessionCount() === 0, 'the idle session being closed');
       await expect(client.listTools()).rejects.toThrow(/Session not found|404/);
       await client.close();
     } finally {
@@ -241,14 +251,6 @@ describe('HTTP guards', () => {
     expect(sup.sessionCount()).toBe(0);
   });
 });
-
-async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
-  const started = performance.now();
-  while (!check()) {
-    if (performance.now() - started > ms) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 function rawPost(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
   return import('node:http').then(

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODELS } from './support/fixture-config.js';
 import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 
 let sup: TestSupervisor;
@@ -36,12 +37,12 @@ interface ToolCase {
 }
 
 const CASES: ToolCase[] = [
-  { tool: 'tdd_red', args: { spec: 'a retried payment webhook must not charge twice', test_cmd: 'npm test' }, discipline: /# Discipline: test-driven development/, phase: 'red', taskText: '**Spec:** a retried payment webhook must not charge twice' },
+  { tool: 'tdd_red', args: { spec: 'a retried payment webhook must not charge twice', test_cmd: 'npm test' }, discipline: /# Test discipline: tdd/, phase: 'red', taskText: '**Spec:** a retried payment webhook must not charge twice' },
   { tool: 'tdd_green', args: { test_path: 'src/webhook.test.ts' }, discipline: /## Phase green/, phase: 'green', taskText: '**Failing test:** src/webhook.test.ts' },
   { tool: 'tdd_refactor', args: { test_path: 'src/webhook.test.ts', impl_path: 'src/webhook.ts' }, discipline: /## Phase refactor/, phase: 'refactor', taskText: '**Implementation:** src/webhook.ts' },
-  { tool: 'review', args: { files: ['src/webhook.ts'], context: 'payment webhook handler' }, discipline: /# Discipline: code review/, phase: 'review', taskText: '**Files:** src/webhook.ts' },
-  { tool: 'debug', args: { error: 'TypeError: charge is not a function in payment webhook' }, discipline: /# Discipline: debugging/, phase: 'debug', taskText: '**Error:** TypeError: charge is not a function' },
-  { tool: 'spec', args: { requirements: 'payment webhook deduplication', output_path: 'docs/spec.md' }, discipline: /# Discipline: specification/, phase: 'spec', taskText: '**Requirements:** payment webhook deduplication' },
+  { tool: 'review', args: { files: ['src/webhook.ts'], context: 'payment webhook handler' }, discipline: /# Test discipline: review/, phase: 'review', taskText: '**Files:** src/webhook.ts' },
+  { tool: 'debug', args: { error: 'TypeError: charge is not a function in payment webhook' }, discipline: /# Test discipline: debug/, phase: 'debug', taskText: '**Error:** TypeError: charge is not a function' },
+  { tool: 'spec', args: { requirements: 'payment webhook deduplication', output_path: 'docs/spec.md' }, discipline: /# Test discipline: spec/, phase: 'spec', taskText: '**Requirements:** payment webhook deduplication' },
 ];
 
 describe('consulting tools: what reaches the model and what comes back', () => {
@@ -52,15 +53,15 @@ describe('consulting tools: what reaches the model and what comes back', () => {
     const earlierArgs = earlier === 'debug' ? { project_root: ROOT, error: 'first problem seen' } : { project_root: ROOT, requirements: 'first requirement' };
     await client.callTool({ name: earlier, arguments: earlierArgs });
 
-    sup.llm.behave('gpu/qwen2.5-coder-32b', { kind: 'answer', text: `<think>hidden</think>## Finding for ${tool}\nDetails.` });
-    sup.llm.behave('gpu/qwen2.5-32b-instruct', { kind: 'answer', text: `<think>hidden</think>## Finding for ${tool}\nDetails.` });
+    sup.llm.behave(MODELS.primary, { kind: 'answer', text: `<think>hidden</think>## Finding for ${tool}\nDetails.` });
+    sup.llm.behave(MODELS.planner, { kind: 'answer', text: `<think>hidden</think>## Finding for ${tool}\nDetails.` });
     const result = await client.callTool({ name: tool, arguments: { project_root: ROOT, attachments: [CODE], ...args } });
 
     expect(result.isError).toBeFalsy();
     expect(textOf(result)).toBe(`## Finding for ${tool}\nDetails.`);
     const [system, user] = lastRequest().messages;
     expect(system?.role).toBe('system');
-    expect(system?.content).toMatch(/^# How you work/);
+    expect(system?.content).toMatch(/^# Test protocols/);
     expect(system?.content).toMatch(discipline);
     expect(user?.content).toContain('## Relevant knowledge');
     expect(user?.content).toContain('### Idempotent payment webhooks (`idempotent-payment-webhooks.md`)');
@@ -115,7 +116,7 @@ describe('consulting tools: what reaches the model and what comes back', () => {
     const result = await client.callTool({ name: 'retrospective', arguments: { session_id: 'retro-1' } });
     expect(result.isError).toBeFalsy();
     const [system, user] = lastRequest().messages;
-    expect(system?.content).toMatch(/# Discipline: retrospective/);
+    expect(system?.content).toMatch(/# Test discipline: retrospective/);
     expect(user?.content).toContain('**Consultations:** 2');
     expect(user?.content).toMatch(/debug \(debug\) ok[\s\S]*review \(review\) ok/);
     expect(user?.content).not.toContain('## Session history');
@@ -124,13 +125,13 @@ describe('consulting tools: what reaches the model and what comes back', () => {
   it('trainer runs the reader, then the writer with the reader\'s findings, and returns both', async () => {
     const client = await sup.connect();
     await client.callTool({ name: 'debug', arguments: { project_root: ROOT, error: 'flaky timeout', session_id: 'train-1' } });
-    sup.llm.behave('gpu/qwen2.5-32b-instruct', { kind: 'answer', text: (r) => (r.messages[0]?.content.includes('trainer, reader') ? 'READER: one candidate' : 'WRITER: one entry') });
+    sup.llm.behave(MODELS.planner, { kind: 'answer', text: (r) => (r.messages[0]?.content.includes('trainer-reader') ? 'READER: one candidate' : 'WRITER: one entry') });
     const before = sup.llm.requests.length;
     const result = await client.callTool({ name: 'trainer', arguments: { session_id: 'train-1' } });
     const calls = sup.llm.requests.slice(before);
     expect(calls).toHaveLength(2);
-    expect(calls[0]?.messages[0]?.content).toMatch(/# Discipline: trainer, reader/);
-    expect(calls[1]?.messages[0]?.content).toMatch(/# Discipline: trainer, writer/);
+    expect(calls[0]?.messages[0]?.content).toMatch(/# Test discipline: trainer-reader/);
+    expect(calls[1]?.messages[0]?.content).toMatch(/# Test discipline: trainer-writer/);
     expect(calls[1]?.messages[1]?.content).toContain('READER: one candidate');
     expect(result.structuredContent).toMatchObject({ reader: { text: 'READER: one candidate' }, writer: { text: 'WRITER: one entry' } });
     expect(textOf(result)).toBe('## Learning moments\n\nREADER: one candidate\n\n## Knowledge entries\n\nWRITER: one entry');

@@ -14,7 +14,14 @@ export interface ChatRequest {
 }
 
 export type ModelBehaviour =
-  | { kind: 'answer'; text: string | ((request: ChatRequest) => string); delayMs?: number; chunks?: number }
+  | {
+      kind: 'answer';
+      text: string | ((request: ChatRequest) => string);
+      delayMs?: number;
+      chunks?: number;
+      /** Streams the first piece at once, then holds the rest until this settles: a test decides when the answer ends. */
+      until?: Promise<unknown>;
+    }
   | { kind: 'status'; status: number; message?: string }
   | { kind: 'hang' }
   | { kind: 'empty' }
@@ -30,6 +37,12 @@ export interface FakeLiteLlm {
   behave(model: string, behaviour: ModelBehaviour): void;
   /** Models that /v1/models lists (default: every model given a behaviour). */
   serve(models: string[] | null): void;
+  /**
+   * Back to how it started: no behaviours, no list, nothing recorded (the arrays are emptied in
+   * place). Tests call it before each test, so one that fails half-way cannot leave a model hanging
+   * for the next.
+   */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -86,7 +99,7 @@ export async function startFakeLiteLlm(options: FakeOptions = {}): Promise<FakeL
         return reply(res, request, '', 1, 0);
       case 'answer': {
         const text = typeof behaviour.text === 'function' ? behaviour.text(request) : behaviour.text;
-        return reply(res, request, text, behaviour.chunks ?? 4, behaviour.delayMs ?? 0);
+        return reply(res, request, text, behaviour.chunks ?? 4, behaviour.delayMs ?? 0, behaviour.until);
       }
     }
   }
@@ -106,6 +119,13 @@ export async function startFakeLiteLlm(options: FakeOptions = {}): Promise<FakeL
     serve: (models) => {
       listed = models;
     },
+    reset: () => {
+      behaviours.clear();
+      listed = null;
+      requests.length = 0;
+      durations.length = 0;
+      aborted.length = 0;
+    },
     close: () =>
       new Promise((resolve) => {
         for (const res of open) res.destroy();
@@ -121,11 +141,12 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** Answers as a stream of `chunks` deltas spread over `delayMs`, or as one JSON body. */
-async function reply(res: ServerResponse, request: ChatRequest, text: string, chunks: number, delayMs: number): Promise<void> {
+async function reply(res: ServerResponse, request: ChatRequest, text: string, chunks: number, delayMs: number, until?: Promise<unknown>): Promise<void> {
   const usage = { prompt_tokens: JSON.stringify(request.messages).length >> 2, completion_tokens: text.length >> 2 };
   const base = { id: 'chatcmpl-fake', created: Math.floor(Date.now() / 1000), model: request.model };
   if (!request.stream) {
     if (delayMs) await sleep(delayMs);
+    if (until) await until;
     return json(res, 200, {
       ...base,
       object: 'chat.completion',
@@ -136,12 +157,15 @@ async function reply(res: ServerResponse, request: ChatRequest, text: string, ch
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   const size = Math.max(1, Math.ceil(text.length / chunks));
   const pieces = text.length === 0 ? [] : Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.slice(i * size, (i + 1) * size));
-  for (const piece of pieces) {
+  for (const [i, piece] of pieces.entries()) {
     if (res.destroyed) return;
     if (delayMs) await sleep(delayMs / pieces.length);
+    if (until && i === 1) await until;
+    if (res.destroyed) return;
     res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
   }
   if (delayMs && pieces.length === 0) await sleep(delayMs);
+  if (until && pieces.length < 2) await until;
   if (res.destroyed) return;
   res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
   res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\n`);

@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { afterEach, beforeEach } from 'vitest';
 import { startIngestion, type RunningIngestion } from '../../ingestion/service.js';
 import { createLogger } from '../../src/log.js';
 
@@ -62,6 +63,18 @@ export async function startService(options: { token?: string; brainDir?: string 
       if (!options.brainDir) await rm(brainDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A fresh service for each test of a file (or a describe block); `ready` receives it. */
+export function useTestService(ready: (service: TestService) => void): void {
+  let service: TestService | undefined;
+  beforeEach(async () => {
+    service = await startService();
+    ready(service);
+  });
+  afterEach(async () => {
+    await service?.stop();
+  });
 }
 
 /**

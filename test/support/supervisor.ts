@@ -10,6 +10,8 @@ import { supervisorConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { startSupervisor, type RunningSupervisor } from '../../src/serve.js';
 import { startFakeLiteLlm, type FakeLiteLlm, type FakeOptions } from '../../src/dev/fake-litellm.js';
+import { afterAll, beforeAll } from 'vitest';
+import { FIXTURE_ENV } from './fixture-config.js';
 
 export interface TestSupervisor extends RunningSupervisor {
   llm: FakeLiteLlm;
@@ -20,8 +22,28 @@ export interface TestSupervisor extends RunningSupervisor {
   stop(): Promise<void>;
 }
 
+/** Fakes started for tests: setup.ts resets each before every test (see FakeLiteLlm.reset). */
+const fakes = new Set<FakeLiteLlm>();
+export function resetTestFakes(): void {
+  for (const fake of fakes) fake.reset();
+}
+
+/** A fake LiteLLM that is reset before each test, so no test sees another's behaviours or requests. */
+export async function startTestFake(options: FakeOptions = {}): Promise<FakeLiteLlm> {
+  const llm = await startFakeLiteLlm(options);
+  fakes.add(llm);
+  return {
+    ...llm,
+    close: async () => {
+      fakes.delete(llm);
+      await llm.close();
+    },
+  };
+}
+
+/** A supervisor on the tests' own config (test/fixtures/config), unless `env` says otherwise. */
 export async function startTestSupervisor(env: Record<string, string> = {}, fake: FakeOptions = {}): Promise<TestSupervisor> {
-  const llm = await startFakeLiteLlm(fake);
+  const llm = await startTestFake(fake);
   const brainDir = await mkdtemp(join(tmpdir(), 'supervisor-mcp-'));
   let logged = '';
   const sink = new Writable({
@@ -36,6 +58,7 @@ export async function startTestSupervisor(env: Record<string, string> = {}, fake
     SUPERVISOR_BRAIN_DIR: brainDir,
     LITELLM_BASE_URL: llm.url,
     SUPERVISOR_MODEL_TIMEOUT_SECONDS: '5',
+    ...FIXTURE_ENV,
     ...env,
   };
   const running = await startSupervisor(supervisorConfig(fullEnv), ingestionConfig(fullEnv), createLogger('info', sink));
@@ -59,4 +82,19 @@ export async function startTestSupervisor(env: Record<string, string> = {}, fake
       await rm(brainDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One supervisor and one connected client for all the tests of a file (or a describe block):
+ * started before the first, stopped after the last. `ready` receives them.
+ */
+export function useTestSupervisor(ready: (sup: TestSupervisor, client: Client) => void, env: Record<string, string> = {}, fake: FakeOptions = {}): void {
+  let sup: TestSupervisor | undefined;
+  beforeAll(async () => {
+    sup = await startTestSupervisor(env, fake);
+    ready(sup, await sup.connect());
+  });
+  afterAll(async () => {
+    await sup?.stop();
+  });
 }

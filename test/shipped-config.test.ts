@@ -1,0 +1,61 @@
+/**
+ * The one test that reads the shipped config/: what an operator gets out of the box loads and is
+ * coherent. Every other test runs on test/fixtures/config, so editing config/ breaks only this file
+ * (and the docs check that docs/litellm.md names the shipped models).
+ */
+import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { describe, expect, it } from 'vitest';
+import { loadModels } from '../src/llm/models.js';
+import { REPO, startCli } from './support/cli.js';
+import { FIXTURE_CONFIG_DIR } from './support/fixture-config.js';
+import { startTestFake } from './support/supervisor.js';
+import { waitFor } from './support/wait.js';
+
+const SHIPPED_DISCIPLINES = join(REPO, 'config', 'supervisor');
+const SHIPPED_MODELS = join(REPO, 'config', 'models.yaml');
+const markdown = async (dir: string) => (await readdir(dir)).filter((name) => name.endsWith('.md')).sort();
+
+describe('the shipped config/', () => {
+  it('models.yaml is valid and gives every skill family a chain', async () => {
+    const models = await loadModels(SHIPPED_MODELS);
+    for (const family of ['review', 'debug', 'spec', 'tdd', 'retrospective', 'trainer']) expect(models.chainFor(family).length, family).toBeGreaterThan(0);
+    for (const model of models.allModels()) expect(models.contextWindow(model), model).toBeGreaterThanOrEqual(1024);
+  });
+
+  it('has a discipline for every one the tests have, and no other', async () => {
+    expect(await markdown(SHIPPED_DISCIPLINES)).toEqual(await markdown(FIXTURE_CONFIG_DIR));
+  });
+
+  it('`supervisor serve` starts on it unchanged and consults the first model of its chain with its disciplines', async () => {
+    const models = await loadModels(SHIPPED_MODELS);
+    const llm = await startTestFake();
+    const brainDir = await mkdtemp(join(tmpdir(), 'supervisor-shipped-'));
+    try {
+      const server = await startCli(['serve'], { SUPERVISOR_PORT: '0', INGEST_PORT: '0', SUPERVISOR_BRAIN_DIR: brainDir, LITELLM_BASE_URL: llm.url }, /MCP server listening/, {
+        shippedConfig: true,
+      });
+      const url = /"url":"(http:\/\/127\.0\.0\.1:\d+\/mcp)"/.exec(server.stdout())?.[1] ?? '';
+      const client = new Client({ name: 'shipped-config-test', version: '1' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+      const result = await client.callTool({ name: 'review', arguments: { project_root: '/p', files: ['a.ts'], attachments: [{ path: 'a.ts', content: 'x' }] } });
+      await client.close();
+      expect(result.isError).toBeFalsy();
+      await waitFor(() => llm.requests.length === 1, 'the call reaching LiteLLM');
+      const request = llm.requests[0]!;
+      expect(request.model).toBe(models.chainFor('review')[0]);
+      const system = request.messages[0]?.content ?? '';
+      for (const name of ['protocols', 'review']) {
+        const firstLine = (await readFile(join(SHIPPED_DISCIPLINES, `${name}.md`), 'utf8')).split('\n')[0] ?? '';
+        expect(system, name).toContain(firstLine);
+      }
+      expect((await server.stop()).code).toBe(0);
+    } finally {
+      await llm.close();
+      await rm(brainDir, { recursive: true, force: true });
+    }
+  });
+});
