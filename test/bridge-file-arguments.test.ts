@@ -14,6 +14,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
+import { cliArgs } from './support/cli.js';
 
 let http: Server;
 let url: string;
@@ -55,7 +56,7 @@ beforeAll(async () => {
   await client.connect(
     new StdioClientTransport({
       command: process.execPath,
-      args: ['--import', 'tsx', 'src/cli.ts', 'bridge'],
+      args: cliArgs('bridge'),
       env: { ...(process.env as Record<string, string>), SUPERVISOR_URL: url, BRIDGE_PROJECT_ROOTS: project },
       stderr: 'pipe',
     }),
