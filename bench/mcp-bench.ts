@@ -11,11 +11,9 @@
  *
  * Prints one JSON line; run by bench/run.ts, or alone: `node dist/bench/mcp-bench.js`.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import OpenAI from 'openai';
@@ -26,6 +24,7 @@ import { createLogger } from '../src/log.js';
 import { startSupervisor } from '../src/serve.js';
 import type { SessionEntry } from '../src/session/log.js';
 import { brainFor, promptQuery, Rng, Vocabulary } from './corpus.js';
+import { startServerProcess } from './server-process.js';
 
 export interface McpResult {
   notes: number;
@@ -51,29 +50,6 @@ async function connect(url: string): Promise<Client> {
   const client = new Client({ name: 'bench', version: '1' });
   await client.connect(new StreamableHTTPClientTransport(new URL(url)));
   return client;
-}
-
-/** `supervisor serve` in a child process, on free ports; resolves once it listens. */
-async function startServerProcess(env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
-  const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'serve'], { env: { ...process.env, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk) => {
-      out += String(chunk);
-      const found = /"url":"(http:\/\/[^"]+\/mcp)"/.exec(out);
-      if (found?.[1]) resolve(found[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`supervisor serve exited (${code}) before listening`)));
-  });
-  return {
-    url,
-    stop: () =>
-      new Promise((resolve) => {
-        child.on('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 async function main(): Promise<void> {

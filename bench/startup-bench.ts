@@ -17,6 +17,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startServerProcess } from './server-process.js';
 
 export interface StartupResult {
   runs: number;
@@ -74,32 +75,9 @@ function bridgeToInitialized(env: Record<string, string>): Promise<number> {
   });
 }
 
-/** `supervisor serve` of the same build on free ports, over an empty brain; resolves once it listens. */
-async function startServer(brainDir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const env = { ...process.env, SUPERVISOR_PORT: '0', INGEST_PORT: '0', SUPERVISOR_BRAIN_DIR: brainDir, LOG_LEVEL: 'info' };
-  const child = spawn(process.execPath, [fileURLToPath(new URL('../src/cli.js', import.meta.url)), 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk) => {
-      out += String(chunk);
-      const found = /"url":"(http:\/\/[^"]+\/mcp)"/.exec(out);
-      if (found?.[1]) resolve(found[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`supervisor serve exited (${code}) before listening`)));
-  });
-  return {
-    url,
-    stop: () =>
-      new Promise((resolve) => {
-        child.on('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
 async function main(): Promise<void> {
   const brainDir = await mkdtemp(join(tmpdir(), 'supervisor-bench-startup-'));
-  const server = await startServer(brainDir);
+  const server = await startServerProcess({ SUPERVISOR_PORT: '0', INGEST_PORT: '0', SUPERVISOR_BRAIN_DIR: brainDir });
   const env = { SUPERVISOR_URL: server.url, BRIDGE_CONNECT_SECONDS: '0' };
   const bridge: number[] = [];
   const help: number[] = [];

@@ -5,8 +5,8 @@
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { describe, expect, it } from 'vitest';
-import { collectAttachments } from '../src/skills/attach.js';
-import { estimateTokens } from '../src/skills/prompt.js';
+import { collectAttachments } from '../src/consult/attach.js';
+import { estimateTokens } from '../src/consult/prompt.js';
 import { useTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 
 let sup: TestSupervisor;

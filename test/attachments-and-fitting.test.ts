@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectAttachments, FILE_CAP_BYTES } from '../src/skills/attach.js';
-import { assemblePrompt, estimateTokens } from '../src/skills/prompt.js';
+import { collectAttachments, FILE_CAP_BYTES } from '../src/consult/attach.js';
+import { assemblePrompt, estimateTokens } from '../src/consult/prompt.js';
 import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 
 let projects: string;

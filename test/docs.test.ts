@@ -1,5 +1,7 @@
 /** Documents that users copy from or rely on must match the code: the example .mcp.json, the LiteLLM config, the security limits. */
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import jsYaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { MAX_FIELDS } from '../common/brain-contract.js';
@@ -9,9 +11,10 @@ import { MAX_NAME_BYTES, MAX_PATH_BYTES } from '../ingestion/note-names.js';
 import { DEFAULT_MAX_CALLS, DEFAULT_MAX_SESSIONS } from '../src/config.js';
 import { loadModels } from '../src/llm/models.js';
 import { MCP_BODY_LIMIT, PUBLIC_ROUTES as MCP_PUBLIC_ROUTES, TOKEN_REFUSED } from '../src/mcp/http.js';
-import { FILE_CAP_BYTES, MAX_NAMED_FILES, TOTAL_CAP_BYTES } from '../src/skills/attach.js';
-import { LIMITS } from '../src/skills/limits.js';
+import { FILE_CAP_BYTES, MAX_NAMED_FILES, TOTAL_CAP_BYTES } from '../src/consult/attach.js';
+import { LIMITS } from '../src/tools/limits.js';
 import { SESSION_REVIEW_BYTES } from '../src/consult/session-review.js';
+import { REPO } from './support/cli.js';
 
 describe('examples and docs match the code', () => {
   it('the README shows exactly examples/mcp.json, whose entries point at the MCP endpoint and the bridge command', async () => {
@@ -68,5 +71,23 @@ describe('docs/security.md matches the code', () => {
     expect(doc).toContain(`Each file is cut at ${FILE_CAP_BYTES / 1024} KiB and a call's files at ${TOTAL_CAP_BYTES / 1024} KiB`);
     expect(doc).toContain(`at most ${MAX_NAMED_FILES} files are read per call`);
     expect(doc).toContain(TOKEN_REFUSED.replace(/^Forbidden: /, ''));
+  });
+});
+
+describe('the docs name only what the repository holds', () => {
+  // A path in backticks, a markdown link target, or an entry of a file map (`src/tools/index.ts   the list…`).
+  const MENTION = /(?:`|\]\(|^)((?:\.\.\/)?(?:src|common|ingestion|bench|test|config|deploy|docs|examples|\.github)\/[^`)\s#]*)/gm;
+  const USER_PROJECT_FILES = new Set(['src/cart.ts']);
+  const docs = ['README.md', ...readdirSync(join(REPO, 'docs')).map((name) => `docs/${name}`)];
+
+  it.each(docs)('every file or folder %s names exists', async (doc) => {
+    const text = await readFile(join(REPO, doc), 'utf8');
+    const named = [...text.matchAll(MENTION)]
+      .map((match) => match[1]!.replace(/[.,:;]+$/, ''))
+      // placeholders and patterns (`src/tools/<tool>.ts`, `knowledge/**/*.md`) name no one file, and
+      // the README's first run reviews a file of the reader's own project
+      .filter((path) => !/[<*{$]/.test(path) && !USER_PROJECT_FILES.has(path));
+    const missing = named.filter((path) => !existsSync(path.startsWith('../') ? join(REPO, 'docs', path) : join(REPO, path)));
+    expect(missing).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../src/dev/fake-litellm.js';
-import { estimateTokens, type WhatWasCut } from '../src/skills/prompt.js';
+import { estimateTokens, type WhatWasCut } from '../src/consult/prompt.js';
 import { useTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 
 let sup: TestSupervisor;

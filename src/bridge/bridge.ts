@@ -11,8 +11,8 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import { collectAttachments, MAX_NAMED_FILES, type AttachmentReport } from '../skills/attach.js';
-import type { Attachment } from '../skills/prompt.js';
+import { collectAttachments, MAX_NAMED_FILES, type AttachmentReport } from '../consult/attach.js';
+import type { Attachment } from '../consult/prompt.js';
 import { FILE_ARGUMENTS_META } from '../tools/file-arguments.js';
 import { lazySchemaValidator, reason, Remote, RemoteDropped } from './remote.js';
 import { ProjectRoots } from './roots.js';

@@ -7,7 +7,7 @@
  */
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { within } from '../skills/attach.js';
+import { within } from '../consult/attach.js';
 
 export type RootCheck = { root: string } | { refused: string; fileReason: string };
 

@@ -6,7 +6,7 @@
 import type { Deps } from '../deps.js';
 import type { SessionEntry } from '../session/log.js';
 import type { Attempt, Usage } from '../llm/chain.js';
-import { assemblePrompt, type Task, type WhatWasCut } from '../skills/prompt.js';
+import { assemblePrompt, type Task, type WhatWasCut } from './prompt.js';
 import type { Discipline } from './disciplines.js';
 import { findKnowledge } from './knowledge.js';
 

@@ -5,7 +5,7 @@
 import type { Deps } from '../deps.js';
 import { CallRefused } from '../errors.js';
 import { formatHistory, type SessionEntry } from '../session/log.js';
-import type { Task, WhatWasCut } from '../skills/prompt.js';
+import type { Task, WhatWasCut } from './prompt.js';
 
 /**
  * How much of a session log's end is read: far more than any model window holds (the prompt is

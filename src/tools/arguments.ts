@@ -1,12 +1,12 @@
 /**
- * Arguments the tools share, with their bounds (src/skills/limits.ts) and the validation messages a
+ * Arguments the tools share, with their bounds (src/tools/limits.ts) and the validation messages a
  * caller sees. Descriptions are terse on purpose: every tool's schema is sent to every Claude Code
  * user's context.
  */
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { SESSION_ID_PATTERN } from '../session/log.js';
-import { LIMITS, maxChars, maxEntries, modelArg, optionalText } from '../skills/limits.js';
+import { LIMITS, maxChars, maxEntries, modelArg, optionalText } from './limits.js';
 
 /** A required text argument whose absence is reported by name ("test_path is required"), bounded to `max` characters. */
 export const required = (name: string, max: number = LIMITS.textChars) =>
@@ -21,7 +21,7 @@ export const projectRoot = required('project_root', LIMITS.projectRootChars).ref
 /** The tdd tools' `test_cmd`. */
 export const testCmd = optionalText('test_cmd', LIMITS.commandChars).describe('e.g. npm test');
 
-// A refinement, not a published `pattern`, like the other bounds (src/skills/limits.ts): eight tools
+// A refinement, not a published `pattern`, like the other bounds (src/tools/limits.ts): eight tools
 // take it, and tools/list is read into every Claude Code user's context.
 const sessionId = z
   .string()

@@ -9,8 +9,8 @@ import type { CallContext, Consultation } from '../consult/consultation.js';
 import { runConsultation } from '../consult/consultation.js';
 import { logged, type Logged } from '../consult/session-entry.js';
 import type { Deps } from '../deps.js';
-import { collectAttachments } from '../skills/attach.js';
-import type { Task, TaskField } from '../skills/prompt.js';
+import { collectAttachments } from '../consult/attach.js';
+import type { Task, TaskField } from '../consult/prompt.js';
 import { codeArgs, commonArgs, projectRoot } from './arguments.js';
 import { defineTool, type FileArgument, type Input, type Tool, type ToolAnswer } from './define.js';
 

@@ -1,4 +1,4 @@
-import { optionalText } from '../skills/limits.js';
+import { optionalText } from './limits.js';
 import { required } from './arguments.js';
 import { consultingTool } from './consulting.js';
 

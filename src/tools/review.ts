@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LIMITS, maxChars, maxEntries, optionalText } from '../skills/limits.js';
+import { LIMITS, maxChars, maxEntries, optionalText } from './limits.js';
 import { consultingTool } from './consulting.js';
 
 export const review = consultingTool({

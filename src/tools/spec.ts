@@ -1,4 +1,4 @@
-import { LIMITS, optionalText } from '../skills/limits.js';
+import { LIMITS, optionalText } from './limits.js';
 import { required } from './arguments.js';
 import { consultingTool } from './consulting.js';
 

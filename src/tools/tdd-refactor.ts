@@ -1,4 +1,4 @@
-import { LIMITS } from '../skills/limits.js';
+import { LIMITS } from './limits.js';
 import { required, testCmd } from './arguments.js';
 import { consultingTool } from './consulting.js';
 

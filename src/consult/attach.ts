@@ -9,7 +9,7 @@
 import { constants } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { LIMITS } from './limits.js';
+import { LIMITS } from '../tools/limits.js';
 import type { Attachment } from './prompt.js';
 
 export const FILE_CAP_BYTES = 64 * 1024;
