@@ -60,7 +60,8 @@ async function slowestHealthDuring(work: () => Promise<unknown>): Promise<number
 describe('limits in the tools’ schemas: one past a limit is refused with a reason naming it', () => {
   it('files: at most 200 entries, each path at most 1024 characters', async () => {
     const files = Array.from({ length: 201 }, (_, i) => `src/f${i}.ts`);
-    expect(await refusal('review', { ...base, files })).toContain('files: at most 200 entries');
+    // the whole answer is the one line: no protocol error wrapped around it
+    expect(await refusal('review', { ...base, files })).toBe('files: at most 200 entries');
     expect(await refusal('review', { ...base, files: ['a'.repeat(1025)] })).toContain('files[]: at most 1024 characters');
   });
 

@@ -124,12 +124,12 @@ describe('the brain unreachable', () => {
   });
 });
 
-describe('bad arguments get a clear validation error', () => {
+describe('bad arguments get one line naming the argument and its rule', () => {
   const cases: Array<[string, string, Record<string, unknown>, RegExp]> = [
-    ['a relative project_root', 'review', { project_root: 'shop', files: ['a.ts'] }, /project_root must be an absolute path/],
-    ['a missing required argument', 'tdd_green', { project_root: ROOT }, /test_path is required/],
-    ['a review naming no files', 'review', { project_root: ROOT, files: [] }, /files must name at least one file/],
-    ['an invalid session_id', 'debug', { project_root: ROOT, error: 'x', session_id: '../../etc/passwd' }, /session_id: 1–128 letters, digits, - or _/],
+    ['a relative project_root', 'review', { project_root: 'shop', files: ['a.ts'] }, /^project_root must be an absolute path$/],
+    ['a missing required argument', 'tdd_green', { project_root: ROOT }, /^test_path is required$/],
+    ['a review naming no files', 'review', { project_root: ROOT, files: [] }, /^files must name at least one file$/],
+    ['an invalid session_id', 'debug', { project_root: ROOT, error: 'x', session_id: '../../etc/passwd' }, /^session_id: 1–128 letters, digits, - or _$/],
   ];
   it.each(cases)('%s', async (_what, name, args, reason) => {
     sup = await startTestSupervisor();
