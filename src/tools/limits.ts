@@ -1,5 +1,5 @@
 /**
- * Bounds on what a consulting call accepts (issue 8: argument bombs, unbounded strings). The tools'
+ * Bounds on what a consulting call accepts (argument bombs, unbounded strings). The tools'
  * input schemas check them, so a caller gets a validation error naming the argument and the bound
  * before any work starts ("files: at most 200 entries").
  *
