@@ -14,7 +14,8 @@ import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, typ
 import { collectAttachments, MAX_NAMED_FILES, type AttachmentReport } from '../consult/attach.js';
 import type { Attachment } from '../consult/prompt.js';
 import { FILE_ARGUMENTS_META } from '../tools/file-arguments.js';
-import { lazySchemaValidator, reason, Remote, RemoteDropped } from './remote.js';
+import { lazySchemaValidator } from '../schema-validator.js';
+import { reason, Remote, RemoteDropped } from './remote.js';
 import { ProjectRoots } from './roots.js';
 
 export { RemoteUnreachable } from './remote.js';

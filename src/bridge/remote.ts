@@ -7,9 +7,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { errorLine } from '../errors.js';
+import { lazySchemaValidator } from '../schema-validator.js';
 
 export interface RemoteOptions {
   url: string;
@@ -93,16 +92,6 @@ function watchedBody(body: ReadableStream<Uint8Array>, watch: StreamWatch): Read
     },
     cancel: (why) => reader.cancel(why),
   });
-}
-
-/**
- * The SDK's JSON Schema validator (ajv), made on first use instead of when a client or server is
- * made: building it compiles ajv's meta-schemas and formats, a tenth of the bridge's start-up, and the
- * bridge needs it only when a tool with an output schema answers.
- */
-export function lazySchemaValidator(): jsonSchemaValidator {
-  let validator: AjvJsonSchemaValidator | undefined;
-  return { getValidator: (schema) => (validator ??= new AjvJsonSchemaValidator()).getValidator(schema) };
 }
 
 export class Remote {

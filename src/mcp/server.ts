@@ -5,6 +5,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallContext } from '../consult/consultation.js';
 import type { Deps } from '../deps.js';
+import { lazySchemaValidator } from '../schema-validator.js';
 import type { McpMetrics } from '../metrics/mcp-metrics.js';
 import type { Extra, ToolHost } from '../tools/define.js';
 import { TOOLS } from '../tools/index.js';
@@ -24,11 +25,15 @@ export interface ServerOptions {
   calls?: CallTracker | undefined;
 }
 
+/** One for every session: each McpServer would otherwise build its own ajv at `initialize`. */
+const schemaValidator = lazySchemaValidator();
+
 export function createMcpServer(deps: Deps, options: ServerOptions): McpServer {
   const server = new McpServer(
     { name: 'supervisor', version: options.version },
     {
       capabilities: { logging: {} },
+      jsonSchemaValidator: schemaValidator,
       instructions:
         'Consult local models with a senior engineer\'s discipline (TDD, review, debug, spec), primed with the team\'s brain and this session\'s history. Pass project_root and the code (attachments) so the consultant sees it.',
     },
