@@ -1,6 +1,7 @@
 /**
  * Measures one brain size in a process of its own (so peak RSS belongs to that size alone) and
- * prints one JSON line. Run by bench/run.ts; `node dist/bench/brain-bench.js 10000` runs it alone.
+ * prints one JSON line. Run by bench/run.ts; `node dist/bench/brain-bench.js 10000 [zipf|common]` runs it
+ * alone (bench/corpus.ts describes the two corpora).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -9,14 +10,17 @@ import { pino } from 'pino';
 import { DEFAULT_QUERY_LIMIT } from '../common/brain-contract.js';
 import { queryTerms } from '../common/query-terms.js';
 import { Brain } from '../ingestion/index.js';
-import { brainFor, keywordQuery, promptQuery, Rng, Vocabulary } from './corpus.js';
+import { brainFor, CORPORA, keywordQuery, promptQuery, Rng, Vocabulary, type Corpus } from './corpus.js';
 
 const size = Number(process.argv[2] ?? 1000);
+const corpus = (process.argv[3] ?? 'zipf') as Corpus;
+if (!CORPORA.includes(corpus)) throw new Error(`corpus must be one of ${CORPORA.join(', ')}`);
 const logger = pino({ level: 'silent' });
 const vocab = new Vocabulary();
 
 export interface SizeResult {
   notes: number;
+  corpus: Corpus;
   generateMs: number | null;
   coldStartMs: number;
   warmStartMs: number;
@@ -80,7 +84,7 @@ function measureScan(knowledge: string, queries: string[]): number {
 }
 
 async function main(): Promise<void> {
-  const { dir, generateMs } = await brainFor(size, vocab);
+  const { dir, generateMs } = await brainFor(size, vocab, corpus);
   await rm(join(dir, '.index'), { recursive: true, force: true });
 
   let started = performance.now();
@@ -96,8 +100,8 @@ async function main(): Promise<void> {
   const warmStartMs = Math.round(performance.now() - started);
 
   const rng = new Rng(2024);
-  const keywordQueries = Array.from({ length: 300 }, () => keywordQuery(rng, vocab));
-  const promptQueries = Array.from({ length: 300 }, () => promptQuery(rng, vocab));
+  const keywordQueries = Array.from({ length: 300 }, () => keywordQuery(rng, vocab, corpus));
+  const promptQueries = Array.from({ length: 300 }, () => promptQuery(rng, vocab, corpus));
   const measure = (queries: string[]) => {
     for (const text of queries.slice(0, 30)) brain.search({ query: text, limit: DEFAULT_QUERY_LIMIT }); // warm the page cache
     return percentiles(queries.map((text) => time(() => brain.search({ query: text, limit: DEFAULT_QUERY_LIMIT }))));
@@ -148,6 +152,7 @@ async function main(): Promise<void> {
 
   const result: SizeResult = {
     notes: size,
+    corpus,
     generateMs,
     coldStartMs,
     warmStartMs,

@@ -4,10 +4,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * A synthetic brain: notes whose words follow a Zipf distribution over a 30k-word vocabulary
+ * Synthetic brains: notes whose words follow a Zipf distribution over a 30k-word vocabulary
  * (like natural text, a few words are everywhere and most are rare), with frontmatter like the
  * notes people and the trainer write. Deterministic for a given seed, so runs compare.
+ *
+ * Two corpora. `zipf` draws content words from the invented vocabulary only, so every content word
+ * is fairly rare: it flatters an index. `common` is closer to real engineering notes: a few dozen
+ * real words that are not stop words ("test", "error", "data", "request"…) each appear in a large
+ * share of the notes, as they do in a team's notes, and queries carry them too.
  */
+
+export const CORPORA = ['zipf', 'common'] as const;
+export type Corpus = (typeof CORPORA)[number];
+
+/**
+ * Words of engineering prose that are not stop words, most frequent first: with the share of words
+ * drawn from them below, the first dozen land in most notes of a few hundred words, the last in a few
+ * percent, as in real notes.
+ */
+const COMMON = `test error data request code change call file value function service time case need run
+  check return user type set config build fail new version issue add result line work log update server
+  client response api query handle read write state message team start problem fix default path cache
+  retry timeout review deploy schema field list order limit`.split(/\s+/).filter(Boolean);
+/** Share of a `common` note's words drawn from COMMON (Zipf over its ranks). */
+const COMMON_SHARE = 0.2;
 
 export interface SyntheticNote {
   path: string;
@@ -81,17 +101,27 @@ export class Vocabulary {
   }
 }
 
-function sentence(rng: Rng, vocab: Vocabulary, words: number): string {
+/** A COMMON word, Zipf over its ranks: the first few are in most notes, the last in few. */
+function commonWord(rng: Rng): string {
+  // inverse of a Zipf-like CDF over the list, cheap enough for generation
+  const rank = Math.floor(Math.pow(COMMON.length + 1, rng.next())) - 1;
+  return COMMON[Math.min(rank, COMMON.length - 1)] as string;
+}
+
+function sentence(rng: Rng, vocab: Vocabulary, words: number, corpus: Corpus): string {
   const out: string[] = [];
-  for (let i = 0; i < words; i++) out.push(rng.next() < 0.35 ? rng.pick(FILLER) : vocab.sample(rng));
+  for (let i = 0; i < words; i++) {
+    const x = rng.next();
+    out.push(x < 0.35 ? rng.pick(FILLER) : corpus === 'common' && x < 0.35 + COMMON_SHARE ? commonWord(rng) : vocab.sample(rng));
+  }
   return out.join(' ');
 }
 
-export function makeNote(index: number, vocab: Vocabulary, seed = 1): SyntheticNote {
+export function makeNote(index: number, vocab: Vocabulary, seed = 1, corpus: Corpus = 'zipf'): SyntheticNote {
   const rng = new Rng(seed * 1_000_003 + index);
-  const title = sentence(rng, vocab, 3 + rng.int(4));
+  const title = sentence(rng, vocab, 3 + rng.int(4), corpus);
   const tags = Array.from({ length: 1 + rng.int(3) }, () => vocab.band(rng, 200, 400));
-  const paragraphs = Array.from({ length: 2 + rng.int(4) }, () => sentence(rng, vocab, 40 + rng.int(80)));
+  const paragraphs = Array.from({ length: 2 + rng.int(4) }, () => sentence(rng, vocab, 40 + rng.int(80), corpus));
   const text = [
     '---',
     `title: ${title}`,
@@ -108,25 +138,37 @@ export function makeNote(index: number, vocab: Vocabulary, seed = 1): SyntheticN
   return { path: `d${String(Math.floor(index / 100)).padStart(4, '0')}/note-${index}.md`, text };
 }
 
-/** 1–3 mid-frequency words: what a person types into a search box. */
-export function keywordQuery(rng: Rng, vocab: Vocabulary): string {
-  return Array.from({ length: 1 + rng.int(3) }, () => vocab.band(rng, 50, 3000)).join(' ');
+/**
+ * 1–3 mid-frequency words: what a person types into a search box. In the `common` corpus one word
+ * in three is a common one ("retry timeout", "test flaky"), as in real searches.
+ */
+export function keywordQuery(rng: Rng, vocab: Vocabulary, corpus: Corpus = 'zipf'): string {
+  const word = () => (corpus === 'common' && rng.next() < 1 / 3 ? commonWord(rng) : vocab.band(rng, 50, 3000));
+  return Array.from({ length: 1 + rng.int(3) }, word).join(' ');
 }
 
-/** 12–30 words, a third of them stop words: what a consulting call searches with (its own prompt). */
-export function promptQuery(rng: Rng, vocab: Vocabulary): string {
+/**
+ * 12–30 words, a third of them stop words: what a consulting call searches with (its own prompt).
+ * In the `common` corpus a third of the rest are common words, as in a real prompt.
+ */
+export function promptQuery(rng: Rng, vocab: Vocabulary, corpus: Corpus = 'zipf'): string {
   const length = 12 + rng.int(19);
-  return Array.from({ length }, () => (rng.next() < 0.35 ? rng.pick(FILLER) : vocab.band(rng, 20, 8000))).join(' ');
+  const word = () => {
+    const x = rng.next();
+    if (x < 0.35) return rng.pick(FILLER);
+    return corpus === 'common' && x < 0.57 ? commonWord(rng) : vocab.band(rng, 20, 8000);
+  };
+  return Array.from({ length }, word).join(' ');
 }
 
-/** The brain folder for this size, generated once and kept in the temp folder between runs. */
-export async function brainFor(notes: number, vocab: Vocabulary): Promise<{ dir: string; generateMs: number | null }> {
-  const dir = join(tmpdir(), 'supervisor-bench', `brain-${notes}`);
+/** The brain folder for this size and corpus, generated once and kept in the temp folder between runs. */
+export async function brainFor(notes: number, vocab: Vocabulary, corpus: Corpus = 'zipf'): Promise<{ dir: string; generateMs: number | null }> {
+  const dir = join(tmpdir(), 'supervisor-bench', corpus === 'zipf' ? `brain-${notes}` : `brain-${corpus}-${notes}`);
   if (existsSync(join(dir, 'complete'))) return { dir, generateMs: null };
   await rm(dir, { recursive: true, force: true });
   const started = performance.now();
   for (let i = 0; i < notes; i++) {
-    const note = makeNote(i, vocab);
+    const note = makeNote(i, vocab, 1, corpus);
     if (i % 100 === 0) await mkdir(join(dir, 'knowledge', note.path, '..'), { recursive: true });
     await writeFile(join(dir, 'knowledge', note.path), note.text);
   }

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: measures the brain at 1k, 10k and 100k notes (or the sizes given, as in
- * `npm run bench -- 1000 10000`), each in a fresh process, then what a consulting call adds around
+ * `npm run bench -- 1000 10000`), on both corpora of bench/corpus.ts, each in a fresh process, then what a consulting call adds around
  * the model (bench/mcp-bench.ts), and how long the built command line takes to start
  * (bench/startup-bench.ts, measured first, while the machine is quiet) and what frontmatter costs a
  * note (bench/frontmatter-bench.ts), and prints tables. Compared approaches are measured in the same
@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SizeResult } from './brain-bench.js';
+import { CORPORA } from './corpus.js';
 import type { FrontmatterResult } from './frontmatter-bench.js';
 import type { McpResult } from './mcp-bench.js';
 import type { StartupResult } from './startup-bench.js';
@@ -35,26 +36,31 @@ const startup = await measure<StartupResult>('./startup-bench.js', ['10']);
 const ms = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 const rows: string[][] = [];
 const results: SizeResult[] = [];
+// Both corpora at each size, one after the other: the favourable one and the one with common words.
 for (const size of sizes.length > 0 ? sizes : [1_000, 10_000, 100_000]) {
-  process.stderr.write(`measuring ${size} notes…\n`);
-  const r = await measure<SizeResult>('./brain-bench.js', [String(size)]);
-  results.push(r);
-  rows.push([
-    r.notes.toLocaleString('en'),
-    `${(r.coldStartMs / 1000).toFixed(1)} s / ${(r.warmStartMs / 1000).toFixed(2)} s`,
-    `${ms(r.keyword.p50)} / ${ms(r.keyword.p99)}`,
-    `${ms(r.keyword.scanP50)} (${r.keyword.speedup}×)`,
-    `${ms(r.prompt.p50)} / ${ms(r.prompt.p99)}`,
-    `${ms(r.prompt.scanP50)} (${r.prompt.speedup}×)`,
-    `${ms(r.writeToSearchable.p50)} / ${ms(r.writeToSearchable.p99)}`,
-    `${ms(r.diskEditToSearchable.p50)} / ${ms(r.diskEditToSearchable.p99)}`,
-    `${r.idleCpuMsPer10s}`,
-    `${r.peakRssMb}`,
-  ]);
+  for (const corpus of CORPORA) {
+    process.stderr.write(`measuring ${size} notes (${corpus})…\n`);
+    const r = await measure<SizeResult>('./brain-bench.js', [String(size), corpus]);
+    results.push(r);
+    rows.push([
+      r.notes.toLocaleString('en'),
+      r.corpus,
+      `${(r.coldStartMs / 1000).toFixed(1)} s / ${(r.warmStartMs / 1000).toFixed(2)} s`,
+      `${ms(r.keyword.p50)} / ${ms(r.keyword.p99)}`,
+      `${ms(r.keyword.scanP50)} (${r.keyword.speedup}×)`,
+      `${ms(r.prompt.p50)} / ${ms(r.prompt.p99)}`,
+      `${ms(r.prompt.scanP50)} (${r.prompt.speedup}×)`,
+      `${ms(r.writeToSearchable.p50)} / ${ms(r.writeToSearchable.p99)}`,
+      `${ms(r.diskEditToSearchable.p50)} / ${ms(r.diskEditToSearchable.p99)}`,
+      `${r.idleCpuMsPer10s}`,
+      `${r.peakRssMb}`,
+    ]);
+  }
 }
 
 const header = [
   'notes',
+  'corpus',
   'start cold / warm',
   'keyword p50/p99 ms',
   'scan p50 ms (×)',
