@@ -3,13 +3,15 @@
  * `npm run bench -- 1000 10000`), on both corpora of bench/corpus.ts, each in a fresh process, then what a consulting call adds around
  * the model (bench/mcp-bench.ts), and how long the built command line takes to start
  * (bench/startup-bench.ts, measured first, while the machine is quiet) and what frontmatter costs a
- * note (bench/frontmatter-bench.ts), and prints tables. Compared approaches are measured in the same
+ * note (bench/frontmatter-bench.ts) and how well the ranking does on the labelled set
+ * (bench/search-quality.ts), and prints tables. Compared approaches are measured in the same
  * run, so their ratios hold even on a noisy machine. Generated brains are kept in the temp folder.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SizeResult } from './brain-bench.js';
 import { CORPORA } from './corpus.js';
+import { formatQuality, type QualitySummary } from './search-eval.js';
 import type { FrontmatterResult } from './frontmatter-bench.js';
 import type { McpResult } from './mcp-bench.js';
 import type { StartupResult } from './startup-bench.js';
@@ -100,6 +102,10 @@ console.log(`
 | \`node -e 0\`, same run: the floor | ${ms(startup.bareNode.p50)} / ${ms(startup.bareNode.p90)} |
 
 raw: ${JSON.stringify(startup)}`);
+
+process.stderr.write('measuring ranking quality…\n');
+const quality = await measure<QualitySummary>('./search-quality.js', ['--json']);
+console.log(`\n${formatQuality(quality)}\n\nraw: ${JSON.stringify(quality)}`);
 
 process.stderr.write('measuring frontmatter…\n');
 const fm = await measure<FrontmatterResult>('./frontmatter-bench.js', []);

@@ -22,7 +22,7 @@ export interface Knowledge {
   status: string;
 }
 
-function firstTerms(text: string, count: number): string {
+export function firstTerms(text: string, count = KNOWLEDGE_QUERY_TERMS): string {
   return queryTerms(text.slice(0, KNOWLEDGE_QUERY_CHARS)).slice(0, count).join(' ');
 }
 
