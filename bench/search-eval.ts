@@ -257,7 +257,7 @@ export function formatQuality(r: Omit<QualityResult, 'scores'>): string {
     '|---|---|---|---|',
     `| keyword queries, as typed | ${r.keyword.queries} | ${f(r.keyword.ndcg)} | ${f(r.keyword.recall)} |`,
     `| prompt queries, as typed (the service's search) | ${r.prompt.queries} | ${f(r.prompt.ndcg)} | ${f(r.prompt.recall)} |`,
-    `| prompt queries as a consulting call searches (first 12 terms) | ${r.consulting.queries} | ${f(r.consulting.ndcg)} | ${f(r.consulting.recall)} |`,
+    `| prompt queries as a consulting call searches (its first 64 terms) | ${r.consulting.queries} | ${f(r.consulting.ndcg)} | ${f(r.consulting.recall)} |`,
     `| overall (keyword + prompt, as typed) | ${r.overall.queries} | ${f(r.overall.ndcg)} | ${f(r.overall.recall)} |`,
     '',
     `| worst ${r.worst.length} by nDCG@${CUTOFF} | searched as | nDCG | top results (grade) | grade-2 notes missed |`,

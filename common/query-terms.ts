@@ -24,10 +24,16 @@ const STOP_WORDS = new Set(
 /** The most terms a query is reduced to; later terms of a very long prompt add little but cost. */
 export const MAX_QUERY_TERMS = 24;
 
+/**
+ * The terms of a query the search index chooses among: it keeps the most selective of them (by
+ * document frequency), so a long prompt's telling words count wherever they appear in it.
+ */
+export const CANDIDATE_QUERY_TERMS = 64;
+
 const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu;
 
 /** Lowercased, de-duplicated content words of `text`, in order of first appearance. */
-export function queryTerms(text: string): string[] {
+export function queryTerms(text: string, max = MAX_QUERY_TERMS): string[] {
   const words = (text.normalize('NFKC').toLowerCase().match(WORD) ?? []).map((w) => w.replace('’', "'"));
   const stripSuffix = (w: string) => w.replace(/'.*$/, '');
   const content = words
@@ -36,6 +42,6 @@ export function queryTerms(text: string): string[] {
     .filter((w) => w.length > 1 || /\p{N}/u.test(w));
   // A query made only of common words ("how to do it") still deserves an answer.
   const terms = content.length > 0 ? content : words.map(stripSuffix).filter((w) => w.length > 0);
-  return [...new Set(terms)].slice(0, MAX_QUERY_TERMS);
+  return [...new Set(terms)].slice(0, max);
 }
 

@@ -6,7 +6,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { QueryBody, SearchHit } from '../common/brain-contract.js';
-import { queryTerms } from '../common/query-terms.js';
+import { queryTerms, CANDIDATE_QUERY_TERMS } from '../common/query-terms.js';
 
 /** What identifies one version of a file on disk; a different stamp means the file must be re-read. */
 export interface FileStamp {
@@ -32,7 +32,17 @@ export interface SearchQuery extends Omit<QueryBody, 'tags'> {
 
 
 // Bump when the schema or the tokenizer changes: an index of another version is rebuilt from the files.
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
+const TOKENIZE = `porter unicode61 remove_diacritics 2`;
+/**
+ * Of a query's terms, the most selective (fewest notes) that are searched: each further term costs a
+ * read of its postings and adds little to the ranking once the rare ones are in. Measured: docs/search.md.
+ */
+export const SEARCH_TERMS = 32;
+/** A term found in more than this share of the notes is dropped (its IDF is about zero) while another remains. */
+export const COMMON_TERM_SHARE = 0.5;
+/** Terms whose stems and frequencies are remembered: a term is tokenized and looked up once, not at every query. */
+const TERM_CACHE_SIZE = 10_000;
 // bm25 column weights for (title, tags, body): a word in the title says most about what a note is.
 const RANK = 'bm25(10.0, 4.0, 1.0)';
 export const EXCERPT_MAX_CHARS = 300;
@@ -54,7 +64,9 @@ const SCHEMA = `
   CREATE INDEX notes_domain ON notes(domain COLLATE NOCASE);
   CREATE TABLE note_tags (tag TEXT NOT NULL, note_id INTEGER NOT NULL, PRIMARY KEY (tag, note_id)) WITHOUT ROWID;
   CREATE INDEX note_tags_note ON note_tags(note_id);
-  CREATE VIRTUAL TABLE notes_fts USING fts5(title, tags, body, tokenize = 'porter unicode61 remove_diacritics 2');
+  CREATE VIRTUAL TABLE notes_fts USING fts5(title, tags, body, tokenize = '${TOKENIZE}');
+  -- One row per indexed token with the number of notes holding it: a query keeps its selective terms.
+  CREATE VIRTUAL TABLE notes_vocab USING fts5vocab(notes_fts, 'row');
   PRAGMA user_version = ${SCHEMA_VERSION};
 `;
 
@@ -62,6 +74,18 @@ type Statement = Database.Statement<unknown[], unknown>;
 
 export class SearchIndex {
   private readonly statements = new Map<string, Statement>();
+  /** Query term → the index tokens FTS5's tokenizer makes of it (usually one porter stem). */
+  private readonly stems = new Map<string, string[]>();
+  /** Positive document frequencies by query term, and the note count (see `refreshCounts`). */
+  private dfs = new Map<string, number>();
+  private noteCount = -1;
+  private cachedAt = '';
+  /** `changes` and the note count when `dfs` was last emptied. */
+  private dfsChanges = 0;
+  private dfsNoteCount = -1;
+  /** Changes made through this connection; `PRAGMA data_version` tells of other connections' commits. */
+  private changes = 0;
+  private probe: { db: Database.Database; insert: Statement; read: Statement; clear: Statement } | undefined;
 
   private constructor(private readonly db: Database.Database) {}
 
@@ -98,6 +122,7 @@ export class SearchIndex {
 
   close(): void {
     this.db.close();
+    this.probe?.db.close();
   }
 
   count(): number {
@@ -139,6 +164,7 @@ export class SearchIndex {
   }
 
   upsertOne(note: IndexedNote): void {
+    this.changes++;
     const id = this.prepare('id', 'SELECT id FROM notes WHERE path = ?').pluck().get(note.path) as number | undefined;
     const row = [note.title, note.type, note.domain, note.size, note.mtimeMs, note.ino];
     let noteId: number;
@@ -162,6 +188,7 @@ export class SearchIndex {
   removeOne(path: string): boolean {
     const id = this.prepare('id', 'SELECT id FROM notes WHERE path = ?').pluck().get(path) as number | undefined;
     if (id === undefined) return false;
+    this.changes++;
     this.prepare('delete', 'DELETE FROM notes WHERE id = ?').run(id);
     this.prepare('fts-delete', 'DELETE FROM notes_fts WHERE rowid = CAST(? AS INTEGER)').run(id);
     this.prepare('tags-delete', 'DELETE FROM note_tags WHERE note_id = ?').run(id);
@@ -169,13 +196,14 @@ export class SearchIndex {
   }
 
   /**
-   * Ranks notes by BM25 over title, tags and body, scaled by the share of query terms a note
+   * Ranks notes by BM25 over title, tags and body for the query's most selective terms
+   * (`selectiveTerms`), scaled by the share of those terms a note
    * matches (Lucene's classic coordination factor): of two notes with similar BM25, the one that
    * matches more of a prompt's words comes first. Each term is searched on its own and the
    * scores summed, which is exactly FTS5's multi-term bm25, with the match count for free.
    */
   search(query: SearchQuery): SearchHit[] {
-    const terms = queryTerms(query.query).map(ftsLiteral);
+    const terms = this.selectiveTerms(queryTerms(query.query, CANDIDATE_QUERY_TERMS)).map(ftsLiteral);
     if (terms.length === 0) return [];
     const filters = filterClauses(query);
     const where = filters.sql ? `AND ${filters.sql}` : '';
@@ -209,6 +237,101 @@ export class SearchIndex {
     ).all(terms.join(' OR '), JSON.stringify(rows.map((row) => row.id))) as Array<{ id: number; excerpt: string }>;
     const excerpts = new Map(snippets.map((row) => [row.id, row.excerpt]));
     return rows.map((row) => toHit({ ...row, excerpt: excerpts.get(row.id) ?? '' }));
+  }
+
+  /**
+   * The terms worth searching: those found in some note, the most selective (lowest document
+   * frequency) first, at most SEARCH_TERMS of them, without those in more than COMMON_TERM_SHARE of
+   * the notes as long as one remains. A single term is searched as it is (FTS5 answers it directly).
+   */
+  private selectiveTerms(terms: string[]): string[] {
+    if (terms.length <= 1) return terms;
+    this.refreshCounts();
+    const dfs = this.documentFrequencies(terms);
+    const scored = terms.map((term, at) => ({ term, at, df: dfs[at] ?? 0 })).filter((t) => t.df > 0);
+    scored.sort((a, b) => a.df - b.df || a.at - b.at);
+    const common = this.noteCount * COMMON_TERM_SHARE;
+    const kept = scored.filter((t, i) => i === 0 || t.df <= common).slice(0, SEARCH_TERMS);
+    // Back in the query's order: the statement's shape and the excerpt do not depend on frequencies.
+    return kept.sort((a, b) => a.at - b.at).map((t) => t.term);
+  }
+
+  /**
+   * Keeps the note count exact and the cached frequencies close: the count is read again whenever
+   * the index changed (here, or through another connection: `PRAGMA data_version`); the frequencies
+   * only once the notes changed by more than 1 %, since they only order and drop terms. A term
+   * in no note is never cached, so a note written with a new word is found at once.
+   */
+  private refreshCounts(): void {
+    const version = `${this.changes}:${String(this.db.pragma('data_version', { simple: true }))}`;
+    if (version === this.cachedAt && this.noteCount >= 0) return;
+    this.cachedAt = version;
+    this.noteCount = this.count();
+    const drift = this.dfsNoteCount / 100;
+    if (this.changes - this.dfsChanges > drift || Math.abs(this.noteCount - this.dfsNoteCount) > drift) {
+      this.dfs = new Map();
+      this.dfsChanges = this.changes;
+      this.dfsNoteCount = this.noteCount;
+    }
+  }
+
+  /** Notes holding each term; for a term FTS5 splits into several tokens, that of its rarest token. */
+  private documentFrequencies(terms: string[]): number[] {
+    const lookup = this.prepare('vocab', 'SELECT doc FROM notes_vocab WHERE term = ?').pluck();
+    const stems = this.tokens(terms.filter((term) => !this.dfs.has(term)));
+    return terms.map((term) => {
+      let df = this.dfs.get(term);
+      if (df !== undefined) return df;
+      const tokens = stems.get(term) ?? [];
+      df = tokens.length === 0 ? 0 : Math.min(...tokens.map((token) => (lookup.get(token) as number | undefined) ?? 0));
+      if (df > 0) {
+        if (this.dfs.size >= TERM_CACHE_SIZE) this.dfs.delete(this.dfs.keys().next().value as string);
+        this.dfs.set(term, df);
+      }
+      return df;
+    });
+  }
+
+  /**
+   * The tokens FTS5 indexes for each term, from its own tokenizer: the terms not seen before are
+   * written to a scratch in-memory FTS5 table, one row each, and read back from its vocabulary.
+   */
+  private tokens(terms: string[]): Map<string, string[]> {
+    const found = new Map<string, string[]>();
+    const unknown: string[] = [];
+    for (const term of terms) {
+      const cached = this.stems.get(term);
+      if (cached) found.set(term, cached);
+      else unknown.push(term);
+    }
+    if (unknown.length === 0) return found;
+    if (!this.probe) {
+      const db = new Database(':memory:');
+      db.exec(`CREATE VIRTUAL TABLE probe USING fts5(t, tokenize = '${TOKENIZE}');
+        CREATE VIRTUAL TABLE probe_tokens USING fts5vocab(probe, 'instance');`);
+      this.probe = {
+        db,
+        insert: db.prepare('INSERT INTO probe (rowid, t) VALUES (CAST(? AS INTEGER), ?)'),
+        read: db.prepare('SELECT doc, term FROM probe_tokens ORDER BY doc, offset'),
+        clear: db.prepare('DELETE FROM probe'),
+      };
+    }
+    const probe = this.probe;
+    const rows = probe.db.transaction(() => {
+      unknown.forEach((term, i) => probe.insert.run(i, term));
+      const tokens = probe.read.all() as Array<{ doc: number; term: string }>;
+      probe.clear.run();
+      return tokens;
+    })();
+    const byTerm = unknown.map((): string[] => []);
+    for (const row of rows) byTerm[row.doc]?.push(row.term);
+    unknown.forEach((term, i) => {
+      const tokens = byTerm[i] ?? [];
+      if (this.stems.size >= TERM_CACHE_SIZE) this.stems.delete(this.stems.keys().next().value as string);
+      this.stems.set(term, tokens);
+      found.set(term, tokens);
+    });
+    return found;
   }
 
   private prepare(key: string, sql: string): Statement {
