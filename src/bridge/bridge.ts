@@ -18,8 +18,6 @@ import { lazySchemaValidator } from '../schema-validator.js';
 import { reason, Remote, RemoteDropped } from './remote.js';
 import { ProjectRoots } from './roots.js';
 
-export { RemoteUnreachable } from './remote.js';
-
 export interface BridgeOptions {
   url: string;
   token?: string | undefined;
