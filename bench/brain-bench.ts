@@ -46,10 +46,17 @@ function percentiles(samples: number[]): Latency {
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
-function time(run: () => unknown): number {
+async function time(run: () => unknown): Promise<number> {
   const started = performance.now();
-  run();
+  await run();
   return performance.now() - started;
+}
+
+/** One query after the other, as a single client sends them: each timed from the call to its answer. */
+async function timeEach<T>(items: T[], run: (item: T) => unknown): Promise<number[]> {
+  const samples: number[] = [];
+  for (const item of items) samples.push(await time(() => run(item)));
+  return samples;
 }
 
 /**
@@ -79,8 +86,8 @@ function scanSearch(knowledge: string, text: string): string[] {
   return scored.sort((a, b) => b[1] - a[1]).slice(0, 5).map(([path]) => path);
 }
 
-function measureScan(knowledge: string, queries: string[]): number {
-  return percentiles(queries.map((query) => time(() => scanSearch(knowledge, query)))).p50;
+async function measureScan(knowledge: string, queries: string[]): Promise<number> {
+  return percentiles(await timeEach(queries, (query) => scanSearch(knowledge, query))).p50;
 }
 
 async function main(): Promise<void> {
@@ -102,25 +109,26 @@ async function main(): Promise<void> {
   const rng = new Rng(2024);
   const keywordQueries = Array.from({ length: 300 }, () => keywordQuery(rng, vocab, corpus));
   const promptQueries = Array.from({ length: 300 }, () => promptQuery(rng, vocab, corpus));
-  const measure = (queries: string[]) => {
-    for (const text of queries.slice(0, 30)) brain.search({ query: text, limit: DEFAULT_QUERY_LIMIT }); // warm the page cache
-    return percentiles(queries.map((text) => time(() => brain.search({ query: text, limit: DEFAULT_QUERY_LIMIT }))));
+  const measure = async (queries: string[]) => {
+    const search = (text: string) => brain.search({ query: text, limit: DEFAULT_QUERY_LIMIT });
+    await timeEach(queries.slice(0, 30), search); // warm the page cache
+    return percentiles(await timeEach(queries, search));
   };
-  const keyword = measure(keywordQueries);
-  const prompt = measure(promptQueries);
+  const keyword = await measure(keywordQueries);
+  const prompt = await measure(promptQueries);
 
   // Scanning costs seconds per query at 100k: a handful of queries gives a stable median.
   const scanQueries = size >= 100_000 ? 3 : size >= 10_000 ? 7 : 21;
   const knowledge = join(dir, 'knowledge');
-  const keywordScan = measureScan(knowledge, keywordQueries.slice(0, scanQueries));
-  const promptScan = measureScan(knowledge, promptQueries.slice(0, scanQueries));
+  const keywordScan = await measureScan(knowledge, keywordQueries.slice(0, scanQueries));
+  const promptScan = await measureScan(knowledge, promptQueries.slice(0, scanQueries));
 
   const writeSamples: number[] = [];
   for (let i = 0; i < 50; i++) {
     const word = `zzwrite${i}x${Date.now().toString(36)}`;
     const writeStarted = performance.now();
     await brain.write({ content: `a note about ${word}`, filename: `bench/written-${word}`, mode: 'create' });
-    const found = brain.search({ query: word, limit: 1 });
+    const found = await brain.search({ query: word, limit: 1 });
     writeSamples.push(performance.now() - writeStarted);
     if (found[0]?.path !== `bench/written-${word}.md`) throw new Error('a written note was not searchable on return');
   }
@@ -132,7 +140,7 @@ async function main(): Promise<void> {
     const word = `zzedit${i}x${Date.now().toString(36)}`;
     const editStarted = performance.now();
     await writeFile(join(knowledge, 'bench-edits', `edit-${i}.md`), `edited on disk: ${word}`);
-    while (brain.search({ query: word, limit: 1 }).length === 0) {
+    while ((await brain.search({ query: word, limit: 1 })).length === 0) {
       if (performance.now() - editStarted > 5000) throw new Error('an edit on disk was not searchable within 5 s');
       await new Promise((resolve) => setTimeout(resolve, 2));
     }

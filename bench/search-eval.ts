@@ -175,12 +175,12 @@ export async function measureQuality(setDir = evalSetDir()): Promise<QualityResu
   const notes = await listNotes(setDir);
   const queries = await loadQueries(setDir);
   const problems = labelProblems(queries, notes);
-  const { scores, loadMs, searchMs } = await withBrain(setDir, (brain, loadMs) => {
+  const { scores, loadMs, searchMs } = await withBrain(setDir, async (brain, loadMs) => {
     const started = performance.now();
     const scores: QueryScore[] = [];
     for (const q of queries) {
       for (const [mode, searched] of searchesFor(q)) {
-        const ranked = searched ? brain.search({ query: searched, limit: CUTOFF }).map((hit) => hit.path) : [];
+        const ranked = searched ? (await brain.search({ query: searched, limit: CUTOFF })).map((hit) => hit.path) : [];
         const missed = Object.keys(q.relevant).filter((path) => q.relevant[path] === 2 && !ranked.includes(path));
         const top = ranked.map((path) => ({ path, grade: q.relevant[path] ?? 0 }));
         scores.push({ id: q.id, mode, searched, ndcg: ndcgAt(ranked, q.relevant), recall: recallAt(ranked, q.relevant), top, missed });
@@ -225,14 +225,14 @@ export async function measureQuality(setDir = evalSetDir()): Promise<QualityResu
 export async function unjudgedPool(setDir = evalSetDir(), depth = 10): Promise<Array<{ id: string; query: string; unjudged: Array<{ path: string; title: string }> }>> {
   const queries = await loadQueries(setDir);
   return withBrain(setDir, (brain) =>
-    queries.map((q) => {
+    Promise.all(queries.map(async (q) => {
       const unjudged = new Map<string, string>();
       for (const [, searched] of searchesFor(q)) {
         if (!searched) continue;
-        for (const hit of brain.search({ query: searched, limit: depth })) if (!(hit.path in q.relevant)) unjudged.set(hit.path, hit.title);
+        for (const hit of await brain.search({ query: searched, limit: depth })) if (!(hit.path in q.relevant)) unjudged.set(hit.path, hit.title);
       }
       return { id: q.id, query: q.query, unjudged: [...unjudged].map(([path, title]) => ({ path, title })) };
-    }),
+    })),
   );
 }
 

@@ -182,7 +182,7 @@ function contractRoutes(brain: Brain, metrics: IngestionMetrics): FastifyPluginA
       },
       async (request) => {
         const timer = metrics.queryDuration.startTimer();
-        const results = brain.search(request.body);
+        const results = await brain.search(request.body);
         timer();
         return { results };
       },

@@ -24,7 +24,8 @@ import {
   type WriteRequest,
   type WriteResult,
 } from '../common/brain-contract.js';
-import { SearchIndex, type FileStamp } from './search-index.js';
+import { IndexWriter, SearchPool } from './index-thread.js';
+import type { FileStamp, IndexChange, IndexedNote } from './search-index.js';
 import { FolderWatcher, type ChangeBatch } from './watcher.js';
 
 /** A note as GET /notes answers it, plus its whole file as written (sent for Accept: text/markdown). */
@@ -45,7 +46,10 @@ export interface ReconcileReport {
 const MAX_INDEXED_CHARS = 1 << 20;
 /** What is read of a file to index it: the indexed body plus room for its frontmatter (and UTF-8). */
 const MAX_READ_FOR_INDEX_BYTES = 4 * MAX_INDEXED_CHARS + 64 * 1024;
-const RECONCILE_BATCH = 500;
+// A batch of notes read from disk and sent to the index in one transaction: at most this many notes
+// or bytes, so memory stays bounded and a write waiting behind a batch waits little.
+const RECONCILE_BATCH = 200;
+const RECONCILE_BATCH_BYTES = 16 * 1024 * 1024;
 const WALK_SLICE = 1000;
 /** The most a write may carry, as POST /write's body limit: the same refusal whichever way it comes. */
 export const MAX_CONTENT_BYTES = 1024 * 1024;
@@ -72,23 +76,28 @@ export class Brain {
 
   private constructor(
     readonly dir: string,
-    private readonly index: SearchIndex,
+    private readonly index: IndexWriter,
+    private readonly searches: SearchPool,
     private readonly logger: Logger,
   ) {
     this.knowledgeDir = join(dir, 'knowledge');
   }
 
-  /** Opens the brain at `dir`, creating its folders. The index is usable once `reconcile` ran. */
-  static async open(dir: string, logger: Logger): Promise<Brain> {
+  /**
+   * Opens the brain at `dir`, creating its folders. The index is usable once `reconcile` ran.
+   * `searches` sizes the reader threads (index-thread.ts has the defaults).
+   */
+  static async open(dir: string, logger: Logger, searches: { threads?: number; maxWaiting?: number } = {}): Promise<Brain> {
     await mkdir(join(dir, 'knowledge'), { recursive: true });
     const indexDir = join(dir, '.index');
     await mkdir(indexDir, { recursive: true });
     // The index is derived and rebuilt at will: keep it out of a brain that lives in git.
     await writeFile(join(indexDir, '.gitignore'), '*\n');
-    const { index, rebuilt, reason } = SearchIndex.open(join(indexDir, 'brain.sqlite'));
+    const file = join(indexDir, 'brain.sqlite');
+    const { writer, rebuilt, reason } = await IndexWriter.open(file);
     if (reason) logger.warn({ reason }, 'search index rebuilt from the notes');
     else if (rebuilt) logger.info('search index created');
-    return new Brain(dir, index, logger);
+    return new Brain(dir, writer, new SearchPool(file, searches.threads, searches.maxWaiting), logger);
   }
 
   get ready(): boolean {
@@ -104,7 +113,7 @@ export class Brain {
   }
 
   noteCount(): number {
-    return this.index.count();
+    return this.index.count;
   }
 
   /**
@@ -119,34 +128,37 @@ export class Brain {
 
   private async reconcileNow(): Promise<ReconcileReport> {
     const started = performance.now();
-    const known = this.index.stamps();
-    const changed: string[] = [];
+    const known = await this.index.stamps();
+    const changed: Array<[string, FileStamp]> = [];
     let unchanged = 0;
     for await (const [path, stamp] of this.walk('', (folder) => this.watcher?.watchFolder(folder))) {
       const previous = known.get(path);
       known.delete(path);
       if (previous && sameStamp(previous, stamp)) unchanged++;
-      else changed.push(path);
+      else changed.push([path, stamp]);
     }
     this.sweepStaleTemps = false;
     // Progress is reported while the index first loads; a later scan leaves the brain ready.
     const progress = this.loading ? (this.loading = { read: 0, total: changed.length }) : null;
     let indexed = 0;
     let failed = 0;
-    for (let start = 0; start < changed.length; start += RECONCILE_BATCH) {
-      const batch = await Promise.all(changed.slice(start, start + RECONCILE_BATCH).map((path) => this.readForIndex(path)));
-      this.index.transaction(() => {
-        for (const note of batch) if (note) this.index.upsertOne(note);
-      });
-      indexed += batch.filter(Boolean).length;
-      failed += batch.filter((note) => !note).length;
-      if (progress) progress.read = Math.min(changed.length, start + RECONCILE_BATCH);
+    // The index thread writes one batch while this thread reads and parses the next.
+    let writing: Promise<void> = Promise.resolve();
+    for (const slice of batches(changed)) {
+      const batch = await Promise.all(slice.map(([path]) => this.readForIndex(path)));
+      const notes = batch.filter((note) => note !== null);
+      indexed += notes.length;
+      failed += batch.length - notes.length;
+      await writing;
+      writing = this.index.apply(notes.map((note) => ({ note })));
+      writing.catch(() => undefined); // awaited before the next batch; meanwhile not an unhandled rejection
+      if (progress) progress.read += slice.length;
       await nextTick();
     }
-    const gone = [...known.keys()];
-    this.index.transaction(() => gone.forEach((path) => this.index.removeOne(path)));
+    await writing;
+    await this.index.apply([...known.keys()].map((path) => ({ remove: path })));
     this.loading = null;
-    return { indexed, removed: gone.length, unchanged, failed, ms: Math.round(performance.now() - started) };
+    return { indexed, removed: known.size, unchanged, failed, ms: Math.round(performance.now() - started) };
   }
 
   /** Follows edits made on disk from now on; call before `reconcile`, which adds the subfolders. */
@@ -179,16 +191,19 @@ export class Brain {
     this.watcher?.close();
     this.watcher = null;
     await this.queue;
-    this.index.close();
+    await Promise.all([this.searches.close(), this.index.close()]);
   }
 
-  /** Checked with POST /query's own rules, whoever asks; tags are matched without a leading #. */
-  search(query: QueryRequest): SearchHit[] {
+  /**
+   * Checked with POST /query's own rules, whoever asks; tags are matched without a leading #.
+   * Answered by a reader thread: a search never holds this thread, nor waits for a write.
+   */
+  async search(query: QueryRequest): Promise<SearchHit[]> {
     const checked = QueryBody.safeParse(query);
     if (!checked.success) throw badRequest(describeIssue(checked.error));
     if (this.loading) throw notReady(this.loading.read, this.loading.total);
     const { tags } = checked.data;
-    return this.index.search({ ...checked.data, tags: tags === undefined ? undefined : noteTags(tags) });
+    return this.searches.search({ ...checked.data, tags: tags === undefined ? undefined : noteTags(tags) });
   }
 
   async read(name: string): Promise<Note> {
@@ -291,16 +306,16 @@ export class Brain {
     if (stat?.isDirectory()) return this.refreshFolder(path);
     if (!stat) {
       this.watcher?.unwatchFolder(path);
-      const inside = this.index.pathsUnder(path);
-      this.index.transaction(() => [path, ...inside].forEach((gone) => this.index.removeOne(gone)));
+      const inside = await this.index.pathsUnder(path);
+      await this.index.apply([path, ...inside].map((gone) => ({ remove: gone })));
       return;
     }
     if (!stat.isFile() || !path.endsWith('.md')) return;
     await this.locks.run(path, async () => {
-      const known = this.index.stamp(path);
+      const known = await this.index.stamp(path);
       if (known && sameStamp(known, toStamp(stat))) return; // our own write, or a touch
       const note = await this.readForIndex(path);
-      if (note) this.index.upsert(note);
+      if (note) await this.index.apply([{ note }]);
     });
   }
 
@@ -314,9 +329,9 @@ export class Brain {
       present.add(path);
       await this.refreshPath(path);
     }
-    const inFolder = folder === '' ? [...this.index.stamps().keys()] : this.index.pathsUnder(folder);
-    const gone = inFolder.filter((path) => !present.has(path));
-    this.index.transaction(() => gone.forEach((path) => this.index.removeOne(path)));
+    const inFolder = folder === '' ? [...(await this.index.stamps()).keys()] : await this.index.pathsUnder(folder);
+    const gone: IndexChange[] = inFolder.filter((path) => !present.has(path)).map((path) => ({ remove: path }));
+    await this.index.apply(gone);
   }
 
   /**
@@ -369,7 +384,7 @@ export class Brain {
     }
   }
 
-  private async readForIndex(path: string) {
+  private async readForIndex(path: string): Promise<IndexedNote | null> {
     const absolute = join(this.knowledgeDir, path);
     try {
       const stat = await lstat(absolute);
@@ -385,18 +400,34 @@ export class Brain {
   /** Indexes the file as it is now (others may have added to it): stamp first, so never newer than the text. */
   private async indexFromDisk(path: string, absolute: string): Promise<void> {
     const stamp = toStamp(await lstat(absolute));
-    this.index.upsert(this.toIndexed(path, await readForIndexing(absolute), stamp));
+    await this.index.apply([{ note: this.toIndexed(path, await readForIndexing(absolute), stamp) }]);
   }
 
   private async indexFile(path: string, absolute: string, text: string): Promise<void> {
-    this.index.upsert(this.toIndexed(path, text, toStamp(await lstat(absolute))));
+    await this.index.apply([{ note: this.toIndexed(path, text, toStamp(await lstat(absolute))) }]);
   }
 
-  private toIndexed(path: string, text: string, stamp: FileStamp) {
+  private toIndexed(path: string, text: string, stamp: FileStamp): IndexedNote {
     const parsed = parseNote(text);
     if (parsed.problem) this.logger.warn({ path, problem: parsed.problem }, 'note indexed by its body only');
     return { path, ...stamp, ...describe(parsed, path), body: parsed.body.slice(0, MAX_INDEXED_CHARS) };
   }
+}
+
+/** The changed notes in slices of at most RECONCILE_BATCH notes and RECONCILE_BATCH_BYTES (one note may exceed it alone). */
+function* batches(changed: Array<[string, FileStamp]>): Generator<Array<[string, FileStamp]>> {
+  let slice: Array<[string, FileStamp]> = [];
+  let bytes = 0;
+  for (const entry of changed) {
+    if (slice.length === RECONCILE_BATCH || (slice.length > 0 && bytes + entry[1].size > RECONCILE_BATCH_BYTES)) {
+      yield slice;
+      slice = [];
+      bytes = 0;
+    }
+    slice.push(entry);
+    bytes += Math.min(entry[1].size, MAX_READ_FOR_INDEX_BYTES);
+  }
+  if (slice.length > 0) yield slice;
 }
 
 function describe(parsed: ParsedNote, path: string) {

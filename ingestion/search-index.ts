@@ -24,6 +24,17 @@ export interface IndexedNote extends FileStamp {
   body: string;
 }
 
+/** One change to the index: a note (re)indexed, or the note at a path forgotten. */
+export type IndexChange = { note: IndexedNote } | { remove: string };
+
+/** `SearchIndex.stamps()`: position i of each column describes `paths[i]`. */
+export interface StampColumns {
+  paths: string[];
+  size: Float64Array;
+  mtimeMs: Float64Array;
+  ino: Float64Array;
+}
+
 /** A search as checked by the contract's QueryBody, its tags as a list without leading #. */
 export interface SearchQuery extends Omit<QueryBody, 'tags'> {
   /** Every tag listed must be on the note (case-insensitive). */
@@ -41,6 +52,14 @@ const TOKENIZE = `porter unicode61 remove_diacritics 2`;
 export const SEARCH_TERMS = 32;
 /** A term found in more than this share of the notes is dropped (its IDF is about zero) while another remains. */
 export const COMMON_TERM_SHARE = 0.5;
+/** Bounds on what one query scores, so its cost stays bounded however large the brain grows. Measured: docs/search.md. */
+export interface SearchLimits {
+  /** Postings scored in all: terms past it (the most common of a long prompt) are dropped. */
+  maxPostings: number;
+  /** A term held by more notes than this is scored in the newest of them only (the rarest term may be that common). */
+  scoredWindow: number;
+}
+export const SEARCH_LIMITS: SearchLimits = { maxPostings: 20_000, scoredWindow: 5_000 };
 /** Terms whose stems and frequencies are remembered: a term is tokenized and looked up once, not at every query. */
 const TERM_CACHE_SIZE = 10_000;
 // bm25 column weights for (title, tags, body): a word in the title says most about what a note is.
@@ -87,36 +106,55 @@ export class SearchIndex {
   private changes = 0;
   private probe: { db: Database.Database; insert: Statement; read: Statement; clear: Statement } | undefined;
 
-  private constructor(private readonly db: Database.Database) {}
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly limits = SEARCH_LIMITS,
+  ) {}
 
   /**
    * Opens the index at `file` (`:memory:` for none on disk). An index that is corrupt or of another
    * schema version is thrown away and created empty; `rebuilt` tells the caller so.
    */
-  static open(file: string): { index: SearchIndex; rebuilt: boolean; reason?: string } {
+  static open(file: string, limits = SEARCH_LIMITS): { index: SearchIndex; rebuilt: boolean; reason?: string } {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     try {
       const db = openDatabase(file);
       const version = db.pragma('user_version', { simple: true });
-      if (version === SCHEMA_VERSION) return { index: new SearchIndex(db), rebuilt: false };
+      if (version === SCHEMA_VERSION) return { index: new SearchIndex(db, limits), rebuilt: false };
       const fresh = version === 0 && db.prepare(`SELECT count(*) AS n FROM sqlite_master`).pluck().get() === 0;
       db.close();
       removeDatabase(file);
       return {
-        index: SearchIndex.create(file),
+        index: SearchIndex.create(file, limits),
         rebuilt: true,
         ...(fresh ? {} : { reason: `index schema ${String(version)} is not ${SCHEMA_VERSION}` }),
       };
     } catch (error) {
       // A derived index is never worth failing for: the files are the truth, so start over from them.
       removeDatabase(file);
-      return { index: SearchIndex.create(file), rebuilt: true, reason: `index unreadable: ${(error as Error).message}` };
+      return { index: SearchIndex.create(file, limits), rebuilt: true, reason: `index unreadable: ${(error as Error).message}` };
     }
   }
 
-  private static create(file: string): SearchIndex {
+  private static create(file: string, limits: SearchLimits): SearchIndex {
     const db = openDatabase(file);
     db.exec(SCHEMA);
+    return new SearchIndex(db, limits);
+  }
+
+  /**
+   * A read-only connection to the index a writer opened at `file`, for searches in a thread of their
+   * own: in WAL mode it reads the last commit while the writer goes on, neither waiting for the other.
+   */
+  static openReader(file: string): SearchIndex {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    db.pragma('cache_size = -32768');
+    const version = db.pragma('user_version', { simple: true });
+    if (version !== SCHEMA_VERSION) {
+      db.close();
+      throw new Error(`index schema ${String(version)} is not ${SCHEMA_VERSION}`);
+    }
     return new SearchIndex(db);
   }
 
@@ -129,12 +167,25 @@ export class SearchIndex {
     return this.prepare('count', 'SELECT count(*) FROM notes').pluck().get() as number;
   }
 
-  /** Every indexed path with the stamp of the file version it was read from. */
-  stamps(): Map<string, FileStamp> {
-    const rows = this.prepare('stamps', 'SELECT path, size, mtime_ms AS mtimeMs, ino FROM notes').all() as Array<
-      FileStamp & { path: string }
-    >;
-    return new Map(rows.map(({ path, ...stamp }) => [path, stamp]));
+  /**
+   * Every indexed path with the stamp of the file version it was read from, in columns: a hundred
+   * thousand strings and three number arrays cross a thread far faster than as many objects.
+   */
+  stamps(): StampColumns {
+    const rows = this.prepare('stamps', 'SELECT path, size, mtime_ms, ino FROM notes').raw().all() as Array<[string, number, number, number]>;
+    const columns: StampColumns = {
+      paths: new Array<string>(rows.length),
+      size: new Float64Array(rows.length),
+      mtimeMs: new Float64Array(rows.length),
+      ino: new Float64Array(rows.length),
+    };
+    rows.forEach(([path, size, mtimeMs, ino], i) => {
+      columns.paths[i] = path;
+      columns.size[i] = size;
+      columns.mtimeMs[i] = mtimeMs;
+      columns.ino[i] = ino;
+    });
+    return columns;
   }
 
   stamp(path: string): FileStamp | undefined {
@@ -150,12 +201,18 @@ export class SearchIndex {
       .all(`${dir}/`, `${dir}0`) as string[]; // '0' sorts right after '/'
   }
 
-  upsert(note: IndexedNote): void {
-    this.transaction(() => this.upsertOne(note));
-  }
-
-  remove(path: string): boolean {
-    return this.transaction(() => this.removeOne(path));
+  /**
+   * Applies a batch of changes in one transaction (one commit for the batch, all or nothing) and
+   * answers the note count after it.
+   */
+  apply(changes: IndexChange[]): number {
+    this.transaction(() => {
+      for (const change of changes) {
+        if ('note' in change) this.upsertOne(change.note);
+        else this.removeOne(change.remove);
+      }
+    });
+    return this.count();
   }
 
   /** Runs `work` in one transaction: a batch of upserts costs one commit instead of one each. */
@@ -203,29 +260,35 @@ export class SearchIndex {
    * scores summed, which is exactly FTS5's multi-term bm25, with the match count for free.
    */
   search(query: SearchQuery): SearchHit[] {
-    const terms = this.selectiveTerms(queryTerms(query.query, CANDIDATE_QUERY_TERMS)).map(ftsLiteral);
-    if (terms.length === 0) return [];
+    const chosen = this.selectiveTerms(queryTerms(query.query, CANDIDATE_QUERY_TERMS));
+    if (chosen.length === 0) return [];
+    const terms = chosen.map((t) => ftsLiteral(t.term));
+    // A term in more notes than the scored window is scored in the newest of them only.
+    const windows = chosen.map((t, i) => (t.df > this.limits.scoredWindow ? this.windowStart(terms[i] ?? '') : undefined));
+    const termParams = terms.flatMap((term, i) => (windows[i] === undefined ? [term] : [term, windows[i]]));
+    const shape = windows.map((w) => (w === undefined ? 'a' : 'w')).join('');
+    const inWindow = (i: number) => (windows[i] === undefined ? '' : 'AND rowid >= CAST(? AS INTEGER)');
     const filters = filterClauses(query);
     const where = filters.sql ? `AND ${filters.sql}` : '';
-    const key = `search:${terms.length}:${filters.sql}`;
+    const key = `search:${shape}:${filters.sql}`;
     if (terms.length === 1) {
       // One term: every hit matches all terms, so plain bm25 is the ranking; FTS5 sorts by it itself
       // and computes the snippet only for the rows it returns.
       const sql = `SELECT n.path, n.title, -f.rank AS score, ${SNIPPET} AS excerpt
         FROM notes_fts f JOIN notes n ON n.id = f.rowid
-        WHERE notes_fts MATCH ? AND f.rank MATCH '${RANK}' ${where} ORDER BY f.rank LIMIT ?`;
-      const rows = this.prepare(key, sql).all(...terms, ...filters.params, query.limit) as RankedRow[];
+        WHERE notes_fts MATCH ? AND f.rank MATCH '${RANK}' ${inWindow(0).replace('rowid', 'f.rowid')} ${where} ORDER BY f.rank LIMIT ?`;
+      const rows = this.prepare(key, sql).all(...termParams, ...filters.params, query.limit) as RankedRow[];
       return rows.map(toHit);
     }
     // `rank` rather than bm25(): an auxiliary function cannot be called once SQLite flattens the CTE.
-    const perTerm = `SELECT rowid AS id, rank AS s FROM notes_fts WHERE notes_fts MATCH ? AND rank MATCH '${RANK}'`;
+    const perTerm = (i: number) => `SELECT rowid AS id, rank AS s FROM notes_fts WHERE notes_fts MATCH ? AND rank MATCH '${RANK}' ${inWindow(i)}`;
     // Without filters only the best rows need a path and title, so the limit comes before the join.
-    const sql = `WITH hits AS (${terms.map(() => perTerm).join(' UNION ALL ')}),
+    const sql = `WITH hits AS (${terms.map((_, i) => perTerm(i)).join(' UNION ALL ')}),
       ranked AS (SELECT id, -sum(s) * count(*) / ${terms.length}.0 AS score FROM hits GROUP BY id
         ${filters.sql ? '' : 'ORDER BY score DESC LIMIT ?'})
       SELECT n.id, n.path, n.title, r.score FROM ranked r JOIN notes n ON n.id = r.id
       WHERE 1 ${where} ORDER BY r.score DESC ${filters.sql ? 'LIMIT ?' : ''}`;
-    const rows = this.prepare(key, sql).all(...terms, ...filters.params, query.limit) as Array<RankedRow & { id: number }>;
+    const rows = this.prepare(key, sql).all(...termParams, ...filters.params, query.limit) as Array<RankedRow & { id: number }>;
     if (rows.length === 0) return [];
     // One statement for every excerpt: each separate MATCH would read the terms' postings again.
     // The ids go through CAST: better-sqlite3 binds JS numbers as REAL, and next to a MATCH, FTS5
@@ -239,21 +302,34 @@ export class SearchIndex {
     return rows.map((row) => toHit({ ...row, excerpt: excerpts.get(row.id) ?? '' }));
   }
 
+  /** The lowest note id among the newest notes holding `term` (an FTS5 literal) that fit in the scored window. */
+  private windowStart(term: string): number {
+    const sql = 'SELECT rowid FROM notes_fts WHERE notes_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?';
+    return (this.prepare('window', sql).pluck().get(term, this.limits.scoredWindow - 1) as number | undefined) ?? 0;
+  }
+
   /**
-   * The terms worth searching: those found in some note, the most selective (lowest document
-   * frequency) first, at most SEARCH_TERMS of them, without those in more than COMMON_TERM_SHARE of
-   * the notes as long as one remains. A single term is searched as it is (FTS5 answers it directly).
+   * The terms worth searching, with the number of notes holding each: the most selective (lowest
+   * document frequency) first, while their postings add up to at most `limits.maxPostings`, at most
+   * SEARCH_TERMS of them, without those in more than COMMON_TERM_SHARE of the notes. The rarest
+   * term is always kept, so a query of common words still answers.
    */
-  private selectiveTerms(terms: string[]): string[] {
-    if (terms.length <= 1) return terms;
+  private selectiveTerms(terms: string[]): Array<{ term: string; df: number }> {
+    if (terms.length === 0) return [];
     this.refreshCounts();
     const dfs = this.documentFrequencies(terms);
     const scored = terms.map((term, at) => ({ term, at, df: dfs[at] ?? 0 })).filter((t) => t.df > 0);
     scored.sort((a, b) => a.df - b.df || a.at - b.at);
     const common = this.noteCount * COMMON_TERM_SHARE;
-    const kept = scored.filter((t, i) => i === 0 || t.df <= common).slice(0, SEARCH_TERMS);
+    const kept: typeof scored = [];
+    let postings = 0;
+    for (const t of scored) {
+      if (kept.length > 0 && (kept.length === SEARCH_TERMS || t.df > common || postings + t.df > this.limits.maxPostings)) break;
+      kept.push(t);
+      postings += t.df;
+    }
     // Back in the query's order: the statement's shape and the excerpt do not depend on frequencies.
-    return kept.sort((a, b) => a.at - b.at).map((t) => t.term);
+    return kept.sort((a, b) => a.at - b.at);
   }
 
   /**

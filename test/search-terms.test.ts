@@ -50,7 +50,43 @@ describe('choosing terms by document frequency', () => {
 
   it('a word first searched when no note had it is found as soon as a note with it is written', () => {
     expect(search('zookeeper kafka').map((h) => h.path)).toEqual(['kafka.md']);
-    index.upsert(note('zk.md', 'ZooKeeper sessions', 'A zookeeper session expires.'));
+    index.apply([{ note: note('zk.md', 'ZooKeeper sessions', 'A zookeeper session expires.') }]);
     expect(search('zookeeper kafka').map((h) => h.path).sort()).toEqual(['kafka.md', 'zk.md']);
+  });
+});
+
+describe('bounds on what one query scores', () => {
+  // Small bounds so a few hundred notes show what a brain of a hundred thousand does with the real ones.
+  const limits = { maxPostings: 60, scoredWindow: 40 };
+  const FLAGGED = [7, 45, 95];
+  let bounded: SearchIndex;
+
+  beforeEach(() => {
+    bounded = SearchIndex.open(':memory:', limits).index;
+    const notes: IndexedNote[] = [];
+    // "deploy" in 100 of 250 notes (the older ones first), "rollback" in 30, "canary" in 20, "flag" in 3.
+    for (let i = 0; i < 100; i++) {
+      const words = ['deploy', i % 3 === 0 && i < 90 ? 'rollback' : '', i % 5 === 0 ? 'canary' : '', FLAGGED.includes(i) ? 'flag' : ''];
+      notes.push(note(`d${String(i).padStart(3, '0')}.md`, `Note ${i}`, words.filter(Boolean).join(' ') + '.'));
+    }
+    for (let i = 0; i < 150; i++) notes.push(note(`other${i}.md`, `Other ${i}`, 'Unrelated words.'));
+    bounded.apply(notes.map((n) => ({ note: n })));
+  });
+  afterEach(() => bounded.close());
+
+  it('a word held by more notes than the scored window is answered from the newest of them', () => {
+    const hits = bounded.search({ query: 'deploy', limit: 100 });
+    expect(hits).toHaveLength(limits.scoredWindow);
+    expect(hits.every((hit) => Number(hit.path.slice(1, 4)) >= 100 - limits.scoredWindow)).toBe(true);
+  });
+
+  it('a prompt keeps its rarest words while their notes fit the budget and drops the common rest', () => {
+    // flag (3) + canary (20) + rollback (30) = 53 ≤ 60; deploy (100) would pass the budget.
+    const hits = bounded.search({ query: 'deploy rollback canary flag', limit: 100 });
+    const found = new Set(hits.map((hit) => hit.path));
+    expect(found.size).toBe([...Array(100).keys()].filter((i) => (i % 3 === 0 && i < 90) || i % 5 === 0 || FLAGGED.includes(i)).length);
+    // A note holding only the dropped word is not scored; the one with all the kept words ranks first.
+    expect(found.has('d001.md')).toBe(false);
+    expect(hits[0]?.path).toBe('d045.md');
   });
 });

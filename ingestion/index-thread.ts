@@ -1,0 +1,186 @@
+/**
+ * The search index runs in worker threads (index-worker.ts) so that no search, batch of changes or
+ * index build ever holds the service's event loop: one writer thread owns the only connection that
+ * changes the index, and a pool of reader threads answers searches on read-only connections (SQLite
+ * WAL lets them read the last commit while the writer goes on). This is the event loop's side.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { SearchHit } from '../common/brain-contract.js';
+import { BrainError } from './errors.js';
+import type { CallMessage, IndexRole, ReplyMessage } from './index-worker.js';
+import type { FileStamp, IndexChange, SearchQuery, StampColumns } from './search-index.js';
+
+/** Reader threads per brain: searches beyond this many at once wait for one to be free. */
+export const SEARCH_THREADS = 2;
+/** Searches that may wait for a reader; more are refused with 503 rather than queued without end. */
+export const MAX_WAITING_SEARCHES = 256;
+
+/** One worker thread and the calls it has not answered yet. A thread that died is started again at the next call. */
+class IndexThread {
+  private worker: Worker | null = null;
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+
+  constructor(
+    private readonly role: IndexRole,
+    private readonly file: string,
+  ) {}
+
+  get idle(): boolean {
+    return this.pending.size === 0;
+  }
+
+  call<T>(method: CallMessage['method'], ...args: unknown[]): Promise<T> {
+    const worker = (this.worker ??= this.start());
+    const id = this.nextId++;
+    // A thread with nothing to do must not keep the process alive; one with work must, or a script
+    // awaiting only the index would end before its answer.
+    if (this.pending.size === 0) worker.ref();
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      worker.postMessage({ id, method, args } satisfies CallMessage);
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    await this.call('close').catch(() => undefined);
+    this.worker = null;
+    await worker.terminate();
+  }
+
+  private start(): Worker {
+    const worker = spawnIndexWorker(this.role, this.file);
+    worker.on('message', (reply: ReplyMessage) => {
+      const waiting = this.pending.get(reply.id);
+      if (!waiting) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
+      if ('error' in reply) waiting.reject(new Error(reply.error));
+      else waiting.resolve(reply.result);
+    });
+    const stopped = (why: string) => {
+      if (this.worker === worker) this.worker = null;
+      for (const waiting of this.pending.values()) waiting.reject(new Error(`the search index ${this.role} thread stopped: ${why}`));
+      this.pending.clear();
+    };
+    worker.on('error', (error) => stopped(error.message));
+    worker.on('exit', (code) => stopped(`exit code ${code}`));
+    return worker;
+  }
+}
+
+/**
+ * The thread of index-worker.ts. From the TypeScript sources (tests, tsx) the thread registers tsx
+ * first, as its parent did, so it can load them too; the build runs the compiled file directly.
+ */
+function spawnIndexWorker(role: IndexRole, file: string): Worker {
+  const workerData = { role, file };
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./index-worker.js', import.meta.url), { workerData });
+  const entry = new URL('./index-worker.ts', import.meta.url).href;
+  const boot = `import(${JSON.stringify(tsxLoader())}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+/** The file URL of tsx's ESM API, as its package exports it (a thread started from code has no module to resolve from). */
+function tsxLoader(): string {
+  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
+  const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
+  const api = exports['./esm/api']?.import.default;
+  if (!api) throw new Error('tsx does not export ./esm/api; run the built service (npm run build) instead');
+  return pathToFileURL(join(dirname(manifest), api)).href;
+}
+
+/** The writer thread: every change to the index goes through it, in the order it was asked for. */
+export class IndexWriter {
+  private constructor(
+    private readonly thread: IndexThread,
+    private notes: number,
+  ) {}
+
+  /** Opens (or creates, or rebuilds when unreadable or of another schema) the index at `file`. */
+  static async open(file: string): Promise<{ writer: IndexWriter; rebuilt: boolean; reason?: string | undefined }> {
+    const thread = new IndexThread('writer', file);
+    const opened = await thread.call<{ rebuilt: boolean; reason?: string; count: number }>('opened');
+    return { writer: new IndexWriter(thread, opened.count), rebuilt: opened.rebuilt, reason: opened.reason };
+  }
+
+  /** Notes in the index after the last change applied. */
+  get count(): number {
+    return this.notes;
+  }
+
+  /** Applies the changes in one transaction. */
+  async apply(changes: IndexChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    this.notes = await this.thread.call<number>('apply', changes);
+  }
+
+  async stamps(): Promise<Map<string, FileStamp>> {
+    const columns = await this.thread.call<StampColumns>('stamps');
+    const stamps = new Map<string, FileStamp>();
+    columns.paths.forEach((path, i) => stamps.set(path, { size: columns.size[i] ?? 0, mtimeMs: columns.mtimeMs[i] ?? 0, ino: columns.ino[i] ?? 0 }));
+    return stamps;
+  }
+
+  stamp(path: string): Promise<FileStamp | undefined> {
+    return this.thread.call('stamp', path);
+  }
+
+  /** Indexed paths inside the folder `dir` (relative, no trailing slash). */
+  pathsUnder(dir: string): Promise<string[]> {
+    return this.thread.call('pathsUnder', dir);
+  }
+
+  close(): Promise<void> {
+    return this.thread.close();
+  }
+}
+
+/** Reader threads, started as searches need them, each answering one search at a time. */
+export class SearchPool {
+  private readonly readers: IndexThread[] = [];
+  private readonly waiting: Array<{ query: SearchQuery; resolve(hits: SearchHit[]): void; reject(error: Error): void }> = [];
+
+  constructor(
+    private readonly file: string,
+    private readonly size = SEARCH_THREADS,
+    private readonly maxWaiting = MAX_WAITING_SEARCHES,
+  ) {}
+
+  search(query: SearchQuery): Promise<SearchHit[]> {
+    const reader = this.freeReader();
+    if (reader) return this.run(reader, query);
+    if (this.waiting.length >= this.maxWaiting) {
+      return Promise.reject(new BrainError(`too many searches at once (${this.maxWaiting} waiting); retry shortly`, 503));
+    }
+    return new Promise((resolve, reject) => this.waiting.push({ query, resolve, reject }));
+  }
+
+  async close(): Promise<void> {
+    for (const waiting of this.waiting.splice(0)) waiting.reject(new BrainError('the brain is closing', 503));
+    await Promise.all(this.readers.splice(0).map((reader) => reader.close()));
+  }
+
+  private freeReader(): IndexThread | undefined {
+    const free = this.readers.find((reader) => reader.idle);
+    if (free || this.readers.length >= this.size) return free;
+    const started = new IndexThread('reader', this.file);
+    this.readers.push(started);
+    return started;
+  }
+
+  private async run(reader: IndexThread, query: SearchQuery): Promise<SearchHit[]> {
+    try {
+      return await reader.call<SearchHit[]>('search', query);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) this.run(reader, next.query).then(next.resolve, next.reject);
+    }
+  }
+}
