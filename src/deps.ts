@@ -27,10 +27,10 @@ export interface SessionStore {
   /** The session's newest entries (at most `limit`, those `keep` accepts), oldest first. */
   recent(sessionId: string, options?: RecentOptions): Promise<SessionEntry[]>;
   /**
-   * The newest entries within the last `maxBytes` of the log — no more than fill `maxChars` as
-   * formatHistory renders them — and how many earlier ones were not read.
+   * The newest entries within the last `maxBytes` of the log, and how many earlier ones were not read.
+   * `enough` is asked of each entry, newest first: reading stops after the one it says true of.
    */
-  tail(sessionId: string, maxBytes: number, maxChars?: number): Promise<Tail>;
+  tail(sessionId: string, maxBytes: number, enough?: (entry: SessionEntry) => boolean): Promise<Tail>;
 }
 
 /** The discipline texts a consultation starts from (src/consult/disciplines.ts DisciplineFiles). */

@@ -187,8 +187,9 @@ describe('SessionLog.tail and recent, on logs of every shape', () => {
       expect(tail).toMatchObject({ earlier: want.before, earlierExact: true });
       // stopped once the newest entries fill maxChars: the fewest newest entries that do
       const maxChars = 1 + Math.floor(random() * 20_000);
-      const filled = await log.tail('s', maxBytes, maxChars);
       const rendered = (entries: SessionEntry[]) => entries.reduce((chars, e) => chars + formatHistory([e]).length + 1, 0);
+      let chars = 0;
+      const filled = await log.tail('s', maxBytes, (entry) => (chars += rendered([entry])) >= maxChars);
       expect(tail.entries.slice(tail.entries.length - filled.entries.length)).toEqual(filled.entries);
       if (filled.entries.length < tail.entries.length) expect(rendered(filled.entries)).toBeGreaterThanOrEqual(maxChars);
       expect(rendered(filled.entries.slice(1))).toBeLessThan(maxChars);

@@ -5,7 +5,7 @@
  */
 import type { Deps } from '../deps.js';
 import { CallRefused } from '../errors.js';
-import { COUNTED_BYTES, formatHistory, type SessionEntry } from '../session/log.js';
+import { COUNTED_BYTES, formatEntry, formatHistory, type SessionEntry } from '../session/log.js';
 import { windowChars, type Task, type WhatWasCut } from './prompt.js';
 
 /**
@@ -31,11 +31,21 @@ export interface ReadLog {
  * read back from the end until they would fill the window); refused when the session has no calls yet.
  */
 export async function readSessionLog(deps: Pick<Deps, 'sessions'>, sessionId: string, contextWindow = Infinity): Promise<ReadLog> {
-  const { entries, earlier, earlierExact } = await deps.sessions.tail(sessionId, SESSION_REVIEW_BYTES, windowChars(contextWindow));
+  const room = windowChars(contextWindow);
+  // Each entry is rendered once, as it is read (newest first): its length says when the window is full.
+  const lines: string[] = [];
+  let chars = 0;
+  const { entries, earlier, earlierExact } = await deps.sessions.tail(sessionId, SESSION_REVIEW_BYTES, (entry) => {
+    const line = formatEntry(entry);
+    lines.push(line);
+    chars += line.length + 1;
+    return chars >= room;
+  });
   if (entries.length === 0) {
     throw new CallRefused(`session ${sessionId} has no consultations yet: consult first, or pass the session_id of an earlier session`);
   }
-  return { entries, text: formatHistory(entries), earlier, earlierExact, projectRoot: entries.findLast((e) => e.project_root)?.project_root ?? null };
+  const text = lines.length === entries.length ? lines.reverse().join('\n') : formatHistory(entries);
+  return { entries, text, earlier, earlierExact, projectRoot: entries.findLast((e) => e.project_root)?.project_root ?? null };
 }
 
 export const logTask = (phase: string, sessionId: string, log: ReadLog): Task => ({

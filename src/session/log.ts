@@ -51,7 +51,7 @@ export interface RecentOptions {
 }
 
 export interface Tail {
-  /** The newest entries within the log's last `maxBytes` (and `maxChars`), oldest first. */
+  /** The newest entries within the log's last `maxBytes` (until one was `enough`), oldest first. */
   entries: SessionEntry[];
   /** Lines before those read (torn and blank ones too: they are counted, not parsed). */
   earlier: number;
@@ -127,22 +127,20 @@ export class SessionLog {
 
   /**
    * The newest entries within the last `maxBytes` of the log, oldest first — read back from the end
-   * until they fill `maxChars` as formatHistory renders them — and how many earlier lines were not
-   * read. Only the log's end is read and parsed; the earlier lines are counted, a chunk at a time, for
-   * at most COUNTED_BYTES before it. Nothing here grows with the log.
+   * until `enough` says true of one (it is asked of each, newest first) — and how many earlier lines
+   * were not read. Only the log's end is read and parsed; the earlier lines are counted, a chunk at a
+   * time, for at most COUNTED_BYTES before it. Nothing here grows with the log.
    */
-  async tail(id: string, maxBytes: number, maxChars = Infinity): Promise<Tail> {
+  async tail(id: string, maxBytes: number, enough: (entry: SessionEntry) => boolean = () => false): Promise<Tail> {
     const entries: SessionEntry[] = [];
     let earlier = 0;
     let earlierExact = true;
     await this.withLog(id, async (handle, size) => {
-      let chars = 0;
       const firstRead = await eachLineFromEnd(handle, size, maxBytes, (line) => {
         const entry = entryOf(line);
         if (!entry) return true;
         entries.push(entry);
-        chars += formatHistory([entry]).length + 1;
-        return chars < maxChars;
+        return !enough(entry);
       });
       const countFrom = Math.max(0, firstRead - COUNTED_BYTES);
       earlier = await countLineEnds(handle, countFrom, firstRead);
@@ -205,11 +203,12 @@ function asEntry(value: unknown): SessionEntry | null {
 
 /** Earlier calls as a short list, newest last, for the model to read. */
 export function formatHistory(entries: SessionEntry[]): string {
-  return entries
-    .map((e) => {
-      const when = e.timestamp.slice(0, 16).replace('T', ' ');
-      const who = e.model_used ? ` by ${e.model_used}` : '';
-      return `- ${when} ${e.skill} (${e.phase}) ${e.final_status}${who}: ${e.message.replace(/\s+/g, ' ').trim()}`;
-    })
-    .join('\n');
+  return entries.map(formatEntry).join('\n');
+}
+
+/** One line of that list. */
+export function formatEntry(e: SessionEntry): string {
+  const when = e.timestamp.slice(0, 16).replace('T', ' ');
+  const who = e.model_used ? ` by ${e.model_used}` : '';
+  return `- ${when} ${e.skill} (${e.phase}) ${e.final_status}${who}: ${e.message.replace(/\s+/g, ' ').trim()}`;
 }
