@@ -6,7 +6,7 @@ import type { BrainClient } from './brain/client.js';
 import type { Discipline } from './consult/disciplines.js';
 import type { Completion, CompletionRequest } from './llm/chain.js';
 import type { ModelsConfig } from './llm/models.js';
-import type { SessionEntry } from './session/log.js';
+import type { RecentOptions, SessionEntry, Tail } from './session/log.js';
 
 export type { BrainClient } from './brain/client.js';
 export type { ModelsConfig } from './llm/models.js';
@@ -24,10 +24,13 @@ export interface ModelClient {
 /** Session logs (src/session/log.ts SessionLog). */
 export interface SessionStore {
   append(entry: SessionEntry): Promise<void>;
-  /** The session's recent entries, oldest first. */
-  recent(sessionId: string): Promise<SessionEntry[]>;
-  /** The newest entries within the last `maxBytes` of the log, and how many earlier ones were not read. */
-  tail(sessionId: string, maxBytes: number): Promise<{ entries: SessionEntry[]; earlier: number }>;
+  /** The session's newest entries (at most `limit`, those `keep` accepts), oldest first. */
+  recent(sessionId: string, options?: RecentOptions): Promise<SessionEntry[]>;
+  /**
+   * The newest entries within the last `maxBytes` of the log, and how many earlier ones were not read.
+   * `enough` is asked of each entry, newest first: reading stops after the one it says true of.
+   */
+  tail(sessionId: string, maxBytes: number, enough?: (entry: SessionEntry) => boolean): Promise<Tail>;
 }
 
 /** The discipline texts a consultation starts from (src/consult/disciplines.ts DisciplineFiles). */

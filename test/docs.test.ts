@@ -13,7 +13,9 @@ import { loadModels } from '../src/llm/models.js';
 import { MCP_BODY_LIMIT, PUBLIC_ROUTES as MCP_PUBLIC_ROUTES, TOKEN_REFUSED } from '../src/mcp/http.js';
 import { FILE_CAP_BYTES, MAX_NAMED_FILES, TOTAL_CAP_BYTES } from '../src/consult/attach.js';
 import { LIMITS } from '../src/tools/limits.js';
+import { MAX_HISTORY_ENTRIES } from '../src/consult/prompt.js';
 import { SESSION_REVIEW_BYTES } from '../src/consult/session-review.js';
+import { COUNTED_BYTES, RECENT_BYTES } from '../src/session/log.js';
 import { REPO } from './support/cli.js';
 
 describe('examples and docs match the code', () => {
@@ -62,7 +64,10 @@ describe('docs/security.md matches the code', () => {
     expect(row(doc, '`spec`')).toContain(LIMITS.textChars.toLocaleString('en'));
     expect(row(doc, '`test_path`')).toContain(`${LIMITS.pathChars} / ${LIMITS.commandChars} / ${LIMITS.projectRootChars} characters`);
     expect(row(doc, '`model`')).toContain(`1–${LIMITS.modelChars} characters`);
-    expect(row(doc, 'session log read')).toContain(`last ${SESSION_REVIEW_BYTES / 1024} KiB`);
+    expect(row(doc, 'session log read by `retrospective`')).toContain(`last ${SESSION_REVIEW_BYTES / 1024} KiB`);
+    expect(row(doc, 'session log read by `retrospective`')).toContain(`at most ${COUNTED_BYTES / 1024 / 1024} MiB before it`);
+    expect(row(doc, "session log read by a consulting call's history")).toContain(`${MAX_HISTORY_ENTRIES} newest entries`);
+    expect(row(doc, "session log read by a consulting call's history")).toContain(`last ${RECENT_BYTES / 1024} KiB`);
     expect(row(doc, 'note names')).toContain(`${MAX_NAME_BYTES} bytes (UTF-8) per folder or file name, ${MAX_PATH_BYTES} bytes in all`);
     expect(row(doc, 'frontmatter')).toContain(
       `${FRONTMATTER_LIMITS.bytes / 1024} KiB of YAML, ${FRONTMATTER_LIMITS.expandedChars / 1024} KiB once aliases are expanded, ${FRONTMATTER_LIMITS.depth} levels deep`,

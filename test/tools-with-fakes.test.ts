@@ -36,8 +36,8 @@ function memorySessions(entries: SessionEntry[] = [], failAppend = false): Sessi
       if (failAppend) throw Object.assign(new Error('ENOSPC: no space left on device, open /srv/secret/sessions/x.jsonl'), { code: 'ENOSPC' });
       entries.push(entry);
     },
-    recent: async (id) => entries.filter((e) => e.session_id === id),
-    tail: async (id) => ({ entries: entries.filter((e) => e.session_id === id), earlier: 0 }),
+    recent: async (id, { limit = Infinity, keep = () => true } = {}) => entries.filter((e) => e.session_id === id && keep(e)).slice(-limit),
+    tail: async (id) => ({ entries: entries.filter((e) => e.session_id === id), earlier: 0, earlierExact: true }),
   };
 }
 

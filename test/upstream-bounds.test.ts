@@ -62,7 +62,7 @@ describe('retrospective and trainer read a long session log from its end', () =>
     await writeFile(join(dir, 'long-one.jsonl'), `${Array.from({ length: ENTRIES }, (_, i) => line(i)).join('\n')}\n`); // ~12 MB
   });
 
-  it('retrospective: the newest entries reach the model within its window; cut.session_entries counts the rest', async () => {
+  it('retrospective: the newest entries reach the model within its window; cut.session_entries counts the rest, as a lower bound past what is read', async () => {
     const result = await client.callTool({ name: 'retrospective', arguments: { session_id: 'long-one' } });
     expect(result.isError).toBeFalsy();
     const sent = sup.llm.requests.at(-1);
@@ -70,11 +70,15 @@ describe('retrospective and trainer read a long session log from its end', () =>
     const user = sent?.messages[1]?.content ?? '';
     expect(user).toContain(`finding ${ENTRIES - 1} `);
     expect(user).not.toContain('finding 0 ');
-    expect(user).toContain(`**Consultations:** ${ENTRIES}`);
+    // ~12 MB: longer than the server counts (docs/mcp.md), so the count is a lower bound, said so
+    const counted = Number(user.match(/\*\*Consultations:\*\* at least (\d+) /)?.[1]);
+    expect(counted).toBeGreaterThan(10_000);
+    expect(counted).toBeLessThan(ENTRIES);
     const shown = user.match(/^- .* finding \d+ /gm)?.length ?? 0;
     expect(shown).toBeGreaterThan(10);
     const cut = (result.structuredContent as { cut: WhatWasCut }).cut;
-    expect(cut.session_entries).toBe(ENTRIES - shown);
+    expect(cut.session_entries).toBe(counted - shown);
+    expect(cut.session_entries_at_least).toBe(true);
     expect(cut.fields).toEqual(['session_log']);
   });
 
@@ -86,6 +90,6 @@ describe('retrospective and trainer read a long session log from its end', () =>
     expect(tokensSent(reader)).toBeLessThanOrEqual(windowOf('trainer'));
     expect(tokensSent(writer)).toBeLessThanOrEqual(windowOf('trainer'));
     expect(reader?.messages[1]?.content).toContain(`finding ${ENTRIES - 1} `);
-    expect((result.structuredContent as { cut: WhatWasCut }).cut.session_entries).toBeGreaterThan(ENTRIES - 1000);
+    expect((result.structuredContent as { cut: WhatWasCut }).cut).toMatchObject({ session_entries: expect.any(Number), session_entries_at_least: true });
   });
 });

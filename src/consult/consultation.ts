@@ -6,7 +6,7 @@
 import type { Deps } from '../deps.js';
 import type { SessionEntry } from '../session/log.js';
 import type { Attempt, Usage } from '../llm/chain.js';
-import { assemblePrompt, type Task, type WhatWasCut } from './prompt.js';
+import { assemblePrompt, MAX_HISTORY_ENTRIES, type Task, type WhatWasCut } from './prompt.js';
 import type { Discipline } from './disciplines.js';
 import { findKnowledge } from './knowledge.js';
 
@@ -47,23 +47,30 @@ export interface ConsultationRequest {
   withHistory?: boolean;
 }
 
+/** The models a request asks, in order: the caller's model, else the tool's models.yaml chain, else its family's. */
+export function chainOf(deps: Pick<Deps, 'models'>, request: Pick<ConsultationRequest, 'tool' | 'family' | 'model'>): string[] {
+  return request.model ? [request.model] : deps.models.chainFor(request.tool ?? request.family, request.family);
+}
+
+/** The smallest context window of a chain: what its prompt is fitted to. */
+export const smallestWindow = (deps: Pick<Deps, 'models'>, chain: readonly string[]) => Math.min(...chain.map((model) => deps.models.contextWindow(model)));
+
 /** Throws ChainFailed (src/llm/chain.ts) when no model of the chain answers. */
 export async function runConsultation(deps: Deps, request: ConsultationRequest, context: CallContext): Promise<Consultation> {
-  const chain = request.model ? [request.model] : deps.models.chainFor(request.tool ?? request.family, request.family);
-  const [protocols, rules, found, log] = await Promise.all([
+  const chain = chainOf(deps, request);
+  const [protocols, rules, found, history] = await Promise.all([
     deps.disciplines.text('protocols'),
     deps.disciplines.text(request.discipline),
     findKnowledge(deps, request.searchText, context.signal),
-    request.withHistory === false ? [] : recentHistory(deps, context.sessionId),
+    request.withHistory === false ? [] : recentHistory(deps, context.sessionId, request.phase),
   ]);
-  const history = log.filter((entry) => entry.phase !== request.phase);
   const prompt = assemblePrompt({
     protocols,
     discipline: rules,
     knowledge: found.hits,
     history,
     task: request.task,
-    contextWindow: Math.min(...chain.map((model) => deps.models.contextWindow(model))),
+    contextWindow: smallestWindow(deps, chain),
   });
   const completion = await deps.llm.complete(chain, {
     messages: [
@@ -90,12 +97,13 @@ export async function runConsultation(deps: Deps, request: ConsultationRequest, 
 }
 
 /**
- * The session so far; a log that cannot be read (its folder broken) costs the call its history, not
- * its answer; an entry that cannot be written is reported beside the answer (session-entry.ts).
+ * The session so far: its newest entries of other phases (a second `review` does not see the first),
+ * as many as the prompt shows. A log that cannot be read (its folder broken) costs the call its
+ * history, not its answer; an entry that cannot be written is reported beside the answer (session-entry.ts).
  */
-async function recentHistory(deps: Pick<Deps, 'sessions' | 'logger'>, sessionId: string): Promise<SessionEntry[]> {
+async function recentHistory(deps: Pick<Deps, 'sessions' | 'logger'>, sessionId: string, phase: string): Promise<SessionEntry[]> {
   try {
-    return await deps.sessions.recent(sessionId);
+    return await deps.sessions.recent(sessionId, { limit: MAX_HISTORY_ENTRIES, keep: (entry) => entry.phase !== phase });
   } catch (error) {
     deps.logger.error({ err: error, session_id: sessionId }, 'cannot read the session log; answering without history');
     return [];

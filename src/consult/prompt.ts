@@ -51,6 +51,8 @@ export interface WhatWasCut {
   fields: string[];
   /** retrospective/trainer: how many of the oldest session-log entries were left out. */
   session_entries?: number;
+  /** retrospective/trainer: set when the log is too long to count whole, and `session_entries` is a lower bound. */
+  session_entries_at_least?: true;
 }
 
 export interface Prompt {
@@ -140,6 +142,9 @@ function fenced(content: string, language: string): string {
 
 /** The inverse of estimateTokens: characters a token stands for. */
 const CHARS_PER_TOKEN = 3.5;
+
+/** The most characters of text a context window holds: more of a log than this can never be sent. */
+export const windowChars = (contextWindow: number) => Math.ceil(contextWindow * CHARS_PER_TOKEN);
 /** Rounding (system and task are estimated apart, the user message ends with a newline) costs a few characters. */
 const SLACK_CHARS = 16;
 /** A shortened text keeps at least this much of itself, so the model still sees what it was. */

@@ -1,12 +1,14 @@
 /**
  * Session logs: one append-only JSONL file per session, one line per consulting
  * call. Lines are appended with a single write, and a torn line (a crash mid-append) is skipped on
- * read and never glued to the next entry.
+ * read and never glued to the next entry. The calls read a log from its end (lines-from-end.ts), only
+ * as far as they need: what a read costs is bounded, however long the session.
  */
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CallRefused } from '../errors.js';
 import type { Attempt, Usage } from '../llm/chain.js';
+import { countLineEnds, eachLineFromEnd } from './lines-from-end.js';
 
 /** A session id is a short opaque token: it becomes a file name, so nothing else is accepted. */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -27,8 +29,35 @@ export interface SessionEntry {
   usage: Usage | null;
 }
 
-/** History shown to a model is the recent end of a session: reading this much of the log is plenty. */
-const RECENT_BYTES = 256 * 1024;
+/**
+ * The most of a log's end that a consulting call looks through for its history (~490 entries of ~530
+ * bytes). A call usually finds its 20 entries in the first 16 KiB; this bounds what a long run of calls
+ * of one phase, whose entries it passes over, can cost.
+ */
+export const RECENT_BYTES = 256 * 1024;
+
+/**
+ * How far before the part of a log that `tail` reads its earlier lines are counted (never parsed):
+ * a log up to this much longer is counted exactly; a longer one gets a lower bound, said as such.
+ * Counting costs ~0.3 ms a MiB from the page cache (bench/session-bench.ts).
+ */
+export const COUNTED_BYTES = 8 * 1024 * 1024;
+
+export interface RecentOptions {
+  /** At most this many entries, the newest (default: all within RECENT_BYTES). */
+  limit?: number;
+  /** Only entries for which this holds (e.g. those of other phases). */
+  keep?: (entry: SessionEntry) => boolean;
+}
+
+export interface Tail {
+  /** The newest entries within the log's last `maxBytes` (until one was `enough`), oldest first. */
+  entries: SessionEntry[];
+  /** Lines before those read (torn and blank ones too: they are counted, not parsed). */
+  earlier: number;
+  /** False when the log is so long that `earlier` is a lower bound: its first lines were not counted (COUNTED_BYTES). */
+  earlierExact: boolean;
+}
 
 export class SessionLog {
   /** Files this process has appended to: they end with a newline, so no torn-line check is needed. */
@@ -70,86 +99,80 @@ export class SessionLog {
     }
   }
 
-  /** The whole session, oldest first; unreadable lines are skipped. */
+  /** The whole session, oldest first; unreadable lines are skipped. For tests: no call reads a whole log. */
   async read(id: string): Promise<SessionEntry[]> {
-    return parseEntries(await this.readText(id, Infinity));
-  }
-
-  /** The last entries of the session (its final 256 KiB), oldest first. */
-  async recent(id: string): Promise<SessionEntry[]> {
-    return parseEntries(await this.readText(id, RECENT_BYTES));
+    const text = await readFile(this.file(id), 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return '';
+      throw error;
+    });
+    return text.split('\n').flatMap((line) => entryOf(line) ?? []);
   }
 
   /**
-   * The newest entries within the last `maxBytes` of the log, oldest first, and how many earlier
-   * lines were not read. However long the log, only its end is loaded; the earlier part is only
-   * counted, a chunk at a time.
+   * The session's newest entries, oldest first: read back from the log's end, a line at a time, and
+   * parsed only until `limit` entries that `keep` accepts are found — or RECENT_BYTES are read.
    */
-  async tail(id: string, maxBytes: number): Promise<{ entries: SessionEntry[]; earlier: number }> {
-    const handle = await open(this.file(id), 'r').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return null;
-      throw error;
+  async recent(id: string, { limit = Infinity, keep = () => true }: RecentOptions = {}): Promise<SessionEntry[]> {
+    const found: SessionEntry[] = [];
+    if (limit <= 0) return found;
+    await this.withLog(id, async (handle, size) => {
+      await eachLineFromEnd(handle, size, RECENT_BYTES, (line) => {
+        const entry = entryOf(line);
+        if (entry && keep(entry)) found.push(entry);
+        return found.length < limit;
+      });
     });
-    if (!handle) return { entries: [], earlier: 0 };
-    try {
-      const { size } = await handle.stat();
-      const length = Math.min(size, maxBytes);
-      const buffer = Buffer.alloc(length);
-      await handle.read(buffer, 0, length, size - length);
-      // Started mid-file: the first, partial line is not an entry.
-      const skip = length < size ? buffer.indexOf(0x0a) + 1 || length : 0;
-      const entries = parseEntries(buffer.subarray(skip).toString('utf8'));
-      return { entries, earlier: await countLines(handle, size - length + skip) };
-    } finally {
-      await handle.close();
-    }
+    return found.reverse();
   }
 
-  private async readText(id: string, maxBytes: number): Promise<string> {
+  /**
+   * The newest entries within the last `maxBytes` of the log, oldest first — read back from the end
+   * until `enough` says true of one (it is asked of each, newest first) — and how many earlier lines
+   * were not read. Only the log's end is read and parsed; the earlier lines are counted, a chunk at a
+   * time, for at most COUNTED_BYTES before it. Nothing here grows with the log.
+   */
+  async tail(id: string, maxBytes: number, enough: (entry: SessionEntry) => boolean = () => false): Promise<Tail> {
+    const entries: SessionEntry[] = [];
+    let earlier = 0;
+    let earlierExact = true;
+    await this.withLog(id, async (handle, size) => {
+      const firstRead = await eachLineFromEnd(handle, size, maxBytes, (line) => {
+        const entry = entryOf(line);
+        if (!entry) return true;
+        entries.push(entry);
+        return !enough(entry);
+      });
+      const countFrom = Math.max(0, firstRead - COUNTED_BYTES);
+      earlier = await countLineEnds(handle, countFrom, firstRead);
+      earlierExact = countFrom === 0;
+    });
+    return { entries: entries.reverse(), earlier, earlierExact };
+  }
+
+  /** Opens the session's log and hands it, with its size, to `use`; a session with no log has nothing to read. */
+  private async withLog(id: string, use: (handle: FileHandle, size: number) => Promise<void>): Promise<void> {
     const handle = await open(this.file(id), 'r').catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return null;
       throw error;
     });
-    if (!handle) return '';
+    if (!handle) return;
     try {
-      const { size } = await handle.stat();
-      const length = Math.min(size, maxBytes);
-      const buffer = Buffer.alloc(length);
-      await handle.read(buffer, 0, length, size - length);
-      const text = buffer.toString('utf8');
-      // Started mid-file: the first, partial line is dropped.
-      return length < size ? text.slice(text.indexOf('\n') + 1) : text;
+      await use(handle, (await handle.stat()).size);
     } finally {
       await handle.close();
     }
   }
 }
 
-/** Line ends in the file's first `end` bytes, read 1 MiB at a time. */
-async function countLines(handle: FileHandle, end: number): Promise<number> {
-  const chunk = Buffer.alloc(Math.min(end, 1024 * 1024));
-  let lines = 0;
-  for (let position = 0; position < end; ) {
-    const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, end - position), position);
-    if (bytesRead === 0) break;
-    for (let at = chunk.indexOf(0x0a); at >= 0 && at < bytesRead; at = chunk.indexOf(0x0a, at + 1)) lines++;
-    position += bytesRead;
+/** One line of a log as an entry, or null for a torn, corrupt or blank one (the rest of the log is still good). */
+function entryOf(line: Buffer | string): SessionEntry | null {
+  const text = typeof line === 'string' ? line : line.toString('utf8');
+  if (!text.trim()) return null;
+  try {
+    return asEntry(JSON.parse(text));
+  } catch {
+    return null;
   }
-  return lines;
-}
-
-function parseEntries(text: string): SessionEntry[] {
-  const entries: SessionEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const entry = asEntry(JSON.parse(line));
-      if (entry) entries.push(entry);
-    } catch {
-      // a torn or corrupt line: the rest of the log is still good
-    }
-  }
-  return entries;
 }
 
 /**
@@ -180,11 +203,12 @@ function asEntry(value: unknown): SessionEntry | null {
 
 /** Earlier calls as a short list, newest last, for the model to read. */
 export function formatHistory(entries: SessionEntry[]): string {
-  return entries
-    .map((e) => {
-      const when = e.timestamp.slice(0, 16).replace('T', ' ');
-      const who = e.model_used ? ` by ${e.model_used}` : '';
-      return `- ${when} ${e.skill} (${e.phase}) ${e.final_status}${who}: ${e.message.replace(/\s+/g, ' ').trim()}`;
-    })
-    .join('\n');
+  return entries.map(formatEntry).join('\n');
+}
+
+/** One line of that list. */
+export function formatEntry(e: SessionEntry): string {
+  const when = e.timestamp.slice(0, 16).replace('T', ' ');
+  const who = e.model_used ? ` by ${e.model_used}` : '';
+  return `- ${when} ${e.skill} (${e.phase}) ${e.final_status}${who}: ${e.message.replace(/\s+/g, ' ').trim()}`;
 }

@@ -2,7 +2,7 @@
  * What retrospective and trainer share: they read a session log instead of code (its end, entries left
  * out counted), take only session_id and model, and log their call to the session they read.
  */
-import type { CallContext, Consultation } from '../consult/consultation.js';
+import { chainOf, smallestWindow, type CallContext, type Consultation } from '../consult/consultation.js';
 import { logged } from '../consult/session-entry.js';
 import { readSessionLog, type ReadLog } from '../consult/session-review.js';
 import type { Deps } from '../deps.js';
@@ -26,7 +26,9 @@ export function sessionReviewTool(spec: SessionReviewSpec): Tool {
     input: sessionReviewArgs,
     output: consultationOutput,
     run: async (args, { deps, call }) => {
-      const log = await readSessionLog(deps, call.sessionId);
+      // Read only what the chain's smallest window could show (the chain runConsultation asks).
+      const window = smallestWindow(deps, chainOf(deps, { family: spec.name, model: args.model }));
+      const log = await readSessionLog(deps, call.sessionId, window);
       const result = await logged(deps, { skill: spec.name, phase: spec.name, projectRoot: log.projectRoot, sessionId: call.sessionId }, () =>
         spec.review(deps, log, args, call),
       );
