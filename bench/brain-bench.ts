@@ -3,13 +3,12 @@
  * prints one JSON line. Run by bench/run.ts; `node dist/bench/brain-bench.js 10000 [zipf|common]` runs it
  * alone (bench/corpus.ts describes the two corpora).
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { DEFAULT_QUERY_LIMIT } from '../common/brain-contract.js';
-import { queryTerms } from '../common/query-terms.js';
 import { Brain } from '../ingestion/index.js';
+import { scanQueryCount, scanSearch } from './scan-baseline.js';
 import { brainFor, CORPORA, keywordQuery, promptQuery, Rng, Vocabulary, type Corpus } from './corpus.js';
 
 const size = Number(process.argv[2] ?? 1000);
@@ -59,33 +58,6 @@ async function timeEach<T>(items: T[], run: (item: T) => unknown): Promise<numbe
   return samples;
 }
 
-/**
- * The original service's way: list and read every file on every query, and score each by the
- * query words it contains (Σ(1 + ln count) × coverage², as a grep baseline does).
- */
-function scanSearch(knowledge: string, text: string): string[] {
-  const terms = queryTerms(text);
-  const scored: Array<[string, number]> = [];
-  // Synchronous reads: the fastest a scan can be in Node, so the comparison flatters the scan.
-  for (const entry of readdirSync(knowledge, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || !entry.name.endsWith('.md')) continue;
-    const path = join(entry.parentPath, entry.name);
-    const content = readFileSync(path, 'utf8').toLowerCase();
-    let sum = 0;
-    let matched = 0;
-    for (const term of terms) {
-      let count = 0;
-      for (let at = content.indexOf(term); at !== -1; at = content.indexOf(term, at + term.length)) count++;
-      if (count > 0) {
-        matched++;
-        sum += 1 + Math.log(count);
-      }
-    }
-    if (matched > 0) scored.push([path, sum * (matched / terms.length) ** 2]);
-  }
-  return scored.sort((a, b) => b[1] - a[1]).slice(0, 5).map(([path]) => path);
-}
-
 async function measureScan(knowledge: string, queries: string[]): Promise<number> {
   return percentiles(await timeEach(queries, (query) => scanSearch(knowledge, query))).p50;
 }
@@ -117,8 +89,7 @@ async function main(): Promise<void> {
   const keyword = await measure(keywordQueries);
   const prompt = await measure(promptQueries);
 
-  // Scanning costs seconds per query at 100k: a handful of queries gives a stable median.
-  const scanQueries = size >= 100_000 ? 3 : size >= 10_000 ? 7 : 21;
+  const scanQueries = scanQueryCount(size);
   const knowledge = join(dir, 'knowledge');
   const keywordScan = await measureScan(knowledge, keywordQueries.slice(0, scanQueries));
   const promptScan = await measureScan(knowledge, promptQueries.slice(0, scanQueries));

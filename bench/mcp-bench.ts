@@ -1,15 +1,18 @@
 /**
- * What supervisor adds around the model, measured through the real MCP client and HTTP transport:
+ * What supervisor adds around the model, measured through the real MCP client and HTTP transport, on
+ * the corpus with common words in most notes (bench/corpus.ts):
  *
- * 1. overhead: a `review` call with a 10k-note brain and a 200-entry session history, against a
- *    fake model that answers at once; overhead = the call's wall time − the model server's own time
- *    (brain query, history, prompt assembly, session logging, MCP framing, HTTP both ways);
+ * 1. overhead, at each brain size (1k, 10k, 100k notes, or the sizes given): `review` calls with a
+ *    prompt from the corpus as their context (so the call's knowledge query finds notes, as a real
+ *    one does) and a 200-entry session history, against a fake model that answers at once; overhead =
+ *    the call's wall time − the model server's own time (brain query, history, prompt assembly,
+ *    session logging, MCP framing, HTTP both ways);
  * 2. concurrency: 200 calls at once against a fake model that takes 200 ms, against 200 direct
- *    `openai` client calls to the same fake, in the same run. The server runs as `supervisor serve` in
- *    a process of its own, as it does for real: the 200 clients and the fake model (here in this
- *    process) must not compete with it for one event loop.
+ *    `openai` client calls to the same fake, in the same run, with the server's CPU time per call. The
+ *    server runs as `supervisor serve` in a process of its own, as it does for real: the 200 clients
+ *    and the fake model (here in this process) must not compete with it for one event loop.
  *
- * Prints one JSON line; run by bench/run.ts, or alone: `node dist/bench/mcp-bench.js`.
+ * Prints one JSON line; run by bench/run.ts, or alone: `node dist/bench/mcp-bench.js [sizes…]`.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,26 +22,56 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import OpenAI from 'openai';
 import { ingestionConfig } from '../ingestion/index.js';
 import { supervisorConfig } from '../src/config.js';
-import { startFakeLiteLlm } from '../src/dev/fake-litellm.js';
+import { startFakeLiteLlm, type FakeLiteLlm } from '../src/dev/fake-litellm.js';
 import { createLogger } from '../src/log.js';
 import { startSupervisor } from '../src/serve.js';
 import type { SessionEntry } from '../src/session/log.js';
-import { brainFor, promptQuery, Rng, Vocabulary } from './corpus.js';
-import { startServerProcess } from './server-process.js';
+import { brainFor, promptQuery, Rng, Vocabulary, type Corpus } from './corpus.js';
+import { processCpuMs, startServerProcess } from './server-process.js';
 
-export interface McpResult {
+export interface OverheadAtSize {
   notes: number;
-  historyEntries: number;
-  calls: number;
   overhead: { p50: number; p99: number };
   /** A bare MCP round trip in the same run (brain_query, one word): what this machine's framing costs. */
   bareCall: { p50: number; p99: number };
-  concurrency: { calls: number; modelMs: number; mcpWallMs: number; directWallMs: number; ratio: number; errors: number };
+  /** Notes the calls' knowledge queries brought into the prompt, on average; and calls that found none. */
+  knowledgePerCall: number;
+  callsWithoutKnowledge: number;
+}
+
+export interface McpResult {
+  corpus: Corpus;
+  historyEntries: number;
+  calls: number;
+  /** One entry per brain size, smallest first. */
+  overheads: OverheadAtSize[];
+  concurrency: {
+    notes: number;
+    calls: number;
+    modelMs: number;
+    mcpWallMs: number;
+    directWallMs: number;
+    ratio: number;
+    errors: number;
+    /** CPU time (user + system) the server process used during the phase, per call; null without /proc. */
+    serverCpuMsPerCall: number | null;
+    callsWithoutKnowledge: number;
+  };
 }
 
 const CONCURRENT = 200;
 const MODEL_MS = 200;
 const SESSION = 'bench-history';
+const CALLS = 200;
+const WARM_UP_CALLS = 20;
+/** The brain of the concurrency phase. */
+const CONCURRENCY_NOTES = 10_000;
+/** The corpus with common words in most notes: its knowledge queries cost what real ones do. */
+const CORPUS: Corpus = 'common';
+const MODEL = 'gpu/qwen2.5-coder-32b';
+
+const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const vocab = new Vocabulary();
 
 function percentiles(samples: number[]): { p50: number; p99: number } {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -52,9 +85,73 @@ async function connect(url: string): Promise<Client> {
   return client;
 }
 
+/** The brain notes a consulting call's answer says it used (its structured `knowledge`). */
+function knowledgeOf(result: Awaited<ReturnType<Client['callTool']>>): number {
+  const knowledge = (result.structuredContent as { knowledge?: unknown } | undefined)?.knowledge;
+  return Array.isArray(knowledge) ? knowledge.length : 0;
+}
+
+function environment(brainDir: string, sessionsDir: string, llmUrl: string): Record<string, string> {
+  return {
+    SUPERVISOR_PORT: '0',
+    INGEST_PORT: '0',
+    SUPERVISOR_BRAIN_DIR: brainDir,
+    SUPERVISOR_SESSIONS_DIR: sessionsDir,
+    LITELLM_BASE_URL: llmUrl,
+    LOG_LEVEL: 'silent',
+  };
+}
+
+/**
+ * CALLS `review` calls, one at a time, to a supervisor in this process over a brain of `notes`: each
+ * with a prompt from the corpus as its context, so its knowledge query finds notes as a real one does.
+ */
+async function measureOverhead(notes: number, sessionsDir: string, historyText: string, llm: FakeLiteLlm, rng: Rng): Promise<OverheadAtSize> {
+  const { dir: brainDir } = await brainFor(notes, vocab, CORPUS);
+  const env = environment(brainDir, sessionsDir, llm.url);
+  const supervisor = await startSupervisor(supervisorConfig(env), ingestionConfig(env), createLogger('silent'));
+  await supervisor.ingestion?.loaded;
+  const client = await connect(supervisor.mcpUrl);
+  const overheads: number[] = [];
+  let knowledge = 0;
+  let withoutKnowledge = 0;
+  for (let i = 0; i < CALLS + WARM_UP_CALLS; i++) {
+    await writeFile(join(sessionsDir, `${SESSION}.jsonl`), historyText); // keep the history at 200 entries
+    const context = promptQuery(rng, vocab, CORPUS);
+    const code = promptQuery(rng, vocab, CORPUS);
+    const before = llm.durations.length;
+    const started = performance.now();
+    const result = await client.callTool({
+      name: 'review',
+      arguments: { project_root: '/work/shop', files: ['src/handler.ts'], context, attachments: [{ path: 'src/handler.ts', content: code }], session_id: SESSION },
+    });
+    const wall = performance.now() - started;
+    if (result.isError) throw new Error(`benchmark call failed: ${JSON.stringify(result.content)}`);
+    const modelMs = llm.durations.slice(before).reduce((sum, ms) => sum + ms, 0);
+    if (i < WARM_UP_CALLS) continue; // the first calls warm caches and the JIT
+    overheads.push(wall - modelMs);
+    const found = knowledgeOf(result);
+    knowledge += found;
+    if (found === 0) withoutKnowledge++;
+  }
+  const bare: number[] = [];
+  for (let i = 0; i < CALLS + WARM_UP_CALLS; i++) {
+    const started = performance.now();
+    await client.callTool({ name: 'brain_query', arguments: { query: 'zzqqxx' } });
+    if (i >= WARM_UP_CALLS) bare.push(performance.now() - started);
+  }
+  await client.close();
+  await supervisor.close();
+  return {
+    notes,
+    overhead: percentiles(overheads),
+    bareCall: percentiles(bare),
+    knowledgePerCall: Math.round((knowledge / CALLS) * 100) / 100,
+    callsWithoutKnowledge: withoutKnowledge,
+  };
+}
+
 async function main(): Promise<void> {
-  const vocab = new Vocabulary();
-  const { dir: brainDir } = await brainFor(10_000, vocab);
   const sessionsDir = await mkdtemp(join(tmpdir(), 'supervisor-bench-sessions-'));
   const rng = new Rng(77);
   const history: SessionEntry[] = Array.from({ length: 200 }, (_, i) => ({
@@ -64,103 +161,85 @@ async function main(): Promise<void> {
     phase: i % 2 ? 'debug' : 'red',
     project_root: '/work/shop',
     final_status: 'ok',
-    model_used: 'gpu/qwen2.5-coder-32b',
+    model_used: MODEL,
     duration_ms: 4000,
-    message: promptQuery(rng, vocab).slice(0, 200),
-    attempts: [{ model: 'gpu/qwen2.5-coder-32b', outcome: 'ok', ms: 4000 }],
+    message: promptQuery(rng, vocab, CORPUS).slice(0, 200),
+    attempts: [{ model: MODEL, outcome: 'ok', ms: 4000 }],
     usage: { prompt_tokens: 3000, completion_tokens: 400 },
   }));
   const historyText = history.map((entry) => JSON.stringify(entry)).join('\n') + '\n';
 
   const llm = await startFakeLiteLlm();
-  llm.behave('gpu/qwen2.5-coder-32b', { kind: 'answer', text: '## Finding\nThe handler charges twice on a retried delivery.', chunks: 4 });
-  const env = {
-    SUPERVISOR_PORT: '0',
-    INGEST_PORT: '0',
-    SUPERVISOR_BRAIN_DIR: brainDir,
-    SUPERVISOR_SESSIONS_DIR: sessionsDir,
-    LITELLM_BASE_URL: llm.url,
-    LOG_LEVEL: 'silent',
-  };
-  const supervisor = await startSupervisor(supervisorConfig(env), ingestionConfig(env), createLogger('silent'));
-  await supervisor.ingestion?.loaded;
+  llm.behave(MODEL, { kind: 'answer', text: '## Finding\nThe handler charges twice on a retried delivery.', chunks: 4 });
 
-  // 1. overhead
-  const client = await connect(supervisor.mcpUrl);
-  const overheads: number[] = [];
-  const calls = 200;
-  for (let i = 0; i < calls + 20; i++) {
-    await writeFile(join(sessionsDir, `${SESSION}.jsonl`), historyText); // keep the history at 200 entries
-    const code = promptQuery(rng, vocab);
-    const before = llm.durations.length;
-    const started = performance.now();
-    const result = await client.callTool({
-      name: 'review',
-      arguments: { project_root: '/work/shop', files: ['src/handler.ts'], attachments: [{ path: 'src/handler.ts', content: code }], session_id: SESSION },
-    });
-    const wall = performance.now() - started;
-    if (result.isError) throw new Error(`benchmark call failed: ${JSON.stringify(result.content)}`);
-    const modelMs = llm.durations.slice(before).reduce((sum, ms) => sum + ms, 0);
-    if (i >= 20) overheads.push(wall - modelMs); // the first calls warm caches and the JIT
+  // 1. overhead, at each brain size
+  const overheads: OverheadAtSize[] = [];
+  for (const notes of sizes.length > 0 ? sizes : [1_000, 10_000, 100_000]) {
+    process.stderr.write(`  consulting overhead, ${notes} notes…\n`);
+    overheads.push(await measureOverhead(notes, sessionsDir, historyText, llm, rng));
   }
-  const bare: number[] = [];
-  for (let i = 0; i < 220; i++) {
-    const started = performance.now();
-    await client.callTool({ name: 'brain_query', arguments: { query: 'zzqqxx' } });
-    if (i >= 20) bare.push(performance.now() - started);
-  }
-  await client.close();
 
   // 2. concurrency: MCP calls to a separate server process, then direct calls, against the same 200 ms model
-  llm.behave('gpu/qwen2.5-coder-32b', { kind: 'answer', text: '## Finding\nFine.', chunks: 4, delayMs: MODEL_MS });
-  const server = await startServerProcess({ ...env, SUPERVISOR_SESSIONS_DIR: sessionsDir });
+  llm.behave(MODEL, { kind: 'answer', text: '## Finding\nFine.', chunks: 4, delayMs: MODEL_MS });
+  const { dir: brainDir } = await brainFor(CONCURRENCY_NOTES, vocab, CORPUS);
+  const server = await startServerProcess(environment(brainDir, sessionsDir, llm.url));
+  // Each call's error text carries a prompt from the corpus: its knowledge query searches as a real one does.
+  const errorTexts = Array.from({ length: CONCURRENT }, (_, i) => `TypeError in request ${i}: ${promptQuery(rng, vocab, CORPUS)}`);
   const clients = await Promise.all(Array.from({ length: CONCURRENT }, () => connect(server.url)));
   // Warm both paths alike (JIT, connection pools) before timing either.
-  for (let i = 0; i < 50; i++) await clients[i % CONCURRENT]?.callTool({ name: 'debug', arguments: { project_root: '/work/shop', error: `warm-up ${i}` } });
+  for (let i = 0; i < 50; i++) {
+    await clients[i % CONCURRENT]?.callTool({ name: 'debug', arguments: { project_root: '/work/shop', error: `warm-up ${i}: ${promptQuery(rng, vocab, CORPUS)}` } });
+  }
   let errors = 0;
+  let withoutKnowledge = 0;
+  const cpuBefore = processCpuMs(server.pid);
   let started = performance.now();
   await Promise.all(
     clients.map((c, i) =>
-      c
-        .callTool({ name: 'debug', arguments: { project_root: '/work/shop', error: `TypeError in request ${i}`, session_id: `concurrent-${i}` } })
-        .then((r) => {
+      c.callTool({ name: 'debug', arguments: { project_root: '/work/shop', error: errorTexts[i] as string, session_id: `concurrent-${i}` } }).then(
+        (r) => {
           if (r.isError) errors++;
-        }, () => errors++),
+          else if (knowledgeOf(r) === 0) withoutKnowledge++;
+        },
+        () => errors++,
+      ),
     ),
   );
   const mcpWallMs = performance.now() - started;
+  const cpuAfter = processCpuMs(server.pid);
   await Promise.all(clients.map((c) => c.close()));
   await server.stop();
 
   const openai = new OpenAI({ baseURL: `${llm.url}/v1`, apiKey: 'bench', maxRetries: 0 });
   const direct = async (content: string) => {
-    const stream = await openai.chat.completions.create({ model: 'gpu/qwen2.5-coder-32b', stream: true, messages: [{ role: 'user', content }] });
+    const stream = await openai.chat.completions.create({ model: MODEL, stream: true, messages: [{ role: 'user', content }] });
     for await (const _chunk of stream) {
       // consume the stream, as the MCP server does
     }
   };
   for (let i = 0; i < 50; i++) await direct(`warm-up ${i}`);
   started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENT }, (_, i) => direct(`TypeError in request ${i}`)));
+  await Promise.all(errorTexts.map((text) => direct(text)));
   const directWallMs = performance.now() - started;
 
-  await supervisor.close();
   await llm.close();
   await rm(sessionsDir, { recursive: true, force: true });
 
   const result: McpResult = {
-    notes: 10_000,
+    corpus: CORPUS,
     historyEntries: history.length,
-    calls,
-    overhead: percentiles(overheads),
-    bareCall: percentiles(bare),
+    calls: CALLS,
+    overheads,
     concurrency: {
+      notes: CONCURRENCY_NOTES,
       calls: CONCURRENT,
       modelMs: MODEL_MS,
       mcpWallMs: Math.round(mcpWallMs),
       directWallMs: Math.round(directWallMs),
       ratio: Math.round((mcpWallMs / directWallMs) * 100) / 100,
       errors,
+      serverCpuMsPerCall: cpuBefore === null || cpuAfter === null ? null : Math.round(((cpuAfter - cpuBefore) / CONCURRENT) * 100) / 100,
+      callsWithoutKnowledge: withoutKnowledge,
     },
   };
   console.log(JSON.stringify(result));

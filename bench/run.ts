@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: measures the brain at 1k, 10k and 100k notes (or the sizes given, as in
- * `npm run bench -- 1000 10000`), on both corpora of bench/corpus.ts, each in a fresh process, then what a consulting call adds around
- * the model (bench/mcp-bench.ts), and how long the built command line takes to start
+ * `npm run bench -- 1000 10000`), on both corpora of bench/corpus.ts, each in a fresh process: in-process
+ * (bench/brain-bench.ts), then the ingestion service from outside over HTTP (bench/load-bench.ts); then
+ * what a consulting call adds around the model at the same sizes (bench/mcp-bench.ts), and how long the built command line takes to start
  * (bench/startup-bench.ts, measured first, while the machine is quiet) and what frontmatter costs a
  * note (bench/frontmatter-bench.ts) and how well the ranking does on the labelled set
  * (bench/search-quality.ts), and prints tables. Compared approaches are measured in the same
@@ -13,10 +14,14 @@ import type { SizeResult } from './brain-bench.js';
 import { CORPORA } from './corpus.js';
 import { formatQuality, type QualitySummary } from './search-eval.js';
 import type { FrontmatterResult } from './frontmatter-bench.js';
+import type { SessionResult } from './session-bench.js';
+import type { Latency } from './latency.js';
+import type { LoadResult, QueryKindResult } from './load-bench.js';
 import type { McpResult } from './mcp-bench.js';
 import type { StartupResult } from './startup-bench.js';
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const givenSizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const brainSizes = givenSizes.length > 0 ? givenSizes : [1_000, 10_000, 100_000];
 
 /** Runs one benchmark script in a fresh process and returns the JSON line it prints last. */
 function measure<T>(script: string, args: string[]): Promise<T> {
@@ -35,11 +40,17 @@ function measure<T>(script: string, args: string[]): Promise<T> {
 process.stderr.write('measuring start-up…\n');
 const startup = await measure<StartupResult>('./startup-bench.js', ['10']);
 
+function printTable(header: string[], rows: string[][]): void {
+  console.log(`| ${header.join(' | ')} |`);
+  console.log(`|${header.map(() => '---').join('|')}|`);
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+}
+
 const ms = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 const rows: string[][] = [];
 const results: SizeResult[] = [];
 // Both corpora at each size, one after the other: the favourable one and the one with common words.
-for (const size of sizes.length > 0 ? sizes : [1_000, 10_000, 100_000]) {
+for (const size of brainSizes) {
   for (const corpus of CORPORA) {
     process.stderr.write(`measuring ${size} notes (${corpus})…\n`);
     const r = await measure<SizeResult>('./brain-bench.js', [String(size), corpus]);
@@ -73,24 +84,68 @@ const header = [
   'idle CPU ms/10 s',
   'peak RSS MB',
 ];
-console.log(`| ${header.join(' | ')} |`);
-console.log(`|${header.map(() => '---').join('|')}|`);
-for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+printTable(header, rows);
 console.log(`\nmachine: ${process.platform} ${process.arch}, node ${process.version}; raw: ${JSON.stringify(results)}`);
 
-process.stderr.write('measuring consulting calls through MCP…\n');
-const mcp = await measure<McpResult>('./mcp-bench.js', []);
-console.log(`
-| consulting call (review, ${mcp.notes.toLocaleString('en')}-note brain, ${mcp.historyEntries}-entry history) | p50 / p99 ms |
-|---|---|
-| time added around the model (${mcp.calls} calls) | ${ms(mcp.overhead.p50)} / ${ms(mcp.overhead.p99)} |
-| a bare MCP round trip, same run (brain_query, one word) | ${ms(mcp.bareCall.p50)} / ${ms(mcp.bareCall.p99)} |
+// The ingestion service from outside: a child process timed over HTTP, both corpora at each size.
+const loadRows: string[][] = [];
+const writeRows: string[][] = [];
+const loads: LoadResult[] = [];
+for (const size of brainSizes) {
+  for (const corpus of CORPORA) {
+    process.stderr.write(`measuring the service over HTTP, ${size} notes (${corpus})…\n`);
+    const r = await measure<LoadResult>('./load-bench.js', [String(size), corpus]);
+    loads.push(r);
+    const kind = (k: QueryKindResult) => `${ms(k.p50)} / ${ms(k.p99)} (scan ${ms(k.scanP50)}, ${k.speedup}×)`;
+    const lat = (l: Latency) => `${ms(l.p50)} / ${ms(l.p99)} / ${ms(l.max)}`;
+    loadRows.push([r.notes.toLocaleString('en'), r.corpus, kind(r.queries.keyword), kind(r.queries.consult), kind(r.queries.prompt)]);
+    writeRows.push([
+      r.notes.toLocaleString('en'),
+      r.corpus,
+      `${(r.coldBuild.readyMs / 1000).toFixed(1)} s`,
+      lat(r.coldBuild.health),
+      lat(r.writes.idle.write),
+      lat(r.writes.underLoad.write),
+      lat(r.writes.underLoad.health),
+      `${r.writes.underLoad.queriesPerSecond}`,
+    ]);
+  }
+}
+printTable(
+  ['notes', 'corpus', 'keyword p50 / p99 ms over HTTP (scan, ×)', "consulting call's query", 'prompt-length'],
+  loadRows,
+);
+console.log('');
+printTable(
+  [
+    'notes',
+    'corpus',
+    'cold build (spawn → ready)',
+    '/health during the build p50 / p99 / max ms',
+    'POST /write idle p50 / p99 / max ms',
+    `POST /write, ${loads[0]?.writes.underLoad.clients ?? 4} clients querying`,
+    '/health, clients querying',
+    'queries/s',
+  ],
+  writeRows,
+);
+console.log(`\nraw: ${JSON.stringify(loads)}`);
 
-| ${mcp.concurrency.calls} concurrent calls, model takes ${mcp.concurrency.modelMs} ms | wall ms |
+process.stderr.write('measuring consulting calls through MCP…\n');
+const mcp = await measure<McpResult>('./mcp-bench.js', brainSizes.map(String));
+console.log(`
+| consulting call (review, ${mcp.corpus} corpus, ${mcp.historyEntries}-entry history, ${mcp.calls} calls) | overhead p50 / p99 ms | bare MCP round trip p50 / p99 ms | notes found per call |
+|---|---|---|---|
+${mcp.overheads
+  .map((o) => `| ${o.notes.toLocaleString('en')}-note brain | ${ms(o.overhead.p50)} / ${ms(o.overhead.p99)} | ${ms(o.bareCall.p50)} / ${ms(o.bareCall.p99)} | ${o.knowledgePerCall} (${o.callsWithoutKnowledge} calls found none) |`)
+  .join('\n')}
+
+| ${mcp.concurrency.calls} concurrent calls, model takes ${mcp.concurrency.modelMs} ms, ${mcp.concurrency.notes.toLocaleString('en')}-note brain | |
 |---|---|
-| through supervisor (MCP) | ${mcp.concurrency.mcpWallMs} (${mcp.concurrency.errors} errors) |
-| direct openai client calls | ${mcp.concurrency.directWallMs} |
+| through supervisor (MCP), wall ms | ${mcp.concurrency.mcpWallMs} (${mcp.concurrency.errors} errors) |
+| direct openai client calls, wall ms | ${mcp.concurrency.directWallMs} |
 | ratio | ${mcp.concurrency.ratio}× |
+| server CPU per call | ${mcp.concurrency.serverCpuMsPerCall ?? 'n/a'} ms |
 
 raw: ${JSON.stringify(mcp)}`);
 
@@ -118,3 +173,10 @@ console.log(`
 | setting one field (the yaml package, comments kept) | ${ms(fm.editOneField)} |
 
 raw: ${JSON.stringify(fm)}`);
+
+process.stderr.write('measuring session logs…\n');
+const sessionLogs = await measure<SessionResult>('./session-bench.js', []);
+console.log(`
+| session log, entries (MB) | history ms | retrospective ms, 32k window / largest | entries read | earlier lines counted |
+|---|---|---|---|---|
+${sessionLogs.sizes.map((s) => `| ${s.entries.toLocaleString('en')} (${s.fileMb}) | ${ms(s.recent)} | ${ms(s.review)} / ${ms(s.reviewLargestWindow)} | ${s.reviewEntries} | ${s.reviewEarlier}${s.reviewEarlierExact ? '' : ' (at least)'} |`).join('\n')}`);
