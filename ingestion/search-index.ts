@@ -107,6 +107,8 @@ export class SearchIndex {
   /** Changes made through this connection; `PRAGMA data_version` tells of other connections' commits. */
   private changes = 0;
   private probe: { db: Database.Database; insert: Statement; read: Statement; clear: Statement } | undefined;
+  /** The note count as the writer's own changes left it (see `apply`); undefined until first needed. */
+  private notes: number | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -208,21 +210,25 @@ export class SearchIndex {
    * answers the note count after it.
    */
   apply(changes: IndexChange[]): number {
+    let added = 0;
     this.transaction(() => {
       for (const change of changes) {
-        if ('note' in change) this.upsertOne(change.note);
-        else this.removeOne(change.remove);
+        if ('note' in change) added += this.upsertOne(change.note) ? 1 : 0;
+        else added -= this.removeOne(change.remove) ? 1 : 0;
       }
     });
-    return this.count();
+    // Counted, not read again: count(*) walks the whole table, 5 ms a batch at 100k notes.
+    this.notes = this.notes === undefined ? this.count() : this.notes + added;
+    return this.notes;
   }
 
   /** Runs `work` in one transaction: a batch of upserts costs one commit instead of one each. */
-  transaction<T>(work: () => T): T {
+  private transaction<T>(work: () => T): T {
     return this.db.transaction(work)();
   }
 
-  upsertOne(note: IndexedNote): void {
+  /** Indexes the note; true when it was not indexed before. */
+  private upsertOne(note: IndexedNote): boolean {
     this.changes++;
     const id = this.prepare('id', 'SELECT id FROM notes WHERE path = ?').pluck().get(note.path) as number | undefined;
     const row = [note.title, note.type, note.domain, note.size, note.mtimeMs, note.ino];
@@ -242,9 +248,10 @@ export class SearchIndex {
     this.prepare('fts-insert', ftsInsert).run(noteId, note.title, tags.join(' '), note.body);
     const tagInsert = this.prepare('tag-insert', 'INSERT OR IGNORE INTO note_tags (tag, note_id) VALUES (?, ?)');
     for (const tag of tags) tagInsert.run(tag, noteId);
+    return id === undefined;
   }
 
-  removeOne(path: string): boolean {
+  private removeOne(path: string): boolean {
     const id = this.prepare('id', 'SELECT id FROM notes WHERE path = ?').pluck().get(path) as number | undefined;
     if (id === undefined) return false;
     this.changes++;

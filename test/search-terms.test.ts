@@ -16,12 +16,12 @@ function note(path: string, title: string, body: string): IndexedNote {
 
 beforeEach(() => {
   index = SearchIndex.open(':memory:').index;
-  index.transaction(() => {
-    // "service" and "errors" are in every note; "kafka" in one, "rebalance" in two.
-    for (let i = 0; i < 20; i++) index.upsertOne(note(`n${i}.md`, `Note ${i}`, `The service logs errors, case ${i}.`));
-    index.upsertOne(note('kafka.md', 'Consumer lag', 'The service errors when a kafka consumer group starts to rebalance.'));
-    index.upsertOne(note('rebalance.md', 'Rebalance storms', 'Each rebalance pauses the service; errors follow.'));
-  });
+  // "service" and "errors" are in every note; "kafka" in one, "rebalance" in two.
+  index.apply([
+    ...Array.from({ length: 20 }, (_, i) => ({ note: note(`n${i}.md`, `Note ${i}`, `The service logs errors, case ${i}.`) })),
+    { note: note('kafka.md', 'Consumer lag', 'The service errors when a kafka consumer group starts to rebalance.') },
+    { note: note('rebalance.md', 'Rebalance storms', 'Each rebalance pauses the service; errors follow.') },
+  ]);
 });
 afterEach(() => index.close());
 
