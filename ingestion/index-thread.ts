@@ -15,9 +15,9 @@ import type { CallMessage, IndexRole, ReplyMessage } from './index-worker.js';
 import type { FileStamp, IndexChange, SearchQuery, StampColumns } from './search-index.js';
 
 /** Reader threads per brain: searches beyond this many at once wait for one to be free. */
-export const SEARCH_THREADS = 2;
+const SEARCH_THREADS = 2;
 /** Searches that may wait for a reader; more are refused with 503 rather than queued without end. */
-export const MAX_WAITING_SEARCHES = 256;
+const MAX_WAITING_SEARCHES = 256;
 
 /** One worker thread and the calls it has not answered yet. A thread that died is started again at the next call. */
 class IndexThread {
