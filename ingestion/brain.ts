@@ -101,7 +101,9 @@ export class Brain {
     const { writer, rebuilt, reason } = await IndexWriter.open(file);
     if (reason) logger.warn({ reason }, 'search index rebuilt from the notes');
     else if (rebuilt) logger.info('search index created');
-    return new Brain(dir, writer, new SearchPool(file, searches.threads, searches.maxWaiting), logger);
+    const pool = new SearchPool(file, searches.threads, searches.maxWaiting);
+    pool.warm();
+    return new Brain(dir, writer, pool, logger);
   }
 
   get ready(): boolean {

@@ -55,6 +55,7 @@ describe('searches in threads of their own', () => {
     brain = await Brain.open(dir, logger, { threads: 1, maxWaiting: 2 });
     await brain.reconcile();
     const opened = brain;
+    await opened.search({ query: 'retry 1', limit: 1 }); // the reader is up and free
     const outcomes = await Promise.allSettled(Array.from({ length: 6 }, () => opened.search({ query: prompt, limit: 5 })));
     // One runs, two wait, three are refused: all six were asked before any answer could arrive.
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(3);
