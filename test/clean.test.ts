@@ -77,5 +77,6 @@ describe('the chain and a refused answer', () => {
       .then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(ChainFailed);
     expect((error as ChainFailed).message).toContain('json-model: the model answered JSON, not markdown');
+    expect((error as ChainFailed).message).toContain('What to do: the model returned no usable text (nothing, or only JSON)');
   });
 });

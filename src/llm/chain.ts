@@ -232,7 +232,7 @@ const WHAT_TO_CHECK: Partial<Record<Outcome, string>> = {
   server_error: 'look at the LiteLLM log for the failing model',
   not_found: 'add the model to the LiteLLM config (model_name) or fix the name in models.yaml',
   unauthorized: 'check LITELLM_API_KEY',
-  empty: 'the model returned no text; try another model',
+  empty: 'the model returned no usable text (nothing, or only JSON); try another model',
   client_error: 'the request was refused; the LiteLLM log says why',
 };
 
