@@ -7,6 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChainClient, ChainFailed } from '../src/llm/chain.js';
 import { cleanAnswer } from '../src/llm/clean.js';
 import { startFakeLiteLlm, type FakeLiteLlm } from '../src/dev/fake-litellm.js';
+import { MODELS } from './support/fixture-config.js';
+import { startTestSupervisor } from './support/supervisor.js';
 
 describe('answer cleaning', () => {
   it('removes reasoning blocks and a trailing status/phase JSON fence', () => {
@@ -78,5 +80,27 @@ describe('the chain and a refused answer', () => {
     expect(error).toBeInstanceOf(ChainFailed);
     expect((error as ChainFailed).message).toContain('json-model: the model answered JSON, not markdown');
     expect((error as ChainFailed).message).toContain('What to do: the model returned no usable text (nothing, or only JSON)');
+  });
+});
+
+describe('a consulting call whose first model answers JSON', () => {
+  it('gets the next model\'s markdown answer, without its status block, and the attempts say why', async () => {
+    const sup = await startTestSupervisor();
+    try {
+      sup.llm.behave(MODELS.primary, { kind: 'answer', text: '<think>JSON is easier.</think>\n{"findings": [{"severity": "critical", "line": 1}]}' });
+      sup.llm.behave(MODELS.fallback, { kind: 'answer', text: '### CRITICAL\n- `a.ts:1` — eval of user input.\n\n```json\n{"status": "done", "phase": "review"}\n```\n\nFindings: 1 critical, 0 warnings, 0 suggestions.' });
+      const client = await sup.connect();
+      const result = await client.callTool({ name: 'review', arguments: { project_root: '/p', files: ['a.ts'], attachments: [{ path: 'a.ts', content: 'eval(input)' }] } });
+      expect(result.isError).toBeFalsy();
+      expect((result.content as Array<{ text: string }>)[0]?.text).toBe('### CRITICAL\n- `a.ts:1` — eval of user input.\n\nFindings: 1 critical, 0 warnings, 0 suggestions.');
+      const structured = result.structuredContent as { model: string; attempts: Array<{ model: string; outcome: string; detail?: string }> };
+      expect(structured.model).toBe(MODELS.fallback);
+      expect(structured.attempts.map((a) => [a.model, a.outcome, a.detail])).toEqual([
+        [MODELS.primary, 'empty', 'the model answered JSON, not markdown'],
+        [MODELS.fallback, 'ok', undefined],
+      ]);
+    } finally {
+      await sup.stop();
+    }
   });
 });
