@@ -9,8 +9,9 @@
  *
  * then reading `git diff test/fixtures/golden`. The input is fixed: one session (a fixed id) in which
  * every skill is called in turn, so later prompts show the earlier calls as history; two brain notes;
- * attached code, never read from disk; a fake model whose answer depends only on the phase it is asked.
- * Times and durations are masked.
+ * attached code, never read from disk; a fake model whose answer depends only on the phase it is asked;
+ * the models of the tests' own models.yaml (test/fixtures/config), so that choosing other models in
+ * config/models.yaml moves no golden file. Times and durations are masked.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
