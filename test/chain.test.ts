@@ -2,7 +2,6 @@ import { freePort } from './support/ports.js';
 import { waitFor } from './support/wait.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChainClient, ChainFailed } from '../src/llm/chain.js';
-import { cleanAnswer } from '../src/llm/clean.js';
 import { startFakeLiteLlm, type FakeLiteLlm } from '../src/dev/fake-litellm.js';
 
 let llm: FakeLiteLlm;
@@ -114,23 +113,5 @@ describe('model chain', () => {
   it('sends the messages and streams, with the API key as bearer token', async () => {
     await client().complete(['a'], { messages: [{ role: 'system', content: 'sys' }, ...messages] });
     expect(llm.requests[0]).toMatchObject({ model: 'a', stream: true, messages: [{ role: 'system', content: 'sys' }, ...messages] });
-  });
-});
-
-describe('answer cleaning', () => {
-  it('removes reasoning blocks and a trailing status/phase JSON fence', () => {
-    const raw = '<think>Let me think about it.\nMore.</think>\n## Finding\nThe test is missing.\n\n```json\n{"status": "ok", "phase": "red"}\n```\n';
-    expect(cleanAnswer(raw)).toBe('## Finding\nThe test is missing.');
-    expect(cleanAnswer('<thinking>x</thinking>Answer')).toBe('Answer');
-    expect(cleanAnswer('<think>never closed\nAnswer')).toBe('never closed\nAnswer');
-  });
-
-  it('keeps ordinary JSON, including a trailing fence that is not a status object', () => {
-    const config = 'Use this config:\n\n```json\n{"retries": 3, "backoff": "exponential"}\n```';
-    expect(cleanAnswer(config)).toBe(config);
-    const inline = 'The result object is {"status": "ok"} in the middle.\n\nMore text.';
-    expect(cleanAnswer(inline)).toBe(inline);
-    const notLast = '```json\n{"status": "ok"}\n```\n\nThen the explanation.';
-    expect(cleanAnswer(notLast)).toBe(notLast);
   });
 });

@@ -1,7 +1,8 @@
 /**
- * The one test that reads the shipped config/: what an operator gets out of the box loads and is
- * coherent. Every other test runs on test/fixtures/config, so editing config/ breaks only this file
- * (and the docs check that docs/litellm.md names the shipped models).
+ * The shipped config/: what an operator gets out of the box loads, is coherent, and keeps the rules
+ * small local models need. Other tests run on test/fixtures/config, so editing config/ breaks only
+ * this file, test/golden-prompts.test.ts (the whole prompts, as text) and the docs check that
+ * docs/litellm.md names the shipped models.
  */
 import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,28 @@ describe('the shipped config/', () => {
 
   it('has a discipline for every one the tests have, and no other', async () => {
     expect(await markdown(SHIPPED_DISCIPLINES)).toEqual(await markdown(FIXTURE_CONFIG_DIR));
+  });
+
+  it('keeps the rules small local models need, worded so they cannot be missed', async () => {
+    const text = async (name: string) => readFile(join(SHIPPED_DISCIPLINES, `${name}.md`), 'utf8');
+    // The JSON ban comes first, in bold capitals: small models ignore soft wording further down.
+    const protocols = (await text('protocols')).split('\n');
+    expect(protocols.find((line, i) => i > 0 && line.trim() !== '')).toMatch(/^\*\*DO NOT OUTPUT JSON\. DO NOT USE JSON CODE BLOCKS\./);
+    const rules: Record<string, Array<string | RegExp>> = {
+      tdd: ['**exactly one** test', '**fail by assertion, not by a compile or import error**', '**Test file**', '**Full content**', 'YAGNI', '**no extra parameters**', '**no future-proofing**', '**no clever abstractions**'],
+      review: ['**Never rubber-stamp.**', /- \*\*CRITICAL\*\*: \S/, /- \*\*WARNING\*\*: \S/, /- \*\*SUGGESTION\*\*: \S/, '`Findings: N critical, N warnings, N suggestions.`'],
+      spec: ['**When they are too vague, answer with the questions INSTEAD OF a spec.**', '## Questions'],
+      retrospective: ['## NOT worth keeping', '**Routine cycles**', '**Single-attempt passes**', '**Mechanical edits**', '`N learnings`'],
+      'trainer-reader': [/- \*\*5\*\*: \S/, /- \*\*4\*\*: \S/, /- \*\*3\*\*: \S/, /- \*\*2\*\*: \S/, /- \*\*1\*\*: \S/, '**scoring 3 or more**', '`N candidates (M >= 3)`'],
+      'trainer-writer': [/^# <Topic/m, /^## Lesson$/m, /^## When it applies$/m, /^## Example$/m, '`N entries ready for brain_write`'],
+    };
+    for (const [name, wanted] of Object.entries(rules)) {
+      const discipline = await text(name);
+      for (const rule of wanted) {
+        if (typeof rule === 'string') expect(discipline, `${name}.md`).toContain(rule);
+        else expect(discipline, `${name}.md`).toMatch(rule);
+      }
+    }
   });
 
   it('`supervisor serve` starts on it unchanged and consults the first model of its chain with its disciplines', async () => {

@@ -4,7 +4,7 @@
  * Every try is recorded, so the caller can say exactly what happened.
  */
 import OpenAI from 'openai';
-import { cleanAnswer } from './clean.js';
+import { cleanAnswer, refusalOf } from './clean.js';
 
 export type Outcome =
   | 'ok'
@@ -158,7 +158,7 @@ export class ChainClient {
       // The openai stream ends quietly when aborted: a cancel or a timeout mid-answer is no answer.
       if (signal.aborted) throw signal.reason;
       const cleaned = cleanAnswer(text);
-      if (!cleaned) return { record: { model, outcome: 'empty' as const, ms: elapsed(), detail: 'the model answered nothing' }, text: '', usage };
+      if (!cleaned) return { record: { model, outcome: 'empty' as const, ms: elapsed(), detail: refusalOf(text) }, text: '', usage };
       return { record: { model, outcome: 'ok' as const, ms: elapsed() }, text: cleaned, usage };
     } catch (error) {
       const outcome = classify(error, request.signal, deadline.signal);
@@ -232,7 +232,7 @@ const WHAT_TO_CHECK: Partial<Record<Outcome, string>> = {
   server_error: 'look at the LiteLLM log for the failing model',
   not_found: 'add the model to the LiteLLM config (model_name) or fix the name in models.yaml',
   unauthorized: 'check LITELLM_API_KEY',
-  empty: 'the model returned no text; try another model',
+  empty: 'the model returned no usable text (nothing, or only JSON); try another model',
   client_error: 'the request was refused; the LiteLLM log says why',
 };
 
