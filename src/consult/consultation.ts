@@ -6,7 +6,7 @@
 import type { Deps } from '../deps.js';
 import type { SessionEntry } from '../session/log.js';
 import type { Attempt, Usage } from '../llm/chain.js';
-import { assemblePrompt, MAX_HISTORY_ENTRIES, type Task, type WhatWasCut } from './prompt.js';
+import { assemblePrompt, MAX_HISTORY_ENTRIES, refitWindow, type Prompt, type Task, type WhatWasCut } from './prompt.js';
 import type { Discipline } from './disciplines.js';
 import { findKnowledge } from './knowledge.js';
 
@@ -64,24 +64,32 @@ export async function runConsultation(deps: Deps, request: ConsultationRequest, 
     findKnowledge(deps, request.searchText, context.signal),
     request.withHistory === false ? [] : recentHistory(deps, context.sessionId, request.phase),
   ]);
-  const prompt = assemblePrompt({
-    protocols,
-    discipline: rules,
-    knowledge: found.hits,
-    history,
-    task: request.task,
-    contextWindow: smallestWindow(deps, chain),
-  });
+  const fit = (contextWindow: number) =>
+    assemblePrompt({ protocols, discipline: rules, knowledge: found.hits, history, task: request.task, contextWindow });
+  const assumedWindow = smallestWindow(deps, chain);
+  const firstPrompt = fit(assumedWindow);
+  // Prompts fitted again after a model said the first did not fit its window, by that window.
+  const refitted = new Map<number, Prompt>();
+  const progress = context.onProgress;
   const completion = await deps.llm.complete(chain, {
-    messages: [
-      { role: 'system', content: prompt.system },
-      { role: 'user', content: prompt.user },
-    ],
+    messages: messagesOf(firstPrompt),
     signal: context.signal,
-    onProgress: context.onProgress && ((chars) => context.onProgress?.(`${chars} characters received`)),
+    onProgress: progress && ((chars) => progress(`${chars} characters received`)),
+    onWaiting: progress && ((model, waitedMs, timeoutMs) => progress(waitingMessage(model, waitedMs, timeoutMs))),
+    refit: (model, reported) => {
+      const window = refitWindow(assumedWindow, reported);
+      if (window === null) return null;
+      const prompt = refitted.get(window) ?? fit(window);
+      refitted.set(window, prompt);
+      context.notice?.(`${model} said the prompt exceeds its context window; asking it again with the prompt fitted to ${window} tokens`);
+      return { messages: messagesOf(prompt), window };
+    },
     onFallback: (failed, next) =>
       context.notice?.(`${failed.model} failed (${failed.status ? `${failed.status} ` : ''}${failed.detail ?? failed.outcome}); asking ${next}`),
   });
+  // What was cut is what the answering model was sent: the refitted prompt when it answered to that.
+  const answeredWindow = completion.attempts.at(-1)?.refit_window;
+  const prompt = (answeredWindow !== undefined && refitted.get(answeredWindow)) || firstPrompt;
   return {
     text: completion.text,
     model: completion.model,
@@ -94,6 +102,19 @@ export async function runConsultation(deps: Deps, request: ConsultationRequest, 
     cut: prompt.cut,
     usage: completion.usage,
   };
+}
+
+const messagesOf = (prompt: Prompt) => [
+  { role: 'system' as const, content: prompt.system },
+  { role: 'user' as const, content: prompt.user },
+];
+
+const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+
+/** "asking X (gives up after 120 s)", then "waiting for X: 10 s so far, no answer yet (gives up after 120 s)". */
+function waitingMessage(model: string, waitedMs: number, timeoutMs: number): string {
+  const limit = `gives up after ${seconds(timeoutMs)}`;
+  return waitedMs === 0 ? `asking ${model} (${limit})` : `waiting for ${model}: ${seconds(waitedMs)} so far, no answer yet (${limit})`;
 }
 
 /**

@@ -72,6 +72,19 @@ export const estimateTokens = (text: string) => Math.ceil(text.length / 3.5);
 /** Room left for the answer: a quarter of the window, at most 4k tokens. */
 export const answerReserve = (contextWindow: number) => Math.min(4096, Math.floor(contextWindow / 4));
 
+/** No prompt is fitted again to less than this: below it, a discipline and a task no longer fit. */
+export const MIN_REFIT_WINDOW = 1024;
+
+/**
+ * The window to fit a prompt to again after the model said it did not fit `assumed`: the window its
+ * error names when smaller (LiteLLM passes the backend's "maximum context length is N"), else half of
+ * what was assumed. Null when that would be too small to hold a useful prompt.
+ */
+export function refitWindow(assumed: number, reported: number | undefined): number | null {
+  const window = reported !== undefined && reported < assumed ? reported : Math.floor(assumed / 2);
+  return window >= MIN_REFIT_WINDOW ? window : null;
+}
+
 export function assemblePrompt(input: PromptInput): Prompt {
   const system = `${input.protocols.trim()}\n\n---\n\n${input.discipline.trim()}\n`;
   let budget = input.contextWindow - answerReserve(input.contextWindow) - estimateTokens(system);

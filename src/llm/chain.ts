@@ -1,7 +1,9 @@
 /**
  * Calls a chain of models through LiteLLM (OpenAI-compatible) until one answers: the next model is
  * tried when one is unreachable, too slow, rate-limited, failing (5xx), unknown, or answers nothing.
- * Every try is recorded, so the caller can say exactly what happened.
+ * A model that says the prompt is larger than its context window is asked once more with the prompt
+ * fitted to a smaller window (the caller fits it) before the chain moves on. Every try is recorded,
+ * so the caller can say exactly what happened.
  */
 import OpenAI from 'openai';
 import { cleanAnswer, refusalOf } from './clean.js';
@@ -16,6 +18,7 @@ export type Outcome =
   | 'not_found'
   | 'client_error'
   | 'unauthorized'
+  | 'context_exceeded'
   | 'empty'
   | 'cancelled';
 
@@ -25,6 +28,8 @@ export interface Attempt {
   ms: number;
   status?: number;
   detail?: string;
+  /** Set on a second try of the same model: the context window, in tokens, the prompt was fitted to again. */
+  refit_window?: number;
 }
 
 export interface Usage {
@@ -43,6 +48,16 @@ export interface CompletionRequest {
   signal?: AbortSignal | undefined;
   /** Called as the answer streams in, with the characters received so far. */
   onProgress?: ((characters: number) => void) | undefined;
+  /**
+   * Called when a model is asked (waitedMs 0), then every `waitingNoticeMs` until its first token:
+   * a model loading (minutes for a cold Ollama start) is otherwise silence.
+   */
+  onWaiting?: ((model: string, waitedMs: number, timeoutMs: number) => void) | undefined;
+  /**
+   * The model said the prompt exceeds its context window (`reportedLimit`: the window its message
+   * names, when it names one): the messages fitted to a smaller window, or null to move on.
+   */
+  refit?: ((model: string, reportedLimit: number | undefined) => { messages: ChatMessage[]; window: number } | null) | undefined;
   maxTokens?: number | undefined;
   /** Called when a model failed and the next one of the chain is tried. */
   onFallback?: ((failed: Attempt, next: string) => void) | undefined;
@@ -78,11 +93,14 @@ export interface ChainClientOptions {
   apiKey?: string | undefined;
   /** Per model try, the whole answer included. */
   timeoutMs: number;
+  /** How often a model that has not started answering is reported as still awaited (default 5 s). */
+  waitingNoticeMs?: number | undefined;
 }
 
 // Outcomes after which another model will not do better: the same key and request go to all of them.
 const STOP_CHAIN: ReadonlySet<Outcome> = new Set(['unauthorized', 'cancelled']);
 const PROGRESS_EVERY_MS = 250;
+const WAITING_NOTICE_MS = 5000;
 
 export class ChainClient {
   private readonly client: OpenAI;
@@ -113,8 +131,15 @@ export class ChainClient {
     const started = performance.now();
     const attempts: Attempt[] = [];
     for (const [i, model] of chain.entries()) {
-      const attempt = await this.tryModel(model, request);
+      let attempt = await this.tryModel(model, request.messages, request);
       attempts.push(attempt.record);
+      // The ladder: the same model once more with a smaller prompt, before a model that may be worse at the task.
+      const refitted = attempt.record.outcome === 'context_exceeded' ? request.refit?.(model, attempt.reportedLimit) : null;
+      if (refitted) {
+        attempt = await this.tryModel(model, refitted.messages, request);
+        attempt.record.refit_window = refitted.window;
+        attempts.push(attempt.record);
+      }
       if (attempt.record.outcome === 'ok') {
         return { text: attempt.text, model, attempts, usage: attempt.usage, durationMs: Math.round(performance.now() - started) };
       }
@@ -127,17 +152,18 @@ export class ChainClient {
     throw new ChainFailed(cancelled ? stopped : failureMessage(this.options.baseUrl, attempts), attempts, cancelled);
   }
 
-  private async tryModel(model: string, request: CompletionRequest) {
+  private async tryModel(model: string, messages: ChatMessage[], request: CompletionRequest): Promise<ModelTry> {
     const started = performance.now();
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.options.timeoutMs);
     const signal = request.signal ? AbortSignal.any([request.signal, deadline.signal]) : deadline.signal;
     const elapsed = () => Math.round(performance.now() - started);
+    const waiting = this.waitingNotices(model, request, elapsed);
     try {
       const stream = await this.client.chat.completions.create(
         {
           model,
-          messages: request.messages,
+          messages,
           stream: true,
           stream_options: { include_usage: true },
           ...(request.maxTokens ? { max_tokens: request.maxTokens } : {}),
@@ -148,7 +174,11 @@ export class ChainClient {
       let usage: Usage | null = null;
       let lastProgress = 0;
       for await (const chunk of stream) {
-        text += chunk.choices[0]?.delta?.content ?? '';
+        const content = chunk.choices[0]?.delta?.content;
+        if (content) {
+          waiting.stop();
+          text += content;
+        }
         if (chunk.usage) usage = { prompt_tokens: chunk.usage.prompt_tokens, completion_tokens: chunk.usage.completion_tokens };
         if (request.onProgress && performance.now() - lastProgress > PROGRESS_EVERY_MS) {
           lastProgress = performance.now();
@@ -158,19 +188,38 @@ export class ChainClient {
       // The openai stream ends quietly when aborted: a cancel or a timeout mid-answer is no answer.
       if (signal.aborted) throw signal.reason;
       const cleaned = cleanAnswer(text);
-      if (!cleaned) return { record: { model, outcome: 'empty' as const, ms: elapsed(), detail: refusalOf(text) }, text: '', usage };
-      return { record: { model, outcome: 'ok' as const, ms: elapsed() }, text: cleaned, usage };
+      if (!cleaned) return { record: { model, outcome: 'empty', ms: elapsed(), detail: refusalOf(text) }, text: '', usage };
+      return { record: { model, outcome: 'ok', ms: elapsed() }, text: cleaned, usage };
     } catch (error) {
       const outcome = classify(error, request.signal, deadline.signal);
       const status = error instanceof OpenAI.APIError ? error.status : undefined;
       const record: Attempt = { model, outcome, ms: elapsed(), detail: describe(error, outcome, this.options.timeoutMs) };
       if (outcome === 'cancelled' && request.signal?.reason instanceof CallStopped) record.detail = request.signal.reason.message;
       if (status !== undefined) record.status = status;
-      return { record, text: '', usage: null };
+      return { record, text: '', usage: null, reportedLimit: outcome === 'context_exceeded' ? reportedWindow(errorText(error)) : undefined };
     } finally {
+      waiting.stop();
       clearTimeout(timer);
     }
   }
+
+  /** "Asking X", then "still waiting for X" every few seconds until `stop` (the first token, or the try's end). */
+  private waitingNotices(model: string, request: CompletionRequest, elapsed: () => number): { stop(): void } {
+    const notify = request.onWaiting;
+    if (!notify) return { stop: () => undefined };
+    notify(model, 0, this.options.timeoutMs);
+    const timer = setInterval(() => notify(model, elapsed(), this.options.timeoutMs), this.options.waitingNoticeMs ?? WAITING_NOTICE_MS);
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
+  }
+}
+
+interface ModelTry {
+  record: Attempt;
+  text: string;
+  usage: Usage | null;
+  /** context_exceeded: the window the model's error names, when it names one. */
+  reportedLimit?: number | undefined;
 }
 
 /** LiteLLM answers under /v1 (and at the root); the openai client wants the /v1 base. */
@@ -192,9 +241,36 @@ function classify(error: unknown, callerSignal: AbortSignal | undefined, deadlin
     if (status === 408) return 'timeout';
     if (status === 429) return 'rate_limited';
     if (status >= 500) return 'server_error';
+    if (status === 400 && CONTEXT_EXCEEDED.test(errorText(error))) return 'context_exceeded';
     return 'client_error';
   }
   return 'connection_error';
+}
+
+/**
+ * How LiteLLM says a prompt is too large: its ContextWindowExceededError (the proxy answers 400 with
+ * `{"error": {"message": "litellm.ContextWindowExceededError: …", "code": "400"}}`), or the backend's
+ * own words passed through in a BadRequestError (OpenAI, vLLM, llama.cpp, sglang, Anthropic).
+ */
+const CONTEXT_EXCEEDED =
+  /ContextWindowExceeded|context_length_exceeded|exceed_context_size|maximum context length|context (?:window|length|limit) (?:is )?exceeded|exceeds? (?:the )?(?:model's |available )?(?:maximum )?context|longer than the model's context length|prompt is too long/i;
+
+/** The window a context error names: "maximum context length is 4096 tokens", "context length (4096 tokens)", "n_ctx": 4096. */
+const REPORTED_WINDOW =
+  /(?:maximum context length is|context (?:limit|length|window|size) of|model's context length \(|available context size \(|"n_ctx":)\s*(\d{3,7})/i;
+
+export function reportedWindow(message: string): number | undefined {
+  const match = REPORTED_WINDOW.exec(message);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The error's whole message: LiteLLM's body message (the openai client's own message prefixes the status). */
+function errorText(error: unknown): string {
+  if (error instanceof OpenAI.APIError) {
+    const body = error.error as { message?: unknown; type?: unknown } | undefined;
+    return [body?.message, body?.type, error.message].filter((part) => typeof part === 'string').join(' ');
+  }
+  return String((error as Error)?.message ?? error);
 }
 
 function causeText(error: unknown): string {
@@ -232,6 +308,8 @@ const WHAT_TO_CHECK: Partial<Record<Outcome, string>> = {
   server_error: 'look at the LiteLLM log for the failing model',
   not_found: 'add the model to the LiteLLM config (model_name) or fix the name in models.yaml',
   unauthorized: 'check LITELLM_API_KEY',
+  context_exceeded:
+    "the prompt is larger than the model's context window as served: set the model's context_window in models.yaml to what LiteLLM serves (for Ollama, its num_ctx), or choose a model with a larger window",
   empty: 'the model returned no usable text (nothing, or only JSON); try another model',
   client_error: 'the request was refused; the LiteLLM log says why',
 };

@@ -13,6 +13,7 @@ import { checkArguments } from './argument-check.js';
 import { callMetrics } from './call-metrics.js';
 import { trackCalls, type CallTracker } from './call-tracking.js';
 import { toolBoundary } from './errors.js';
+import { callNotices, type CallLog } from './notices.js';
 import { compactToolList } from './tool-list.js';
 
 export type { CallTracker } from './call-tracking.js';
@@ -43,9 +44,10 @@ export function createMcpServer(deps: Deps, options: ServerOptions): McpServer {
   compactToolList(server);
   if (options.calls) trackCalls(server, options.calls, metrics);
   checkArguments(server, TOOLS, metrics);
+  const notices = callNotices(server);
   const host: ToolHost = {
     deps,
-    context: (args, extra) => callContext(server, args, extra),
+    context: (args, extra) => callContext(notices(extra), args, extra),
     answer: toolBoundary(metrics, deps.logger),
   };
   for (const tool of TOOLS) tool.register(server, host);
@@ -53,14 +55,14 @@ export function createMcpServer(deps: Deps, options: ServerOptions): McpServer {
 }
 
 /** The session a call belongs to: the one it names, else the MCP session's own id. */
-function callContext(server: McpServer, args: { session_id?: unknown }, extra: Extra): CallContext {
+function callContext(log: CallLog, args: { session_id?: unknown }, extra: Extra): CallContext {
   const token = extra._meta?.progressToken;
   let progress = 0;
   return {
     sessionId: typeof args.session_id === 'string' ? args.session_id : (extra.sessionId ?? 'no-session'),
     signal: extra.signal,
-    // A log message, filtered by the level the client set (logging/setLevel).
-    notice: (message) => void server.sendLoggingMessage({ level: 'warning', logger: 'supervisor', data: message }, extra.sessionId).catch(() => undefined),
+    // A log message on the call's own stream, filtered by the level the client set (logging/setLevel).
+    notice: (message) => log('warning', message),
     onProgress:
       token === undefined
         ? undefined
