@@ -10,7 +10,7 @@ import { DisciplineFiles } from './consult/disciplines.js';
 import type { Deps } from './deps.js';
 import type { SupervisorConfig } from './config.js';
 import { ChainClient } from './llm/chain.js';
-import { loadModels } from './llm/models.js';
+import { disagreementWarning, loadModels, servedWindows } from './llm/models.js';
 import { buildMcpApp } from './mcp/http.js';
 import { SessionLog } from './session/log.js';
 import { TOOLS } from './tools/index.js';
@@ -34,6 +34,10 @@ export async function startSupervisor(config: SupervisorConfig, ingestConfig: In
   const unknown = models.unknownSkills(SKILL_NAMES);
   if (unknown.length > 0) {
     logger.warn({ modelsFile: config.modelsFile, unknown, known: SKILL_NAMES }, `models.yaml names skills that do not exist (${unknown.join(', ')}): their chains are never used`);
+  }
+  // Windows models.yaml does not give are asked of LiteLLM; one that is down leaves them at the default.
+  for (const disagreement of models.adoptServedWindows(await servedWindows(config.litellmBaseUrl, config.litellmApiKey))) {
+    logger.warn({ model: disagreement.model, declared: disagreement.declared, litellm: disagreement.served }, disagreementWarning(disagreement));
   }
   const disciplines = new DisciplineFiles(config.configDir);
   await disciplines.check();
