@@ -114,7 +114,9 @@ describe('a session reviewed', () => {
     await mkdir(sup.deps.sessions.dir, { recursive: true });
     const goLine = { session_id: session, timestamp: '2025-03-01T10:00:00Z', skill: 'tdd_red', phase: 'red', project_root: '/p', final_status: 'success', model_used: 'gpu/old', duration_ms: 4200, message: 'a failing test for the platypus parser' };
     const earlierLine = { ...goLine, timestamp: '2026-01-01T10:00:00Z', skill: 'debug', phase: 'debug', final_status: 'ok', message: 'hypotheses about the echidna cache', attempts: [{ model: 'gpu/old', outcome: 'ok', ms: 4100 }], usage: null };
-    await appendFile(join(sup.deps.sessions.dir, `${session}.jsonl`), `${JSON.stringify(goLine)}\n${JSON.stringify(earlierLine)}\n`);
+    // A hand-edited line whose new fields hold the wrong types: shown without them, never a failed review.
+    const editedLine = { ...earlierLine, skill: 'review', phase: 'review', message: 'looked at the numbat module', arguments: { files: 7 }, cut: { truncated: 'x', knowledge: 'many' } };
+    await appendFile(join(sup.deps.sessions.dir, `${session}.jsonl`), [goLine, earlierLine, editedLine].map((line) => `${JSON.stringify(line)}\n`).join(''));
     brain.queries.length = 0;
     const result = await client.callTool({ name: 'retrospective', arguments: { session_id: session } });
     expect(result.isError).toBeFalsy();
@@ -124,6 +126,19 @@ describe('a session reviewed', () => {
     expect(user).toContain('debug (debug) ok by gpu/old, 4.2 s');
     expect(brain.queries[0]).toMatch(/platypus/);
     expect(brain.queries[0]).toMatch(/echidna/);
+    expect(user).toContain('review (review) ok by gpu/old, 4.2 s\nAnswer:\nlooked at the numbat module');
+  });
+
+  it("trainer's reader reads the same blocks and searches with the same task words", async () => {
+    brain.queries.length = 0;
+    const before = sup.llm.requests.length;
+    const result = await client.callTool({ name: 'trainer', arguments: { session_id: 'record-1' } });
+    expect(result.isError).toBeFalsy();
+    const reader = sup.llm.requests[before]?.messages[1]?.content ?? '';
+    expect(reader).toContain('Arguments: files: src/tokenizer.ts; context: wombat edge cases');
+    expect(reader).toContain('END-OF-ANSWER-MARKER');
+    expect(brain.queries[0]).toMatch(/quokka/);
+    expect(brain.queries[0]).not.toMatch(/\b20\d\d\b|primary|fallback|planner/);
   });
 });
 

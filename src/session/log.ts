@@ -232,7 +232,24 @@ function asEntry(value: unknown): SessionEntry | null {
     ...(args ? { arguments: args } : {}),
     attempts: Array.isArray(line.attempts) ? (line.attempts as Attempt[]).filter((a) => a && typeof a === 'object' && typeof a.model === 'string') : [],
     usage: line.usage && typeof line.usage === 'object' ? (line.usage as Usage) : null,
-    cut: line.cut && typeof line.cut === 'object' && !Array.isArray(line.cut) ? (line.cut as WhatWasCut) : null,
+    cut: cutOf(line.cut),
+  };
+}
+
+/** A logged `cut`, each field of the type it should have (a hand-edited line may hold anything), or null. */
+function cutOf(value: unknown): WhatWasCut | null {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return null;
+  const cut = value as Record<string, unknown>;
+  const count = (field: unknown) => (typeof field === 'number' ? field : 0);
+  const names = (field: unknown) => (Array.isArray(field) ? field.filter((name): name is string => typeof name === 'string') : []);
+  return {
+    knowledge: count(cut.knowledge),
+    history: count(cut.history),
+    truncated: names(cut.truncated),
+    omitted: names(cut.omitted),
+    fields: names(cut.fields),
+    ...(typeof cut.session_entries === 'number' ? { session_entries: cut.session_entries } : {}),
+    ...(cut.session_entries_at_least === true ? { session_entries_at_least: true as const } : {}),
   };
 }
 
