@@ -122,7 +122,7 @@ describe('a session reviewed', () => {
     expect(result.isError).toBeFalsy();
     const user = sup.llm.requests.at(-1)?.messages[1]?.content ?? '';
     expect(user).toContain('tdd_red (red) success by gpu/old, 4.2 s');
-    expect(user).toContain('a failing test for the platypus parser');
+    expect(user).toContain('tdd_red (red) success by gpu/old, 4.2 s\nAnswer:\na failing test for the platypus parser');
     expect(user).toContain('debug (debug) ok by gpu/old, 4.2 s');
     expect(brain.queries[0]).toMatch(/platypus/);
     expect(brain.queries[0]).toMatch(/echidna/);

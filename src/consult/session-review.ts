@@ -65,10 +65,13 @@ export function formatReviewEntry(e: SessionEntry): string {
   if (cut) lines.push(`Cut to fit the model's window: ${cut}`);
   const answer = e.message.replace(/\n\s*\n/g, '\n').trim();
   const whole = e.message_chars ?? e.message.length;
-  const label = e.final_status === 'ok' ? 'Answer' : 'Error';
+  // Another writer's outcome words are kept as written ('success', 'failed'): only failures' messages are errors.
+  const label = FAILED.test(e.final_status) ? 'Error' : 'Answer';
   lines.push(whole > e.message.length ? `${label} (first ${e.message.length} of ${whole} characters):` : `${label}:`, answer || '(empty)');
   return lines.join('\n');
 }
+
+const FAILED = /^(error|cancelled|failed|failure)$/i;
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
