@@ -10,7 +10,7 @@ import { DisciplineFiles } from './consult/disciplines.js';
 import type { Deps } from './deps.js';
 import type { SupervisorConfig } from './config.js';
 import { ChainClient } from './llm/chain.js';
-import { loadModels } from './llm/models.js';
+import { disagreementWarning, loadModels, servedWindows } from './llm/models.js';
 import { buildMcpApp } from './mcp/http.js';
 import { SessionLog } from './session/log.js';
 import { TOOLS } from './tools/index.js';
@@ -31,6 +31,8 @@ const SKILL_NAMES = [...new Set(TOOLS.filter((tool) => tool.kind === 'consult').
 
 export async function startSupervisor(config: SupervisorConfig, ingestConfig: IngestionConfig, logger: Logger): Promise<RunningSupervisor> {
   const models = await loadModels(config.modelsFile);
+  // Windows models.yaml does not give are asked of LiteLLM while the rest starts; one that is down leaves them at the default.
+  const windows = servedWindows(config.litellmBaseUrl, config.litellmApiKey);
   const unknown = models.unknownSkills(SKILL_NAMES);
   if (unknown.length > 0) {
     logger.warn({ modelsFile: config.modelsFile, unknown, known: SKILL_NAMES }, `models.yaml names skills that do not exist (${unknown.join(', ')}): their chains are never used`);
@@ -48,6 +50,9 @@ export async function startSupervisor(config: SupervisorConfig, ingestConfig: In
     brain = new LocalBrainClient(ingestion.brain);
   }
 
+  for (const disagreement of models.adoptServedWindows(await windows)) {
+    logger.warn({ model: disagreement.model, declared: disagreement.declared, litellm: disagreement.served }, disagreementWarning(disagreement));
+  }
   const deps = {
     llm: new ChainClient({ baseUrl: config.litellmBaseUrl, apiKey: config.litellmApiKey, timeoutMs: config.modelTimeoutMs }),
     models,

@@ -84,7 +84,7 @@ describe('a brain volume from the first deployment', () => {
     const result = await client.callTool({ name: 'retrospective', arguments: { session_id: 'go-session' } });
     expect(result.isError).toBeFalsy();
     const prompt = sup.llm.requests.at(-1)!.messages.map((m) => m.content).join('\n');
-    expect(prompt).toContain('tdd (red) ok by gpu/old-coder: Write a failing test for the refund rounding');
+    expect(prompt).toMatch(/tdd \(red\) ok by gpu\/old-coder, \d+\.\d s\nAnswer:\nWrite a failing test for the refund rounding/);
     expect(prompt).toContain('review (review) failed');
   });
 });

@@ -113,7 +113,7 @@ describe('retrospective', () => {
     const shown = findings(user);
     expect(shown.length).toBeGreaterThan(10);
     expect(shown).toEqual(Array.from({ length: shown.length }, (_, k) => 50_000 - shown.length + k));
-    expect(user).toMatch(/- 2026-03-02 10:00 tdd \(red\) ok by gpu\/old-coder: \n*$/);
+    expect(user).toMatch(/### 2026-03-02 10:00:00 tdd \(red\) ok by gpu\/old-coder, 5\.1 s\nAnswer:\n\(empty\)\n*$/);
     const counted = Number(user.match(/\*\*Consultations:\*\* at least (\d+) \(only the log's last \d+(\.\d+)? MiB were counted\)/)?.[1]);
     expect(counted).toBeGreaterThan(15_000);
     expect(counted).toBeLessThan(50_001);

@@ -14,8 +14,8 @@ export interface Attachment {
 export interface FieldOptions {
   /** The argument's name, as `cut.fields` reports it (default: the label). */
   name?: string;
-  /** A session log, one entry a line, newest last: shortened from its start by whole lines, so the
-   *  newest entries stay; how many were left out is reported as `cut.session_entries`. */
+  /** A session log, its entries apart by SESSION_ENTRY_SEPARATOR, newest last: shortened from its start
+   *  by whole entries, so the newest stay; how many were left out is reported as `cut.session_entries`. */
   sessionLog?: boolean;
 }
 
@@ -302,12 +302,6 @@ function renderedSize(piece: Piece, level: number): number {
   return kept + lines * (String(lines).length + 3) + 2 * fence;
 }
 
-function countLines(text: string): number {
-  let lines = 1;
-  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines++;
-  return lines;
-}
-
 const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 
 function shorten(text: string, keep: number): string {
@@ -315,12 +309,17 @@ function shorten(text: string, keep: number): string {
   return `${text.slice(0, keep)}\n… [cut: ${text.length - keep} more characters did not fit the model's context]`;
 }
 
-/** Keeps the end of a log by whole lines (its newest entries), and counts the entries left out. */
+/** Between two entries of a session-log field: a blank line (an entry is a block of lines without one). */
+export const SESSION_ENTRY_SEPARATOR = '\n\n';
+
+/** Keeps the end of a log by whole entries (its newest), and counts the entries left out. */
 function shortenKeepingEnd(text: string, keep: number, shortened: { entries: number }): string {
   if (keep >= text.length) return text;
   const from = text.length - keep;
-  const start = text[from - 1] === '\n' ? from : text.indexOf('\n', from) + 1 || text.length;
-  const dropped = start === text.length ? countLines(text) : countLines(text.slice(0, start)) - 1;
+  const next = text.indexOf(SESSION_ENTRY_SEPARATOR, Math.max(0, from - SESSION_ENTRY_SEPARATOR.length));
+  const start = next < 0 ? text.length : next + SESSION_ENTRY_SEPARATOR.length;
+  const separators = (upTo: number) => text.slice(0, upTo).split(SESSION_ENTRY_SEPARATOR).length - 1;
+  const dropped = start === text.length ? separators(text.length) + 1 : separators(start);
   shortened.entries += dropped;
   return `… [cut: ${dropped} earlier entries (${start} characters) did not fit the model's context]\n${text.slice(start)}`;
 }

@@ -53,6 +53,8 @@ export interface FakeOptions {
   port?: number;
   /** How a model with no behaviour of its own answers. */
   answer?: ModelBehaviour;
+  /** Context windows GET /model/info reports, by model name (LiteLLM's shape); without them the route is not there, as on other OpenAI-compatible servers. */
+  modelInfo?: Record<string, number>;
 }
 
 export async function startFakeLiteLlm(options: FakeOptions = {}): Promise<FakeLiteLlm> {
@@ -72,6 +74,10 @@ export async function startFakeLiteLlm(options: FakeOptions = {}): Promise<FakeL
     if (req.method === 'GET' && req.url === '/v1/models') {
       const ids = listed ?? [...behaviours.keys()];
       return json(res, 200, { object: 'list', data: ids.map((id) => ({ id, object: 'model' })) });
+    }
+    if (req.method === 'GET' && req.url === '/model/info' && options.modelInfo) {
+      const data = Object.entries(options.modelInfo).map(([name, tokens]) => ({ model_name: name, litellm_params: { model: `ollama/${name}` }, model_info: { max_input_tokens: tokens } }));
+      return json(res, 200, { data });
     }
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) return json(res, 404, { error: { message: 'no route' } });
     const arrived = performance.now();

@@ -7,11 +7,36 @@
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CallRefused } from '../errors.js';
+import type { WhatWasCut } from '../consult/prompt.js';
 import type { Attempt, Usage } from '../llm/chain.js';
 import { countLineEnds, eachLineFromEnd } from './lines-from-end.js';
 
 /** A session id is a short opaque token: it becomes a file name, so nothing else is accepted. */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * Bounds of what one entry holds, so a line stays a few KiB however large the call was: the
+ * answer is what a retrospective reads most, the arguments only say what the call was about.
+ */
+export const ENTRY_LIMITS = {
+  /** `message` of an answer: its first 4,000 characters (`message_chars` says how long it was). */
+  answerChars: 4000,
+  /** `message` of an error. */
+  errorChars: 1000,
+  /** `arguments`: at most this many … */
+  arguments: 16,
+  /** … each value at most this long (a text's first words, or a list of file names) … */
+  argumentChars: 240,
+  /** … a list naming at most this many paths (then "+N more"). */
+  argumentPaths: 10,
+  /** An attempt's `detail` (an upstream error message). */
+  attemptDetailChars: 300,
+  /** `cut.truncated` / `cut.omitted`: at most this many paths each (then "+N more"). */
+  cutPaths: 20,
+} as const;
+
+/** The first 200 characters of an answer are what other calls' history shows of it. */
+export const HISTORY_ANSWER_CHARS = 200;
 
 export interface SessionEntry {
   session_id: string;
@@ -23,10 +48,16 @@ export interface SessionEntry {
   final_status: 'ok' | 'error' | 'cancelled';
   model_used: string | null;
   duration_ms: number;
-  /** The answer's first 200 characters, or the error. */
+  /** The answer's first ENTRY_LIMITS.answerChars characters, or the error's first ENTRY_LIMITS.errorChars. */
   message: string;
+  /** How long the answer (or error) was: more than `message` holds when it was cut. Absent in older lines. */
+  message_chars?: number;
+  /** The call's own arguments in short, by name: a text's first words, the names of files (never their content). Absent in older lines. */
+  arguments?: Record<string, string>;
   attempts: Attempt[];
   usage: Usage | null;
+  /** What the prompt left out to fit the model's window (the result's `cut`); null when nothing was, or the call failed first. */
+  cut?: WhatWasCut | null;
 }
 
 /**
@@ -185,6 +216,7 @@ function asEntry(value: unknown): SessionEntry | null {
   const line = value as Record<string, unknown>;
   if (typeof line.skill !== 'string') return null;
   const text = (field: unknown, fallback: string) => (typeof field === 'string' ? field : fallback);
+  const args = textsOf(line.arguments);
   return {
     session_id: text(line.session_id, ''),
     timestamp: text(line.timestamp, ''),
@@ -196,9 +228,35 @@ function asEntry(value: unknown): SessionEntry | null {
     model_used: typeof line.model_used === 'string' ? line.model_used : null,
     duration_ms: typeof line.duration_ms === 'number' ? line.duration_ms : 0,
     message: text(line.message, ''),
-    attempts: Array.isArray(line.attempts) ? (line.attempts as Attempt[]) : [],
+    ...(typeof line.message_chars === 'number' ? { message_chars: line.message_chars } : {}),
+    ...(args ? { arguments: args } : {}),
+    attempts: Array.isArray(line.attempts) ? (line.attempts as Attempt[]).filter((a) => a && typeof a === 'object' && typeof a.model === 'string') : [],
     usage: line.usage && typeof line.usage === 'object' ? (line.usage as Usage) : null,
+    cut: cutOf(line.cut),
   };
+}
+
+/** A logged `cut`, each field of the type it should have (a hand-edited line may hold anything), or null. */
+function cutOf(value: unknown): WhatWasCut | null {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return null;
+  const cut = value as Record<string, unknown>;
+  const count = (field: unknown) => (typeof field === 'number' ? field : 0);
+  const names = (field: unknown) => (Array.isArray(field) ? field.filter((name): name is string => typeof name === 'string') : []);
+  return {
+    knowledge: count(cut.knowledge),
+    history: count(cut.history),
+    truncated: names(cut.truncated),
+    omitted: names(cut.omitted),
+    fields: names(cut.fields),
+    ...(typeof cut.session_entries === 'number' ? { session_entries: cut.session_entries } : {}),
+    ...(cut.session_entries_at_least === true ? { session_entries_at_least: true as const } : {}),
+  };
+}
+
+/** An object's string values (others dropped), or null when it is no object. */
+function textsOf(value: unknown): Record<string, string> | null {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return null;
+  return Object.fromEntries(Object.entries(value).filter((pair): pair is [string, string] => typeof pair[1] === 'string'));
 }
 
 /** Earlier calls as a short list, newest last, for the model to read. */
@@ -210,5 +268,5 @@ export function formatHistory(entries: SessionEntry[]): string {
 export function formatEntry(e: SessionEntry): string {
   const when = e.timestamp.slice(0, 16).replace('T', ' ');
   const who = e.model_used ? ` by ${e.model_used}` : '';
-  return `- ${when} ${e.skill} (${e.phase}) ${e.final_status}${who}: ${e.message.replace(/\s+/g, ' ').trim()}`;
+  return `- ${when} ${e.skill} (${e.phase}) ${e.final_status}${who}: ${e.message.slice(0, HISTORY_ANSWER_CHARS).replace(/\s+/g, ' ').trim()}`;
 }

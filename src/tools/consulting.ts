@@ -68,7 +68,7 @@ async function consult<Own extends z.ZodRawShape>(deps: Deps, spec: ConsultingSp
   // The call's own words find knowledge; its code mostly does not (const, return, names) and only
   // makes every query prompt-length and slow, so attachments count by their paths alone.
   const searchText = [...fields.map(([, value]) => value), ...attached.attachments.map((a) => a.path)].join('\n');
-  return logged(deps, { skill: spec.name, phase: spec.phase, projectRoot, sessionId: context.sessionId }, async () => ({
+  return logged(deps, { skill: spec.name, phase: spec.phase, projectRoot, sessionId: context.sessionId, arguments: own }, async () => ({
     ...(await runConsultation(deps, { tool: spec.name, family: spec.family, phase: spec.phase, discipline: spec.discipline, searchText, task, model: args.model }, context)),
     files: attached.report,
   }));

@@ -1,5 +1,5 @@
 import { runConsultation } from '../consult/consultation.js';
-import { logTask, withEarlier } from '../consult/session-review.js';
+import { logTask, taskWords, withEarlier } from '../consult/session-review.js';
 import { sessionReviewTool } from './session-review.js';
 
 /** Learnings worth keeping, from a session log's consultations. */
@@ -10,7 +10,7 @@ export const retrospective = sessionReviewTool({
     const task = logTask('retrospective', call.sessionId, log);
     const consulted = await runConsultation(
       deps,
-      { family: 'retrospective', phase: 'retrospective', discipline: 'retrospective', searchText: log.text, task, model: args.model, withHistory: false },
+      { family: 'retrospective', phase: 'retrospective', discipline: 'retrospective', searchText: taskWords(log.entries), task, model: args.model, withHistory: false },
       call,
     );
     return { ...consulted, cut: withEarlier(consulted.cut, log) };

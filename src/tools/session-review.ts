@@ -29,7 +29,7 @@ export function sessionReviewTool(spec: SessionReviewSpec): Tool {
       // Read only what the chain's smallest window could show (the chain runConsultation asks).
       const window = smallestWindow(deps, chainOf(deps, { family: spec.name, model: args.model }));
       const log = await readSessionLog(deps, call.sessionId, window);
-      const result = await logged(deps, { skill: spec.name, phase: spec.name, projectRoot: log.projectRoot, sessionId: call.sessionId }, () =>
+      const result = await logged(deps, { skill: spec.name, phase: spec.name, projectRoot: log.projectRoot, sessionId: call.sessionId, arguments: args }, () =>
         spec.review(deps, log, args, call),
       );
       return consultationAnswer(result);

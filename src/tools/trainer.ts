@@ -1,5 +1,5 @@
 import { runConsultation } from '../consult/consultation.js';
-import { logTask, withEarlier } from '../consult/session-review.js';
+import { logTask, taskWords, withEarlier } from '../consult/session-review.js';
 import { sessionReviewTool } from './session-review.js';
 
 /**
@@ -13,7 +13,7 @@ export const trainer = sessionReviewTool({
   review: async (deps, log, args, call) => {
     const reader = await runConsultation(
       deps,
-      { family: 'trainer', phase: 'trainer', discipline: 'trainer-reader', searchText: log.text, task: logTask('trainer: find learning moments', call.sessionId, log), model: args.model, withHistory: false },
+      { family: 'trainer', phase: 'trainer', discipline: 'trainer-reader', searchText: taskWords(log.entries), task: logTask('trainer: find learning moments', call.sessionId, log), model: args.model, withHistory: false },
       call,
     );
     const writer = await runConsultation(
