@@ -157,7 +157,10 @@ function render(skill: string, requests: ChatRequest[]): string {
 function mask(text: string, role: string): string {
   const masked = text.replace(new RegExp(`${escapeRegExp(tmpdir())}/[^\\s\`)'"]*`, 'g'), '<temporary path>');
   if (role !== 'user') return masked;
-  return masked.replace(/\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?Z?/g, '<time>').replace(/\b\d+ ms\b/g, '<duration> ms');
+  return masked
+    .replace(/\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?Z?/g, '<time>')
+    .replace(/\b\d+ ms\b/g, '<duration> ms')
+    .replace(/\b\d+\.\d s$/gm, '<duration> s');
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
