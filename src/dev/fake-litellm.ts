@@ -53,6 +53,11 @@ export interface FakeOptions {
   port?: number;
   /** How a model with no behaviour of its own answers. */
   answer?: ModelBehaviour;
+  /**
+   * Models /v1/models lists besides those given a behaviour (`supervisor fake-llm`: those of
+   * models.yaml, so `status` finds them served). Listing them does not refuse any other model.
+   */
+  catalogue?: string[];
 }
 
 export async function startFakeLiteLlm(options: FakeOptions = {}): Promise<FakeLiteLlm> {
@@ -70,7 +75,7 @@ export async function startFakeLiteLlm(options: FakeOptions = {}): Promise<FakeL
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method === 'GET' && req.url === '/v1/models') {
-      const ids = listed ?? [...behaviours.keys()];
+      const ids = listed ?? [...new Set([...(options.catalogue ?? []), ...behaviours.keys()])];
       return json(res, 200, { object: 'list', data: ids.map((id) => ({ id, object: 'model' })) });
     }
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) return json(res, 404, { error: { message: 'no route' } });
