@@ -35,3 +35,16 @@ export function trackCalls(server: McpServer, calls: CallTracker, metrics: CallM
     }
   });
 }
+
+/**
+ * Wraps every tools/call (installed first, so it is the outermost: refusals for a busy server and
+ * for bad arguments are logged too) so it ends with its one log line (call-metrics.ts).
+ */
+export function logCalls(server: McpServer, metrics: CallMetrics): void {
+  intercept<CallToolRequest, CallToolResult>(server, CallToolRequestSchema, (callTool) => (request, extra) => {
+    const named = request.params.arguments?.session_id;
+    // A refused session_id may be anything up to the argument limit: the log keeps its start.
+    const session = typeof named === 'string' ? named.slice(0, 128) : (extra.sessionId ?? 'no-session');
+    return metrics.logged(request.params.name, session, () => callTool(request, extra));
+  });
+}
