@@ -103,6 +103,13 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
 
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
+  // A client pointed at the server's root (or at /sse, /mcp/) is told where the endpoint is.
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send(jsonRpcError(-32000, `no MCP endpoint at ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}; it is POST /mcp (Streamable HTTP): http://${request.headers.host ?? 'this-server'}/mcp`)),
+  );
+
   app.all('/mcp', async (request, reply) => {
     // Notifications still pass while draining: a client cancelling a call must be heard.
     if (draining && (request.method === 'GET' || carriesRequest(request.body))) {
