@@ -83,6 +83,21 @@ describe('the closing line of a consulting result', () => {
   });
 });
 
+describe('the server log at info', () => {
+  let sup: TestSupervisor;
+  let client: Client;
+  useTestSupervisor((started, connected) => {
+    sup = started;
+    client = connected;
+  });
+
+  it('has one line for a tool call, not one for each of its HTTP requests', async () => {
+    await client.callTool({ name: 'debug', arguments: { project_root: '/p', error: 'boom', session_id: 'quiet' } });
+    expect(logLines(sup).filter((entry) => entry.session === 'quiet')).toHaveLength(1);
+    expect(logLines(sup).filter((entry) => entry.msg === 'incoming request' || entry.msg === 'request completed')).toEqual([]);
+  });
+});
+
 describe('the closing line when the brain is down', () => {
   it('says the answer was made without knowledge', async () => {
     const sup = await startTestSupervisor({ INGEST_BASE_URL: `http://127.0.0.1:${await freePort()}` });

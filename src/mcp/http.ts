@@ -74,7 +74,14 @@ interface Session {
 
 export function buildMcpApp(options: McpAppOptions): McpApp {
   // While closing, fastify answers new requests 503 (return503OnClosing).
-  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: MCP_BODY_LIMIT, return503OnClosing: true });
+  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: MCP_BODY_LIMIT, return503OnClosing: true, disableRequestLogging: true });
+  // One tool call is several HTTP requests (the POST, its stream, the client's GET stream): each call
+  // has its own log line (call-metrics.ts), so a request is logged only when refused or failed, or at debug.
+  app.addHook('onResponse', async (request, reply) => {
+    const line = { req: request, res: reply, responseTime: reply.elapsedTime };
+    if (reply.statusCode >= 400) request.log.info(line, 'request completed');
+    else request.log.debug(line, 'request completed');
+  });
   const sessions = new Map<string, Session>();
   const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
   // Calls parked on a slow model each hold their arguments and prompt: without a cap, memory would
