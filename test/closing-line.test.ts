@@ -33,12 +33,9 @@ describe('the closing line of a consulting result', () => {
     client = connected;
   });
 
-  it('is absent when nothing happened worth saying', async () => {
-    const result = await client.callTool({ name: 'debug', arguments: { project_root: '/p', error: 'boom' } });
-    expect(firstText(result)).toBe(`answer from ${MODELS.primary}`);
-  });
-
-  it('says a fallback answered, in the text and not in structuredContent.text', async () => {
+  it('says a fallback answered, in the text and not in structuredContent.text; is absent when nothing happened', async () => {
+    const plain = await client.callTool({ name: 'debug', arguments: { project_root: '/p', error: 'boom' } });
+    expect(firstText(plain)).toBe(`answer from ${MODELS.primary}`);
     sup.llm.behave(MODELS.primary, { kind: 'status', status: 503, message: 'overloaded' });
     const result = await client.callTool({ name: 'debug', arguments: { project_root: '/p', error: 'boom' } });
     expect(firstText(result)).toBe(`answer from ${MODELS.fallback}\n\n${CLOSING} answered by ${MODELS.fallback} after ${MODELS.primary} failed (503).`);

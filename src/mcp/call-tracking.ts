@@ -25,8 +25,9 @@ export function trackCalls(server: McpServer, calls: CallTracker, metrics: CallM
   intercept<CallToolRequest, CallToolResult>(server, CallToolRequestSchema, (callTool) => async (request, extra) => {
     const call = calls.begin(extra);
     if ('refused' in call) {
-      metrics.refused('busy');
-      return toolError(call.refused);
+      const refusal = toolError(call.refused);
+      metrics.refused('busy', refusal);
+      return refusal;
     }
     try {
       return await callTool(request, { ...extra, signal: AbortSignal.any([extra.signal, call.stopped]) });
