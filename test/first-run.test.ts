@@ -113,7 +113,7 @@ describe('a first run without any model server', () => {
       await waitFor(() => startupLine(server) !== undefined, 'the start-up line');
       const line = startupLine(server)!;
       expect(line.level).toBe(WARN);
-      expect(line.msg).toMatch(/LiteLLM http:\/\/127\.0\.0\.1:\d+ NOT reachable \(.+\)\. Start LiteLLM \(docs\/litellm\.md\) and point LITELLM_BASE_URL at it, or run `npm run fake-llm`/);
+      expect(line.msg).toMatch(/LiteLLM http:\/\/127\.0\.0\.1:\d+ NOT reachable \([^)]*[^.]\)\. Start LiteLLM \(docs\/litellm\.md\) and point LITELLM_BASE_URL at it, or run `npm run fake-llm`/);
       expect(line).toMatchObject({ litellm_reachable: false });
       await server.stop();
     } finally {
