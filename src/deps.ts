@@ -41,6 +41,9 @@ export interface DisciplineStore {
 /** The part of a pino logger the tools use. */
 export interface Logger {
   error(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  info(object: object, message: string): void;
+  debug(object: object, message: string): void;
 }
 
 export interface Deps {

@@ -13,6 +13,7 @@ import { ChainClient } from './llm/chain.js';
 import { disagreementWarning, loadModels, servedWindows } from './llm/models.js';
 import { buildMcpApp } from './mcp/http.js';
 import { SessionLog } from './session/log.js';
+import { logStartupLine } from './startup-line.js';
 import { TOOLS } from './tools/index.js';
 import { VERSION } from './version.js';
 
@@ -84,6 +85,10 @@ export async function startSupervisor(config: SupervisorConfig, ingestConfig: In
   const port = typeof address === 'object' && address ? address.port : config.port;
   const mcpUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/mcp`;
   logger.info({ version: VERSION, url: mcpUrl, brain: ingestion ? config.brainDir : brain.where, litellm: config.litellmBaseUrl }, 'MCP server listening');
+  const brainAt = ingestion ? `${ingestion.url} (${config.brainDir})` : brain.where;
+  void logStartupLine(deps, { version: VERSION, mcpUrl, brainAt, brainLoaded: ingestion?.loaded ?? Promise.resolve() }).catch(
+    (error: unknown) => logger.error({ err: error }, 'cannot write the start-up line'),
+  );
 
   return {
     mcpUrl,

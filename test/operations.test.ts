@@ -82,7 +82,7 @@ describe('SIGTERM', () => {
       answer.open();
 
       const result = await call;
-      expect((result.content as Array<{ text: string }>)[0]?.text).toBe('finished despite the shutdown');
+      expect((result.structuredContent as { text: string }).text).toBe('finished despite the shutdown');
       expect((await server.exited).code).toBe(0);
     } finally {
       await llm.close();

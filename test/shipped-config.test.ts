@@ -27,6 +27,14 @@ describe('the shipped config/', () => {
     for (const model of models.allModels()) expect(models.contextWindow(model), model).toBeGreaterThanOrEqual(1024);
   });
 
+  it("models.yaml gives every family its own chain, none fitted to default_chain's 8k model", async () => {
+    const models = await loadModels(SHIPPED_MODELS);
+    for (const family of ['tdd', 'review', 'debug', 'spec', 'retrospective', 'trainer']) {
+      const smallest = Math.min(...models.chainFor(family).map((model) => models.contextWindow(model)));
+      expect(smallest, family).toBeGreaterThan(8192);
+    }
+  });
+
   it('has a discipline for every one the tests have, and no other', async () => {
     expect(await markdown(SHIPPED_DISCIPLINES)).toEqual(await markdown(FIXTURE_CONFIG_DIR));
   });

@@ -59,7 +59,7 @@ function fakeDeps(overrides: Partial<Deps> = {}): Deps & { errors: string[] } {
     sessions: memorySessions(),
     disciplines,
     projectRoots: [],
-    logger: { error: (_object, message) => void errors.push(message) },
+    logger: { error: (_object, message) => void errors.push(message), warn: () => undefined, info: () => undefined, debug: () => undefined },
     errors,
     ...overrides,
   };

@@ -6,7 +6,7 @@
 import type { Deps } from '../deps.js';
 import type { SessionEntry } from '../session/log.js';
 import type { Attempt, Usage } from '../llm/chain.js';
-import { assemblePrompt, MAX_HISTORY_ENTRIES, refitWindow, type Prompt, type Task, type WhatWasCut } from './prompt.js';
+import { assemblePrompt, estimateTokens, MAX_HISTORY_ENTRIES, refitWindow, type Prompt, type Task, type WhatWasCut } from './prompt.js';
 import type { Discipline } from './disciplines.js';
 import { findKnowledge } from './knowledge.js';
 
@@ -71,6 +71,7 @@ export async function runConsultation(deps: Deps, request: ConsultationRequest, 
   // Prompts fitted again after a model said the first did not fit its window, by that window.
   const refitted = new Map<number, Prompt>();
   const progress = context.onProgress;
+  logPromptSize(deps, request, context, firstPrompt, assumedWindow);
   const completion = await deps.llm.complete(chain, {
     messages: messagesOf(firstPrompt),
     signal: context.signal,
@@ -129,4 +130,13 @@ async function recentHistory(deps: Pick<Deps, 'sessions' | 'logger'>, sessionId:
     deps.logger.error({ err: error, session_id: sessionId }, 'cannot read the session log; answering without history');
     return [];
   }
+}
+
+/** LOG_LEVEL=debug: how big each prompt was against its window, and what was cut to fit. */
+function logPromptSize(deps: Pick<Deps, 'logger'>, request: ConsultationRequest, context: CallContext, prompt: { system: string; user: string; cut: unknown }, window: number): void {
+  const tokens = estimateTokens(prompt.system) + estimateTokens(prompt.user);
+  deps.logger.debug(
+    { tool: request.tool ?? request.family, session: context.sessionId, system_chars: prompt.system.length, user_chars: prompt.user.length, estimated_tokens: tokens, context_window: window, cut: prompt.cut },
+    `prompt for ${request.tool ?? request.family}: ${prompt.system.length + prompt.user.length} characters, ~${tokens} tokens of a ${window}-token window`,
+  );
 }

@@ -55,6 +55,11 @@ export interface FakeOptions {
   answer?: ModelBehaviour;
   /** Context windows GET /model/info reports, by model name (LiteLLM's shape); without them the route is not there, as on other OpenAI-compatible servers. */
   modelInfo?: Record<string, number>;
+  /**
+   * Models /v1/models lists besides those given a behaviour (`supervisor fake-llm`: those of
+   * models.yaml, so `status` finds them served). Listing them does not refuse any other model.
+   */
+  catalogue?: string[];
 }
 
 export async function startFakeLiteLlm(options: FakeOptions = {}): Promise<FakeLiteLlm> {
@@ -72,7 +77,7 @@ export async function startFakeLiteLlm(options: FakeOptions = {}): Promise<FakeL
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method === 'GET' && req.url === '/v1/models') {
-      const ids = listed ?? [...behaviours.keys()];
+      const ids = listed ?? [...new Set([...(options.catalogue ?? []), ...behaviours.keys()])];
       return json(res, 200, { object: 'list', data: ids.map((id) => ({ id, object: 'model' })) });
     }
     if (req.method === 'GET' && req.url === '/model/info' && options.modelInfo) {

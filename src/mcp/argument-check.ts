@@ -15,7 +15,8 @@ export function checkArguments(server: McpServer, tools: readonly Tool[], metric
   intercept<CallToolRequest, CallToolResult>(server, CallToolRequestSchema, (callTool) => async (request, extra) => {
     const problem = byName.get(request.params.name)?.argumentProblem(request.params.arguments ?? {});
     if (!problem) return callTool(request, extra);
-    metrics.failed(request.params.name, 'refused');
-    return toolError(problem);
+    const refusal = toolError(problem);
+    metrics.failed(request.params.name, 'refused', undefined, refusal);
+    return refusal;
   });
 }

@@ -25,13 +25,27 @@ export function trackCalls(server: McpServer, calls: CallTracker, metrics: CallM
   intercept<CallToolRequest, CallToolResult>(server, CallToolRequestSchema, (callTool) => async (request, extra) => {
     const call = calls.begin(extra);
     if ('refused' in call) {
-      metrics.refused('busy');
-      return toolError(call.refused);
+      const refusal = toolError(call.refused);
+      metrics.refused('busy', refusal);
+      return refusal;
     }
     try {
       return await callTool(request, { ...extra, signal: AbortSignal.any([extra.signal, call.stopped]) });
     } finally {
       call.end();
     }
+  });
+}
+
+/**
+ * Wraps every tools/call (installed first, so it is the outermost: refusals for a busy server and
+ * for bad arguments are logged too) so it ends with its one log line (call-metrics.ts).
+ */
+export function logCalls(server: McpServer, metrics: CallMetrics): void {
+  intercept<CallToolRequest, CallToolResult>(server, CallToolRequestSchema, (callTool) => (request, extra) => {
+    const named = request.params.arguments?.session_id;
+    // A refused session_id may be anything up to the argument limit: the log keeps its start.
+    const session = typeof named === 'string' ? named.slice(0, 128) : (extra.sessionId ?? 'no-session');
+    return metrics.logged(request.params.name, session, () => callTool(request, extra));
   });
 }

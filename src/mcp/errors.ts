@@ -37,21 +37,24 @@ export function toolBoundary(metrics: CallMetrics, logger: Logger): ToolBoundary
     const stop = metrics.started(tool);
     try {
       const answer = await work();
-      metrics.answered(tool, answer.model, answer.attempts);
       const notes = (answer.notes ?? []).map((text) => ({ type: 'text' as const, text }));
       // The answer goes twice, by contract (docs/mcp.md): as text for clients that ignore structuredContent,
       // and as structuredContent.text. The SDK then checks structuredContent against the tool's output
       // schema; both cost little (measured with an 8 KB answer: ~2 µs to check, ~0.03 ms to serialize twice).
-      return { content: [{ type: 'text', text: answer.text }, ...notes], structuredContent: answer.structured };
+      const result: CallToolResult = { content: [{ type: 'text', text: answer.text }, ...notes], structuredContent: answer.structured };
+      metrics.answered(tool, answer.model, answer.attempts, result);
+      return result;
     } catch (error) {
       const failure = failureOf(error);
       if (!failure) {
         logger.error({ err: error, tool }, 'tool failed unexpectedly');
-        metrics.failed(tool, 'internal');
-        return toolError('internal error; the server log has the details');
+        const result = toolError('internal error; the server log has the details');
+        metrics.failed(tool, 'internal', undefined, result);
+        return result;
       }
-      metrics.failed(tool, failure.kind, failure.attempts);
-      return toolError(failure.text);
+      const result = toolError(failure.text);
+      metrics.failed(tool, failure.kind, failure.attempts, result);
+      return result;
     } finally {
       stop();
     }

@@ -74,7 +74,14 @@ interface Session {
 
 export function buildMcpApp(options: McpAppOptions): McpApp {
   // While closing, fastify answers new requests 503 (return503OnClosing).
-  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: MCP_BODY_LIMIT, return503OnClosing: true });
+  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: MCP_BODY_LIMIT, return503OnClosing: true, disableRequestLogging: true });
+  // One tool call is several HTTP requests (the POST, its stream, the client's GET stream): each call
+  // has its own log line (call-metrics.ts), so a request is logged only when refused or failed, or at debug.
+  app.addHook('onResponse', async (request, reply) => {
+    const line = { req: request, res: reply, responseTime: reply.elapsedTime };
+    if (reply.statusCode >= 400) request.log.info(line, 'request completed');
+    else request.log.debug(line, 'request completed');
+  });
   const sessions = new Map<string, Session>();
   const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
   // Calls parked on a slow model each hold their arguments and prompt: without a cap, memory would
@@ -102,6 +109,13 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
   );
 
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+
+  // A client pointed at the server's root (or at /sse, /mcp/) is told where the endpoint is.
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send(jsonRpcError(-32000, `no MCP endpoint at ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}; it is POST /mcp (Streamable HTTP): http://${request.headers.host ?? 'this-server'}/mcp`)),
+  );
 
   app.all('/mcp', async (request, reply) => {
     // Notifications still pass while draining: a client cancelling a call must be heard.

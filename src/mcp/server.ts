@@ -11,7 +11,7 @@ import type { Extra, ToolHost } from '../tools/define.js';
 import { TOOLS } from '../tools/index.js';
 import { checkArguments } from './argument-check.js';
 import { callMetrics } from './call-metrics.js';
-import { trackCalls, type CallTracker } from './call-tracking.js';
+import { logCalls, trackCalls, type CallTracker } from './call-tracking.js';
 import { toolBoundary } from './errors.js';
 import { callNotices, type CallLog } from './notices.js';
 import { compactToolList } from './tool-list.js';
@@ -40,8 +40,9 @@ export function createMcpServer(deps: Deps, options: ServerOptions): McpServer {
     },
   );
 
-  const metrics = callMetrics(options.metrics, deps.models);
+  const metrics = callMetrics(options.metrics, deps.models, deps.logger);
   compactToolList(server);
+  logCalls(server, metrics);
   if (options.calls) trackCalls(server, options.calls, metrics);
   checkArguments(server, TOOLS, metrics);
   const notices = callNotices(server);

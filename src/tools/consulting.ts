@@ -9,9 +9,10 @@ import type { CallContext, Consultation } from '../consult/consultation.js';
 import { runConsultation } from '../consult/consultation.js';
 import { logged, type Logged } from '../consult/session-entry.js';
 import type { Deps } from '../deps.js';
-import { collectAttachments } from '../consult/attach.js';
+import { collectAttachments, type AttachmentReport } from '../consult/attach.js';
 import type { Task, TaskField } from '../consult/prompt.js';
 import { codeArgs, commonArgs, projectRoot } from './arguments.js';
+import { closingLine } from './closing-line.js';
 import { defineTool, type FileArgument, type Input, type Tool, type ToolAnswer } from './define.js';
 
 // Minimal on purpose: every schema is sent to every Claude Code user's context with tools/list. The
@@ -83,10 +84,15 @@ function present(args: Record<string, unknown>, labels: Partial<Record<string, s
   });
 }
 
-/** A consultation as the tool's answer; a session log that could not be written is said beside it. */
-export function consultationAnswer(result: Logged<Consultation>): ToolAnswer {
+/**
+ * A consultation as the tool's answer: the model's text, closed by a line saying what the agent must
+ * know of how it was made (closing-line.ts), in the text and not only in structuredContent; a session
+ * log that could not be written is said beside it.
+ */
+export function consultationAnswer(result: Logged<Consultation> & { files?: AttachmentReport[] }): ToolAnswer {
+  const closing = closingLine(result);
   return {
-    text: result.text,
+    text: closing ? `${result.text}\n\n${closing}` : result.text,
     structured: { ...result },
     model: result.model,
     attempts: result.attempts,

@@ -27,17 +27,28 @@ export async function probeStatus(deps: Pick<Deps, 'llm' | 'models' | 'brain'>):
       : { where: deps.brain.where, reachable: false, error: errorLine(notes.reason) };
 
   const lines = [
-    litellm.reachable
-      ? `LiteLLM at ${litellm.url}: reachable, serves ${litellm.models_served.length} model(s).` +
-        (litellm.models_missing.length
-          ? ` Named in models.yaml but not served: ${litellm.models_missing.join(', ')} (add them to the LiteLLM config, or remove them from models.yaml).`
-          : ' Every model in models.yaml is served.')
-      : `LiteLLM at ${litellm.url}: NOT reachable (${litellm.error}). Start it or set LITELLM_BASE_URL; consulting tools will fail, brain tools still work.`,
+    `LiteLLM at ${litellm.url}: ${liteLlmState(litellm)}`,
     brain.reachable
       ? `Brain (${brain.where}): reachable, ${brain.notes} notes.`
       : `Brain (${brain.where}): NOT reachable (${brain.error}). Consulting tools answer without knowledge.`,
   ];
   return { summary: lines.join('\n'), report: { litellm, brain } };
+}
+
+/** What to do when LiteLLM does not answer: the same words in `status` and the start-up line. */
+export const LITELLM_UNREACHABLE_HELP =
+  'Start LiteLLM (docs/litellm.md) and point LITELLM_BASE_URL at it, or run `npm run fake-llm` (`supervisor fake-llm`) for a first run without a GPU; until then consulting tools fail, brain tools and status still work.';
+
+/** LiteLLM's state in one sentence or two, with what to do about it. */
+export function liteLlmState(litellm: StatusReport['litellm']): string {
+  // The openai client's own words end with a period ("Connection error."): one is enough.
+  if (!litellm.reachable) return `NOT reachable (${litellm.error?.replace(/\.$/, '')}). ${LITELLM_UNREACHABLE_HELP}`;
+  const served = `reachable, serves ${litellm.models_served.length} model(s).`;
+  if (litellm.models_missing.length === 0) return `${served} Every model in models.yaml is served.`;
+  return (
+    `${served} Named in models.yaml but not served: ${litellm.models_missing.join(', ')} ` +
+    '(add them to the LiteLLM config, or remove them from models.yaml).'
+  );
 }
 
 export const status = defineTool({
