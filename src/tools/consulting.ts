@@ -25,6 +25,7 @@ type ConsultingShape = z.ZodRawShape & { project_root: typeof projectRoot } & ty
 export interface ConsultingSpec<Own extends z.ZodRawShape> {
   /** The MCP tool name. */
   name: string;
+  title: string;
   /** models.yaml key (`skills.<family>.chain`) and session log `skill`. */
   family: string;
   phase: string;
@@ -43,6 +44,7 @@ export function consultingTool<Own extends z.ZodRawShape>(spec: ConsultingSpec<O
   const input: ConsultingShape = { project_root: projectRoot, ...spec.input, ...sharedArgs };
   return defineTool({
     name: spec.name,
+    title: spec.title,
     description: spec.description,
     kind: 'consult',
     family: spec.family,

@@ -59,6 +59,8 @@ export type FileArgument<Shape extends z.ZodRawShape> = {
 
 export interface ToolSpec<Shape extends z.ZodRawShape> {
   name: string;
+  /** For people: what a client shows instead of the name. */
+  title: string;
   description: string;
   kind: ToolKind;
   /** Consulting tools: the models.yaml family whose chain the tool asks when it has none of its own. */
@@ -116,6 +118,7 @@ export function defineTool<Shape extends z.ZodRawShape>(spec: ToolSpec<Shape>): 
       server.registerTool(
         spec.name,
         {
+          title: spec.title,
           description: spec.description,
           inputSchema: input,
           outputSchema: spec.output,

@@ -42,6 +42,7 @@ export async function probeStatus(deps: Pick<Deps, 'llm' | 'models' | 'brain'>):
 
 export const status = defineTool({
   name: 'status',
+  title: 'Status',
   description: 'Which tiers answer: LiteLLM and the configured models it serves, the brain and its size.',
   kind: 'read',
   reachesNetwork: true,
