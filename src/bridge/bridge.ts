@@ -8,6 +8,7 @@
  * publishes none gets nothing attached by name. stdout carries protocol messages only; everything else
  * goes to stderr.
  */
+import { isAbsolute, resolve } from 'node:path';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
@@ -60,6 +61,11 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const args = { ...(request.params.arguments ?? {}) } as Record<string, unknown>;
+    // A relative project_root means the bridge's folder (the project Claude Code started it in): the
+    // server, which may be on another machine, gets the absolute path.
+    if (typeof args.project_root === 'string' && args.project_root !== '' && !isAbsolute(args.project_root)) {
+      args.project_root = resolve(options.workingDirectory ?? process.cwd(), args.project_root);
+    }
     const failed = (error: unknown): CallToolResult => {
       if (extra.signal.aborted) throw error;
       log(`call ${request.params.name} failed: ${reason(error)}`);
@@ -176,7 +182,24 @@ function withFileReport(result: CallToolResult, files: AttachmentReport[]): Call
   return {
     ...result,
     content: [...result.content, { type: 'text', text: fileLines(files) }],
-    ...(result.structuredContent ? { structuredContent: { ...result.structuredContent, bridge_files: files } } : {}),
+    ...(result.structuredContent ? { structuredContent: { ...result.structuredContent, ...serverFiles(result.structuredContent, files), bridge_files: files } } : {}),
+  };
+}
+
+/**
+ * The server's `files` with the bridge's word on every file the bridge looked for: a file the bridge
+ * could not read (not found, too big) the server could not read either, and its reason ("the server
+ * may not read this project_root") would send a bridge user looking in the wrong place.
+ */
+function serverFiles(structured: Record<string, unknown>, bridge: AttachmentReport[]): { files?: unknown } {
+  if (!Array.isArray(structured.files)) return {};
+  const byPath = new Map(bridge.map((f) => [withoutDotSlash(f.path), f]));
+  return {
+    files: structured.files.map((f: unknown) => {
+      const path = (f as { path?: unknown })?.path;
+      const seen = typeof path === 'string' && (f as { status?: unknown }).status === 'skipped' ? byPath.get(withoutDotSlash(path)) : undefined;
+      return seen ?? f;
+    }),
   };
 }
 
@@ -188,5 +211,5 @@ function failureMessage(url: string, error: unknown): string {
   if (error instanceof RemoteDropped) {
     return `the supervisor MCP server at ${url} closed the connection mid-call (${error.message}); its answer is lost. Check that the server runs and its log, then call again: the bridge reconnects on the next call.`;
   }
-  return `the supervisor MCP server at ${url} did not answer (${reason(error)}); check that it runs (npm start) and SUPERVISOR_URL. The bridge reconnects on the next call.`;
+  return `the supervisor MCP server at ${url} did not answer (${reason(error)}); check that it runs (supervisor serve) and SUPERVISOR_URL. The bridge reconnects on the next call.`;
 }
