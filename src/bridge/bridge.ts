@@ -14,7 +14,8 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { collectAttachments, MAX_NAMED_FILES, type AttachmentReport } from '../consult/attach.js';
 import type { Attachment } from '../consult/prompt.js';
-import { FILE_ARGUMENTS_META } from '../tools/file-arguments.js';
+import { FILE_ARGUMENTS_META, OUTPUT_FILE_META } from '../tools/file-arguments.js';
+import { outputLine, outputTarget, writeOutput, type OutputReport } from './output-file.js';
 import { lazySchemaValidator } from '../schema-validator.js';
 import { reason, Remote, RemoteDropped } from './remote.js';
 import { ProjectRoots } from './roots.js';
@@ -72,11 +73,15 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
       return { content: [{ type: 'text', text: failureMessage(options.url, error) }], isError: true };
     };
     let named: string[];
+    let outputArgument: string | undefined;
     try {
       named = await fileArguments.of(request.params.name);
+      outputArgument = fileArguments.outputOf(request.params.name);
     } catch (error) {
       return failed(error);
     }
+    const output = await outputFile(args, outputArgument, roots);
+    if (output && 'refused' in output) return { content: [{ type: 'text', text: output.refused }], isError: true };
     const files = await attachFiles(args, named, options, roots);
     if (files && 'refused' in files) return refusal(files.refused, files.report);
     const token = request.params._meta?.progressToken;
@@ -91,7 +96,8 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
             : {}),
         }),
       )) as CallToolResult;
-      return files ? withFileReport(result, files.report) : result;
+      const reported = files ? withFileReport(result, files.report) : result;
+      return output && !result.isError ? withOutput(reported, await writeOutput(output, answerText(result))) : reported;
     } catch (error) {
       return failed(error);
     }
@@ -115,6 +121,7 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
  */
 class FileArguments {
   private readonly byTool = new Map<string, string[]>();
+  private readonly outputByTool = new Map<string, string>();
 
   constructor(private readonly remote: Remote) {}
 
@@ -122,7 +129,15 @@ class FileArguments {
     for (const tool of tools) {
       const declared = tool._meta?.[FILE_ARGUMENTS_META];
       this.byTool.set(tool.name, Array.isArray(declared) ? declared.filter((name): name is string => typeof name === 'string') : []);
+      const output = tool._meta?.[OUTPUT_FILE_META];
+      if (typeof output === 'string') this.outputByTool.set(tool.name, output);
+      else this.outputByTool.delete(tool.name);
     }
+  }
+
+  /** The argument naming the file the answer is saved to; known once `of` has been asked. */
+  outputOf(tool: string): string | undefined {
+    return this.outputByTool.get(tool);
   }
 
   async of(tool: string): Promise<string[]> {
@@ -136,6 +151,40 @@ class FileArguments {
     }
     return this.byTool.get(tool) ?? [];
   }
+}
+
+/**
+ * Where the call's answer is to be saved, checked before anything is sent; the path and `overwrite`
+ * are the bridge's business and are not forwarded (the server, which writes no files, would say so).
+ */
+async function outputFile(args: Record<string, unknown>, argument: string | undefined, roots: ProjectRoots) {
+  if (argument === undefined) return null;
+  const path = args[argument];
+  const overwrite = args.overwrite === true;
+  if (typeof path !== 'string' || path === '' || typeof args.project_root !== 'string') return null;
+  const checked = await roots.check(args.project_root);
+  if ('refused' in checked) return { refused: checked.refused };
+  const target = await outputTarget(checked.root, path, overwrite);
+  if ('refused' in target) return target;
+  delete args[argument];
+  delete args.overwrite;
+  return target;
+}
+
+/** The answer as the model gave it: the structured `text`, else the first text block. */
+function answerText(result: CallToolResult): string {
+  const structured = result.structuredContent?.text;
+  if (typeof structured === 'string') return structured;
+  const first = result.content.find((c) => c.type === 'text');
+  return first?.type === 'text' ? first.text : '';
+}
+
+function withOutput(result: CallToolResult, report: OutputReport): CallToolResult {
+  return {
+    ...result,
+    content: [...result.content, { type: 'text', text: outputLine(report) }],
+    ...(result.structuredContent ? { structuredContent: { ...result.structuredContent, bridge_output: report } } : {}),
+  };
 }
 
 type FilesRead = { report: AttachmentReport[] } | { refused: string; report: AttachmentReport[] };

@@ -6,7 +6,8 @@
  * `pattern`) are left out: the server checks every argument anyway, and its refusal names the bound
  * in words (docs/mcp.md, "Limits"). Annotations carry the hints that differ from the MCP defaults
  * (readOnlyHint false, destructiveHint true, idempotentHint false, openWorldHint true), which a client
- * assumes for a hint left out. A tool's `_meta` (its file arguments) is kept.
+ * assumes for a hint left out, and that mean something: destructiveHint and idempotentHint only do
+ * for a tool that is not read-only. A tool's `_meta` (its file arguments, its output file) is kept.
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ListToolsRequestSchema, type ListToolsRequest, type ListToolsResult, type ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
@@ -30,8 +31,15 @@ export function compactToolList(server: McpServer): void {
 
 const HINT_DEFAULTS: Partial<Record<keyof ToolAnnotations, boolean>> = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
 
+/** The MCP spec: "meaningful only when readOnlyHint == false". */
+const WRITE_HINTS = new Set(['destructiveHint', 'idempotentHint']);
+
 function withoutDefaults(annotations: ToolAnnotations): ToolAnnotations {
-  return Object.fromEntries(Object.entries(annotations).filter(([hint, value]) => HINT_DEFAULTS[hint as keyof ToolAnnotations] !== value));
+  return Object.fromEntries(
+    Object.entries(annotations).filter(
+      ([hint, value]) => HINT_DEFAULTS[hint as keyof ToolAnnotations] !== value && !(annotations.readOnlyHint && WRITE_HINTS.has(hint)),
+    ),
+  );
 }
 
 function portable<T extends Record<string, unknown>>(schema: T): T {

@@ -38,6 +38,8 @@ export interface ConsultingSpec<Own extends z.ZodRawShape> {
   fields: Partial<Record<keyof Own & string, string>>;
   /** Arguments that name files (relative to project_root) to attach. */
   fileArguments?: ReadonlyArray<FileArgument<Own>>;
+  /** The argument naming a file to save the answer to (the bridge writes it). */
+  outputFile?: keyof Own & string;
 }
 
 export function consultingTool<Own extends z.ZodRawShape>(spec: ConsultingSpec<Own>): Tool {
@@ -51,6 +53,7 @@ export function consultingTool<Own extends z.ZodRawShape>(spec: ConsultingSpec<O
     input,
     output: consultationOutput,
     fileArguments: spec.fileArguments,
+    outputFile: spec.outputFile,
     run: async (args, { deps, call }) => consultationAnswer(await consult(deps, spec, args, call)),
   });
 }

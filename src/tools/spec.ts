@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { LIMITS, optionalText } from './limits.js';
 import { contextArg, required } from './arguments.js';
 import { consultingTool } from './consulting.js';
@@ -8,7 +9,13 @@ export const spec = consultingTool({
   family: 'spec',
   phase: 'spec',
   discipline: 'spec',
-  description: 'Requirements to spec: problem, measurable criteria, constraints, scope, approach, risks.',
-  input: { requirements: required('requirements').describe('What is wanted, as asked.'), output_path: optionalText('output_path', LIMITS.pathChars).describe('File to save the spec to (the bridge writes it).'), context: contextArg },
+  description: 'Requirements to spec: problem, measurable criteria, scope, approach, risks.',
+  input: {
+    requirements: required('requirements').describe('What is wanted, as asked.'),
+    output_path: optionalText('output_path', LIMITS.pathChars).describe('Save the spec there (via the bridge).'),
+    overwrite: z.boolean().optional().describe('Replace an existing output_path.'),
+    context: contextArg,
+  },
+  outputFile: 'output_path',
   fields: { requirements: 'Requirements', context: 'Context', output_path: 'Output path' },
 });
