@@ -52,3 +52,11 @@ describe('a missing required argument', () => {
     expect(refusals).toEqual(expected);
   });
 });
+
+describe('a wrongly typed argument', () => {
+  it('is refused naming the argument', async () => {
+    const result = await client.callTool({ name: 'spec', arguments: { project_root: '/work/shop', requirements: 'r', overwrite: 'yes' } });
+    expect(result.isError).toBe(true);
+    expect((result.content as Array<{ text: string }>)[0]?.text).toBe('overwrite must be true or false');
+  });
+});

@@ -13,7 +13,7 @@ export const spec = consultingTool({
   input: {
     requirements: required('requirements').describe('What is wanted, as asked.'),
     output_path: optionalText('output_path', LIMITS.pathChars).describe('Save the spec there (via the bridge).'),
-    overwrite: z.boolean().optional().describe('Replace an existing output_path.'),
+    overwrite: z.boolean({ error: 'overwrite must be true or false' }).optional().describe('Replace an existing output_path.'),
     context: contextArg,
   },
   outputFile: 'output_path',
