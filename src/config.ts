@@ -37,7 +37,8 @@ export interface SupervisorConfig {
   logLevel: LogLevel;
 }
 
-const url = z.string().url('must be a URL such as http://localhost:4000').regex(/^https?:\/\//, 'must start with http:// or https://');
+/** A URL setting; its errors show `example`, a URL of what that setting names. */
+const url = (example: string) => z.string().url(`must be a URL such as ${example}`).regex(/^https?:\/\//, `must start with http:// or https://, such as ${example}`);
 const positive = (unit: string) =>
   z.string().regex(/^\d+$/, `must be a whole number of ${unit}`).transform(Number).refine((n) => n > 0, `must be at least 1 ${unit}`);
 const absoluteList = z
@@ -79,9 +80,9 @@ export function supervisorConfig(env: Env = process.env): SupervisorConfig {
     modelsFile: setting(env, 'SUPERVISOR_MODELS_FILE', path, join(root, 'config', 'models.yaml')),
     brainDir,
     sessionsDir: setting(env, 'SUPERVISOR_SESSIONS_DIR', path, join(brainDir, 'sessions')),
-    litellmBaseUrl: setting(env, 'LITELLM_BASE_URL', url, 'http://localhost:4000'),
+    litellmBaseUrl: setting(env, 'LITELLM_BASE_URL', url('http://localhost:4000'), 'http://localhost:4000'),
     litellmApiKey: setting(env, 'LITELLM_API_KEY', token),
-    ingestBaseUrl: setting(env, 'INGEST_BASE_URL', url),
+    ingestBaseUrl: setting(env, 'INGEST_BASE_URL', url('http://127.0.0.1:3300')),
     ingestToken: setting(env, 'INGEST_TOKEN', token),
     modelTimeoutMs: setting(env, 'SUPERVISOR_MODEL_TIMEOUT_SECONDS', positive('seconds'), '180') * 1000,
     sessionIdleMs: setting(env, 'SUPERVISOR_SESSION_IDLE_MINUTES', positive('minutes'), '30') * 60_000,
@@ -114,7 +115,7 @@ const connectSeconds = z
 
 export function bridgeConfig(env: Env = process.env): BridgeConfig {
   return {
-    url: setting(env, 'SUPERVISOR_URL', url, 'http://127.0.0.1:3200/mcp'),
+    url: setting(env, 'SUPERVISOR_URL', url('http://127.0.0.1:3200/mcp'), 'http://127.0.0.1:3200/mcp'),
     token: setting(env, 'SUPERVISOR_TOKEN', token),
     fileCapBytes: setting(env, 'BRIDGE_FILE_CAP_KB', positive('KiB'), '64') * 1024,
     totalCapBytes: setting(env, 'BRIDGE_TOTAL_CAP_KB', positive('KiB'), '256') * 1024,

@@ -24,9 +24,9 @@ describe('examples and docs match the code', () => {
     const readme = await readFile('README.md', 'utf8');
     const block = /## Connect Claude Code[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(JSON.parse(block ?? 'null')).toEqual(JSON.parse(example));
-    const { mcpServers } = JSON.parse(example) as { mcpServers: Record<string, { type: string; url?: string; args?: string[] }> };
+    const { mcpServers } = JSON.parse(example) as { mcpServers: Record<string, { type: string; url?: string; command?: string; args?: string[] }> };
     expect(mcpServers.supervisor).toMatchObject({ type: 'http', url: 'http://127.0.0.1:3200/mcp' });
-    expect(mcpServers['supervisor-bridge']).toMatchObject({ type: 'stdio', args: ['${SUPERVISOR_HOME}/dist/src/cli.js', 'bridge'] });
+    expect(mcpServers['supervisor-bridge']).toMatchObject({ type: 'stdio', command: 'supervisor', args: ['bridge'] });
     const manifest = JSON.parse(await readFile('package.json', 'utf8')) as { bin: Record<string, string> };
     expect(manifest.bin.supervisor).toBe('dist/src/cli.js');
   });

@@ -146,15 +146,16 @@ describe('a consultation with fake dependencies', () => {
 });
 
 describe('tools/list with fake dependencies', () => {
-  it('annotations follow each tool\'s kind, and the consulting tools that read files publish which arguments name them', async () => {
+  it('annotations follow each tool\'s kind (the hints that mean something and differ from the MCP defaults), and the consulting tools that read files publish which arguments name them', async () => {
     const client = await connect(fakeDeps());
     const { tools } = await client.listTools();
     const byName = new Map(tools.map((t) => [t.name, t]));
-    expect(byName.get('review')?.annotations).toEqual({ readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true });
-    expect(byName.get('brain_query')?.annotations).toEqual({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false });
-    expect(byName.get('status')?.annotations).toEqual({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true });
-    expect(byName.get('brain_write')?.annotations).toEqual({ readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false });
+    expect(byName.get('review')?.annotations).toEqual({ readOnlyHint: true });
+    expect(byName.get('brain_query')?.annotations).toEqual({ readOnlyHint: true, openWorldHint: false });
+    expect(byName.get('status')?.annotations).toEqual({ readOnlyHint: true });
+    expect(byName.get('brain_write')?.annotations).toEqual({ openWorldHint: false });
     const fileArguments = Object.fromEntries(tools.flatMap((t) => (t._meta ? [[t.name, t._meta['supervisor/file_arguments']]] : [])));
-    expect(fileArguments).toEqual({ tdd_green: ['test_path'], tdd_refactor: ['test_path', 'impl_path'], review: ['files'] });
+    expect(fileArguments).toEqual({ tdd_green: ['test_path'], tdd_refactor: ['test_path', 'impl_path'], review: ['files'], spec: undefined });
+    expect(byName.get('spec')?._meta).toEqual({ 'supervisor/output_file': 'output_path' });
   });
 });

@@ -8,12 +8,14 @@
  * publishes none gets nothing attached by name. stdout carries protocol messages only; everything else
  * goes to stderr.
  */
+import { isAbsolute, resolve } from 'node:path';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { collectAttachments, MAX_NAMED_FILES, type AttachmentReport } from '../consult/attach.js';
 import type { Attachment } from '../consult/prompt.js';
-import { FILE_ARGUMENTS_META } from '../tools/file-arguments.js';
+import { FILE_ARGUMENTS_META, OUTPUT_FILE_META } from '../tools/file-arguments.js';
+import { outputLine, outputTarget, writeOutput, type OutputReport } from './output-file.js';
 import { lazySchemaValidator } from '../schema-validator.js';
 import { reason, Remote, RemoteDropped } from './remote.js';
 import { ProjectRoots } from './roots.js';
@@ -60,17 +62,26 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const args = { ...(request.params.arguments ?? {}) } as Record<string, unknown>;
+    // A relative project_root means the bridge's folder (the project Claude Code started it in): the
+    // server, which may be on another machine, gets the absolute path.
+    if (typeof args.project_root === 'string' && args.project_root !== '' && !isAbsolute(args.project_root)) {
+      args.project_root = resolve(options.workingDirectory ?? process.cwd(), args.project_root);
+    }
     const failed = (error: unknown): CallToolResult => {
       if (extra.signal.aborted) throw error;
       log(`call ${request.params.name} failed: ${reason(error)}`);
       return { content: [{ type: 'text', text: failureMessage(options.url, error) }], isError: true };
     };
     let named: string[];
+    let outputArgument: string | undefined;
     try {
       named = await fileArguments.of(request.params.name);
+      outputArgument = fileArguments.outputOf(request.params.name);
     } catch (error) {
       return failed(error);
     }
+    const output = await outputFile(args, outputArgument, roots);
+    if (output && 'refused' in output) return { content: [{ type: 'text', text: output.refused }], isError: true };
     const files = await attachFiles(args, named, options, roots);
     if (files && 'refused' in files) return refusal(files.refused, files.report);
     const token = request.params._meta?.progressToken;
@@ -85,7 +96,8 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
             : {}),
         }),
       )) as CallToolResult;
-      return files ? withFileReport(result, files.report) : result;
+      const reported = files ? withFileReport(result, files.report) : result;
+      return output && !result.isError ? withOutput(reported, await writeOutput(output, answerText(result))) : reported;
     } catch (error) {
       return failed(error);
     }
@@ -109,6 +121,7 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
  */
 class FileArguments {
   private readonly byTool = new Map<string, string[]>();
+  private readonly outputByTool = new Map<string, string>();
 
   constructor(private readonly remote: Remote) {}
 
@@ -116,7 +129,15 @@ class FileArguments {
     for (const tool of tools) {
       const declared = tool._meta?.[FILE_ARGUMENTS_META];
       this.byTool.set(tool.name, Array.isArray(declared) ? declared.filter((name): name is string => typeof name === 'string') : []);
+      const output = tool._meta?.[OUTPUT_FILE_META];
+      if (typeof output === 'string') this.outputByTool.set(tool.name, output);
+      else this.outputByTool.delete(tool.name);
     }
+  }
+
+  /** The argument naming the file the answer is saved to; known once `of` has been asked. */
+  outputOf(tool: string): string | undefined {
+    return this.outputByTool.get(tool);
   }
 
   async of(tool: string): Promise<string[]> {
@@ -130,6 +151,40 @@ class FileArguments {
     }
     return this.byTool.get(tool) ?? [];
   }
+}
+
+/**
+ * Where the call's answer is to be saved, checked before anything is sent; the path and `overwrite`
+ * are the bridge's business and are not forwarded (the server, which writes no files, would say so).
+ */
+async function outputFile(args: Record<string, unknown>, argument: string | undefined, roots: ProjectRoots) {
+  if (argument === undefined) return null;
+  const path = args[argument];
+  const overwrite = args.overwrite === true;
+  if (typeof path !== 'string' || path === '' || typeof args.project_root !== 'string') return null;
+  const checked = await roots.check(args.project_root);
+  if ('refused' in checked) return { refused: checked.refused };
+  const target = await outputTarget(checked.root, path, overwrite);
+  if ('refused' in target) return target;
+  delete args[argument];
+  delete args.overwrite;
+  return target;
+}
+
+/** The answer as the model gave it: the structured `text`, else the first text block. */
+function answerText(result: CallToolResult): string {
+  const structured = result.structuredContent?.text;
+  if (typeof structured === 'string') return structured;
+  const first = result.content.find((c) => c.type === 'text');
+  return first?.type === 'text' ? first.text : '';
+}
+
+function withOutput(result: CallToolResult, report: OutputReport): CallToolResult {
+  return {
+    ...result,
+    content: [...result.content, { type: 'text', text: outputLine(report) }],
+    ...(result.structuredContent ? { structuredContent: { ...result.structuredContent, bridge_output: report } } : {}),
+  };
 }
 
 type FilesRead = { report: AttachmentReport[] } | { refused: string; report: AttachmentReport[] };
@@ -176,7 +231,24 @@ function withFileReport(result: CallToolResult, files: AttachmentReport[]): Call
   return {
     ...result,
     content: [...result.content, { type: 'text', text: fileLines(files) }],
-    ...(result.structuredContent ? { structuredContent: { ...result.structuredContent, bridge_files: files } } : {}),
+    ...(result.structuredContent ? { structuredContent: { ...result.structuredContent, ...serverFiles(result.structuredContent, files), bridge_files: files } } : {}),
+  };
+}
+
+/**
+ * The server's `files` with the bridge's word on every file the bridge looked for: a file the bridge
+ * could not read (not found, too big) the server could not read either, and its reason ("the server
+ * may not read this project_root") would send a bridge user looking in the wrong place.
+ */
+function serverFiles(structured: Record<string, unknown>, bridge: AttachmentReport[]): { files?: unknown } {
+  if (!Array.isArray(structured.files)) return {};
+  const byPath = new Map(bridge.map((f) => [withoutDotSlash(f.path), f]));
+  return {
+    files: structured.files.map((f: unknown) => {
+      const path = (f as { path?: unknown })?.path;
+      const seen = typeof path === 'string' && (f as { status?: unknown }).status === 'skipped' ? byPath.get(withoutDotSlash(path)) : undefined;
+      return seen ?? f;
+    }),
   };
 }
 
@@ -188,5 +260,5 @@ function failureMessage(url: string, error: unknown): string {
   if (error instanceof RemoteDropped) {
     return `the supervisor MCP server at ${url} closed the connection mid-call (${error.message}); its answer is lost. Check that the server runs and its log, then call again: the bridge reconnects on the next call.`;
   }
-  return `the supervisor MCP server at ${url} did not answer (${reason(error)}); check that it runs (npm start) and SUPERVISOR_URL. The bridge reconnects on the next call.`;
+  return `the supervisor MCP server at ${url} did not answer (${reason(error)}); check that it runs (supervisor serve) and SUPERVISOR_URL. The bridge reconnects on the next call.`;
 }

@@ -306,7 +306,8 @@ const WHAT_TO_CHECK: Partial<Record<Outcome, string>> = {
   timeout: 'the model may be overloaded or too large for the GPU; raise SUPERVISOR_MODEL_TIMEOUT_SECONDS or choose a smaller model',
   rate_limited: 'LiteLLM is rate-limiting; wait or raise its limits',
   server_error: 'look at the LiteLLM log for the failing model',
-  not_found: 'add the model to the LiteLLM config (model_name) or fix the name in models.yaml',
+  // Not blamed on models.yaml: the name may be the caller's own `model` argument, used as given.
+  not_found: 'LiteLLM serves no model by that name: check it (a `model` argument is used as given, a chain is read from models.yaml) or add the model to the LiteLLM config (model_name)',
   unauthorized: 'check LITELLM_API_KEY',
   context_exceeded:
     "the prompt is larger than the model's context window as served: set the model's context_window in models.yaml to what LiteLLM serves (for Ollama, its num_ctx), or choose a model with a larger window",

@@ -18,6 +18,9 @@ export const required = (name: string, max: number = LIMITS.textChars) =>
 
 export const projectRoot = required('project_root', LIMITS.projectRootChars).refine((p) => isAbsolute(p), 'project_root must be an absolute path').describe('Absolute path.');
 
+/** review, debug and spec: what else the consultant should know. */
+export const contextArg = optionalText('context').describe('Anything else worth knowing.');
+
 /** The tdd tools' `test_cmd`. */
 export const testCmd = optionalText('test_cmd', LIMITS.commandChars).describe('e.g. npm test');
 
@@ -31,7 +34,7 @@ const sessionId = z
 /** Arguments every consulting tool takes (docs/mcp.md). */
 export const commonArgs = {
   model: modelArg.describe('Override the model chain.'),
-  session_id: sessionId.describe('Default: this MCP session.'),
+  session_id: sessionId.describe('Default: this session.'),
 };
 
 /** The code to show the consultant: files, or a diff under a name like changes.diff. */
@@ -47,7 +50,7 @@ export const codeArgs = {
     LIMITS.attachments,
   )
     .optional()
-    .describe('Files (relative path, content) or a diff.'),
+    .describe('Code: files or a diff.'),
 };
 
 /** retrospective and trainer: which session to read, and the model. */

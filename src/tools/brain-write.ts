@@ -5,9 +5,10 @@ import { defineTool } from './define.js';
 /** POST /write's named arguments, checked by the same schema (frontmatter keys beyond these: POST /write). */
 export const brainWrite = defineTool({
   name: 'brain_write',
+  title: 'Brain note',
   description: 'Save knowledge as a markdown note; an existing note changes only with mode overwrite or append.',
   kind: 'write',
-  input: WriteBody.shape,
+  input: { ...WriteBody.shape, title: WriteBody.shape.title.describe('Default: the first # heading.') },
   // The contract's WriteResult, spelled open: tools/list is read into every Claude Code user's context.
   output: z.object({ path: z.string(), action: z.string() }),
   run: async (note, { deps }) => {

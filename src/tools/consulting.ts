@@ -26,6 +26,7 @@ type ConsultingShape = z.ZodRawShape & { project_root: typeof projectRoot } & ty
 export interface ConsultingSpec<Own extends z.ZodRawShape> {
   /** The MCP tool name. */
   name: string;
+  title: string;
   /** models.yaml key (`skills.<family>.chain`) and session log `skill`. */
   family: string;
   phase: string;
@@ -38,18 +39,22 @@ export interface ConsultingSpec<Own extends z.ZodRawShape> {
   fields: Partial<Record<keyof Own & string, string>>;
   /** Arguments that name files (relative to project_root) to attach. */
   fileArguments?: ReadonlyArray<FileArgument<Own>>;
+  /** The argument naming a file to save the answer to (the bridge writes it). */
+  outputFile?: keyof Own & string;
 }
 
 export function consultingTool<Own extends z.ZodRawShape>(spec: ConsultingSpec<Own>): Tool {
   const input: ConsultingShape = { project_root: projectRoot, ...spec.input, ...sharedArgs };
   return defineTool({
     name: spec.name,
+    title: spec.title,
     description: spec.description,
     kind: 'consult',
     family: spec.family,
     input,
     output: consultationOutput,
     fileArguments: spec.fileArguments,
+    outputFile: spec.outputFile,
     run: async (args, { deps, call }) => consultationAnswer(await consult(deps, spec, args, call)),
   });
 }

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { describeIssue } from '../../common/brain-contract.js';
 import type { CallContext } from '../consult/consultation.js';
 import type { Deps } from '../deps.js';
-import { FILE_ARGUMENTS_META } from './file-arguments.js';
+import { FILE_ARGUMENTS_META, OUTPUT_FILE_META } from './file-arguments.js';
 import type { Attempt } from '../llm/chain.js';
 
 /**
@@ -59,6 +59,8 @@ export type FileArgument<Shape extends z.ZodRawShape> = {
 
 export interface ToolSpec<Shape extends z.ZodRawShape> {
   name: string;
+  /** For people: what a client shows instead of the name. */
+  title: string;
   description: string;
   kind: ToolKind;
   /** Consulting tools: the models.yaml family whose chain the tool asks when it has none of its own. */
@@ -69,6 +71,8 @@ export interface ToolSpec<Shape extends z.ZodRawShape> {
   output: z.ZodType;
   /** Arguments that name files (relative to project_root), to attach: paths or lists of paths. */
   fileArguments?: ReadonlyArray<keyof Shape & string>;
+  /** The argument naming a file (relative to project_root) to save the answer to: the bridge writes it. */
+  outputFile?: keyof Shape & string;
   run(args: Input<Shape>, use: ToolUse): Promise<ToolAnswer>;
 }
 
@@ -116,16 +120,32 @@ export function defineTool<Shape extends z.ZodRawShape>(spec: ToolSpec<Shape>): 
       server.registerTool(
         spec.name,
         {
+          title: spec.title,
           description: spec.description,
           inputSchema: input,
           outputSchema: spec.output,
           annotations,
-          ...(fileArguments.length > 0 ? { _meta: { [FILE_ARGUMENTS_META]: fileArguments } } : {}),
+          ...(fileArguments.length > 0 || spec.outputFile
+            ? { _meta: { ...(fileArguments.length > 0 ? { [FILE_ARGUMENTS_META]: fileArguments } : {}), ...(spec.outputFile ? { [OUTPUT_FILE_META]: spec.outputFile } : {}) } }
+            : {}),
         },
-        (args, extra) => host.answer(spec.name, () => spec.run(args as Input<Shape>, { deps: host.deps, call: host.context(args, extra) })),
+        (args, extra) =>
+          host.answer(spec.name, async () => {
+            const answer = await spec.run(args as Input<Shape>, { deps: host.deps, call: host.context(args, extra) });
+            return withUnsavedOutput(answer, spec.outputFile === undefined ? undefined : (args as Record<string, unknown>)[spec.outputFile]);
+          }),
       );
     },
   };
+}
+
+/**
+ * An output path that reached the server was not written: the server may be on another machine and
+ * writes no files for a caller (the bridge, where the code is, writes it and does not forward it).
+ */
+function withUnsavedOutput(answer: ToolAnswer, path: unknown): ToolAnswer {
+  if (typeof path !== 'string' || path === '') return answer;
+  return { ...answer, notes: [...(answer.notes ?? []), `Not saved to ${path}: the server writes no files; save the text above there yourself.`] };
 }
 
 /**

@@ -4,3 +4,9 @@
  * A module of its own: the bridge imports it and nothing else of the server's tools.
  */
 export const FILE_ARGUMENTS_META = 'supervisor/file_arguments';
+
+/**
+ * The `_meta` key under which a tool names its argument that holds a path (relative to `project_root`)
+ * to save the answer to: the bridge writes the file, where the code is.
+ */
+export const OUTPUT_FILE_META = 'supervisor/output_file';

@@ -5,6 +5,7 @@ import { sessionReviewTool } from './session-review.js';
 /** Learnings worth keeping, from a session log's consultations. */
 export const retrospective = sessionReviewTool({
   name: 'retrospective',
+  title: 'Retrospective',
   description: "Learnings worth keeping from a session's consultations.",
   review: async (deps, log, args, call) => {
     const task = logTask('retrospective', call.sessionId, log);

@@ -1,9 +1,11 @@
 import { z } from 'zod';
-import { LIMITS, maxChars, maxEntries, optionalText } from './limits.js';
+import { LIMITS, maxChars, maxEntries } from './limits.js';
+import { contextArg } from './arguments.js';
 import { consultingTool } from './consulting.js';
 
 export const review = consultingTool({
   name: 'review',
+  title: 'Code review',
   family: 'review',
   phase: 'review',
   discipline: 'review',
@@ -16,7 +18,7 @@ export const review = consultingTool({
       'files',
       LIMITS.files,
     ).describe('Relative paths.'),
-    context: optionalText('context'),
+    context: contextArg,
   },
   fields: { files: 'Files', context: 'Context' },
   fileArguments: ['files'],

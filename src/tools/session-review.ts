@@ -13,6 +13,7 @@ import { defineTool, type Input, type Tool } from './define.js';
 export interface SessionReviewSpec {
   /** The tool name, also its models.yaml family, phase and session-log skill. */
   name: 'retrospective' | 'trainer';
+  title: string;
   description: string;
   review(deps: Deps, log: ReadLog, args: Input<typeof sessionReviewArgs>, call: CallContext): Promise<Consultation>;
 }
@@ -20,6 +21,7 @@ export interface SessionReviewSpec {
 export function sessionReviewTool(spec: SessionReviewSpec): Tool {
   return defineTool({
     name: spec.name,
+    title: spec.title,
     description: spec.description,
     kind: 'consult',
     family: spec.name,

@@ -1,13 +1,21 @@
+import { z } from 'zod';
 import { LIMITS, optionalText } from './limits.js';
-import { required } from './arguments.js';
+import { contextArg, required } from './arguments.js';
 import { consultingTool } from './consulting.js';
 
 export const spec = consultingTool({
   name: 'spec',
+  title: 'Spec',
   family: 'spec',
   phase: 'spec',
   discipline: 'spec',
-  description: 'Requirements to spec: problem, measurable criteria, constraints, scope, approach, risks.',
-  input: { requirements: required('requirements'), output_path: optionalText('output_path', LIMITS.pathChars), context: optionalText('context') },
+  description: 'Requirements to spec: problem, measurable criteria, scope, approach, risks.',
+  input: {
+    requirements: required('requirements').describe('What is wanted, as asked.'),
+    output_path: optionalText('output_path', LIMITS.pathChars).describe('Save the spec there (via the bridge).'),
+    overwrite: z.boolean({ error: 'overwrite must be true or false' }).optional().describe('Replace an existing output_path.'),
+    context: contextArg,
+  },
+  outputFile: 'output_path',
   fields: { requirements: 'Requirements', context: 'Context', output_path: 'Output path' },
 });

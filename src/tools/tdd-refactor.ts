@@ -4,11 +4,12 @@ import { consultingTool } from './consulting.js';
 
 export const tddRefactor = consultingTool({
   name: 'tdd_refactor',
+  title: 'TDD refactor',
   family: 'tdd',
   phase: 'refactor',
   discipline: 'tdd',
   description: 'TDD refactor: safe improvement steps for green code.',
-  input: { test_path: required('test_path', LIMITS.pathChars), impl_path: required('impl_path', LIMITS.pathChars), test_cmd: testCmd },
+  input: { test_path: required('test_path', LIMITS.pathChars).describe('Test file.'), impl_path: required('impl_path', LIMITS.pathChars).describe('Code file.'), test_cmd: testCmd },
   fields: { test_path: 'Test', impl_path: 'Implementation', test_cmd: 'Test command' },
   fileArguments: ['test_path', 'impl_path'],
 });

@@ -9,6 +9,7 @@ import { sessionReviewTool } from './session-review.js';
  */
 export const trainer = sessionReviewTool({
   name: 'trainer',
+  title: 'Trainer',
   description: "A session's learning moments, drafted as brain entries (save them with brain_write).",
   review: async (deps, log, args, call) => {
     const reader = await runConsultation(
