@@ -19,6 +19,7 @@ import { outputLine, outputTarget, writeOutput, type OutputReport } from './outp
 import { lazySchemaValidator } from '../schema-validator.js';
 import { reason, Remote, RemoteDropped } from './remote.js';
 import { ProjectRoots } from './roots.js';
+import { closingLine } from '../tools/closing-line.js';
 
 export interface BridgeOptions {
   url: string;
@@ -228,11 +229,24 @@ function fileLines(files: AttachmentReport[]): string {
 }
 
 function withFileReport(result: CallToolResult, files: AttachmentReport[]): CallToolResult {
+  const structured = result.structuredContent && { ...result.structuredContent, ...serverFiles(result.structuredContent, files), bridge_files: files };
   return {
     ...result,
-    content: [...result.content, { type: 'text', text: fileLines(files) }],
-    ...(result.structuredContent ? { structuredContent: { ...result.structuredContent, ...serverFiles(result.structuredContent, files), bridge_files: files } } : {}),
+    content: [...withClosingLine(result.content, structured), { type: 'text', text: fileLines(files) }],
+    ...(structured ? { structuredContent: structured } : {}),
   };
+}
+
+/**
+ * The answer's closing line said again from the report with the bridge's word on the files: the
+ * server's line named its own reasons for files the bridge looked for ("the server may not read this
+ * project_root"), which would send a bridge user looking in the wrong place.
+ */
+function withClosingLine(content: CallToolResult['content'], structured: Record<string, unknown> | undefined): CallToolResult['content'] {
+  const [first, ...rest] = content;
+  if (first?.type !== 'text' || typeof structured?.text !== 'string' || !Array.isArray(structured.attempts)) return content;
+  const closing = closingLine(structured as unknown as Parameters<typeof closingLine>[0]);
+  return [{ ...first, text: closing ? `${structured.text}\n\n${closing}` : structured.text }, ...rest];
 }
 
 /**
