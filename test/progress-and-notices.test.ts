@@ -84,6 +84,8 @@ describe('the resilience ladder, through the MCP client', () => {
     const sent: Array<{ model: string; user: string }> = [];
     // LiteLLM's own answer to a prompt past an Ollama model's num_ctx, then the model answering the smaller prompt.
     const litellm = createServer((req, res) => {
+      // The server asks at start which models there are (GET /v1/models, /model/info): none it knows.
+      if (req.method !== 'POST') return void res.writeHead(404).end();
       let raw = '';
       req.on('data', (chunk) => (raw += String(chunk)));
       req.on('end', () => {
