@@ -15,8 +15,8 @@ commands:
   ingest   run the ingestion service alone (INGEST_PORT, INGEST_HOST, INGEST_BRAIN_DIR, INGEST_TOKEN)
   bridge   a stdio MCP server that forwards to the MCP server at SUPERVISOR_URL and attaches the
            files a call names (for clients that speak only stdio, or a server on another machine)
-  fake-llm run a fake OpenAI-compatible model server on FAKE_LLM_PORT (4000) whose answers describe the
-           prompt they got: try every tool without a GPU`;
+  fake-llm run a fake OpenAI-compatible model server on FAKE_LLM_PORT (4000) that lists the models of
+           models.yaml and answers by describing the prompt it got: try every tool without a GPU`;
 
 async function main(argv: string[]): Promise<void> {
   const command = argv[0];
