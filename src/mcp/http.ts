@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest, isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { DEFAULT_MAX_CALLS, DEFAULT_MAX_SESSIONS } from '../config.js';
 import { bearerTokenCheck } from '../../common/http/bearer.js';
@@ -74,7 +74,7 @@ interface Session {
 
 export function buildMcpApp(options: McpAppOptions): McpApp {
   // While closing, fastify answers new requests 503 (return503OnClosing).
-  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: MCP_BODY_LIMIT, return503OnClosing: true, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: MCP_BODY_LIMIT, return503OnClosing: true, logController: new LogController({ disableRequestLogging: true }) });
   // One tool call is several HTTP requests (the POST, its stream, the client's GET stream): each call
   // has its own log line (call-metrics.ts), so a request is logged only when refused or failed, or at debug.
   app.addHook('onResponse', async (request, reply) => {
