@@ -142,7 +142,7 @@ export class IndexWriter {
   }
 }
 
-/** Reader threads, started as searches need them, each answering one search at a time. */
+/** Reader threads, started with the brain (`warm`) or as searches need them, each answering one search at a time. */
 export class SearchPool {
   private readonly readers: IndexThread[] = [];
   private readonly waiting: Array<{ query: SearchQuery; resolve(hits: SearchHit[]): void; reject(error: Error): void }> = [];
