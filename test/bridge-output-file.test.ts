@@ -7,9 +7,8 @@ import { mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cliArgs } from './support/cli.js';
+import { connectBridge } from './support/bridge-client.js';
 import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 
 let sup: TestSupervisor;
@@ -37,16 +36,8 @@ afterAll(async () => {
 });
 
 async function bridge(): Promise<Client> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: cliArgs('bridge'),
-    cwd: project,
-    env: { ...(process.env as Record<string, string>), SUPERVISOR_URL: sup.mcpUrl, SUPERVISOR_TOKEN: '', BRIDGE_PROJECT_ROOTS: '' },
-    stderr: 'pipe',
-  });
-  const client = new Client({ name: 'bridge-output-file-test', version: '1' });
+  const client = await connectBridge(sup.mcpUrl, project, 'bridge-output-file-test');
   clients.push(client);
-  await client.connect(transport);
   return client;
 }
 
