@@ -6,7 +6,8 @@
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ChainClient, ChainFailed, reportedWindow, type ChatMessage } from '../src/llm/chain.js';
+import { ChainClient, reportedWindow, type ChatMessage } from '../src/llm/chain.js';
+import { chainFailure } from './support/chain.js';
 
 const BASE = 'http://litellm.test:4000';
 const COMPLETIONS = `${BASE}/v1/chat/completions`;
@@ -69,15 +70,6 @@ const messages: ChatMessage[] = [
 const client = (options: { timeoutMs?: number; waitingNoticeMs?: number } = {}) =>
   new ChainClient({ baseUrl: BASE, apiKey: 'sk-test', timeoutMs: options.timeoutMs ?? 2000, waitingNoticeMs: options.waitingNoticeMs });
 
-async function failure(promise: Promise<unknown>): Promise<ChainFailed> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ChainFailed) return error;
-    throw error;
-  }
-  throw new Error('expected the chain to fail');
-}
 
 // LiteLLM's ContextWindowExceededError as its proxy sends it for an Ollama model past num_ctx.
 const CONTEXT_EXCEEDED =
@@ -138,7 +130,7 @@ describe('the resilience ladder: a prompt too large for the model', () => {
 
   it('without a smaller prompt to send, the chain moves on and the failure says what to set', async () => {
     litellm({ 'local/qwen': () => litellmError(400, CONTEXT_EXCEEDED) });
-    const error = await failure(client().complete(['local/qwen'], { messages, refit: () => null }));
+    const error = await chainFailure(client().complete(['local/qwen'], { messages, refit: () => null }));
     expect(error.attempts.map((a) => a.outcome)).toEqual(['context_exceeded']);
     expect(error.message).toMatch(/What to do: the prompt is larger than the model's context window as served: set the model's context_window in models\.yaml/);
   });
@@ -179,7 +171,7 @@ describe("LiteLLM's other failures", () => {
 
   it('401: the chain stops (every model shares the key) and the failure says to check LITELLM_API_KEY', async () => {
     const seen = litellm({ 'local/qwen': () => litellmError(401, 'Authentication Error, Invalid proxy server token passed.') });
-    const error = await failure(client().complete(['local/qwen', 'local/other'], { messages }));
+    const error = await chainFailure(client().complete(['local/qwen', 'local/other'], { messages }));
     expect(error.attempts).toMatchObject([{ model: 'local/qwen', outcome: 'unauthorized', status: 401 }]);
     expect(seen).toHaveLength(1);
     expect(error.message).toMatch(/local\/qwen: 401 Authentication Error, Invalid proxy server token passed\..*What to do: check LITELLM_API_KEY\./);

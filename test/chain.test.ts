@@ -1,7 +1,8 @@
 import { freePort } from './support/ports.js';
 import { waitFor } from './support/wait.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ChainClient, ChainFailed } from '../src/llm/chain.js';
+import { ChainClient } from '../src/llm/chain.js';
+import { chainFailure } from './support/chain.js';
 import { startFakeLiteLlm, type FakeLiteLlm } from '../src/dev/fake-litellm.js';
 
 let llm: FakeLiteLlm;
@@ -15,15 +16,6 @@ afterEach(async () => {
 const messages = [{ role: 'user' as const, content: 'hello' }];
 const client = (timeoutMs = 2000) => new ChainClient({ baseUrl: llm.url, apiKey: 'sk-test', timeoutMs });
 
-async function failure(promise: Promise<unknown>): Promise<ChainFailed> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ChainFailed) return error;
-    throw error;
-  }
-  throw new Error('expected the chain to fail');
-}
 
 describe('model chain', () => {
   it('answers with the first model that works, recording every try in order', async () => {
@@ -65,7 +57,7 @@ describe('model chain', () => {
   it('when every model fails, one error names each model, why, and what to do', async () => {
     llm.behave('a', { kind: 'status', status: 500, message: 'CUDA out of memory' });
     llm.behave('b', { kind: 'hang' });
-    const error = await failure(client(300).complete(['a', 'b'], { messages }));
+    const error = await chainFailure(client(300).complete(['a', 'b'], { messages }));
     expect(error.message).toMatch(new RegExp(`^every model failed at LiteLLM ${llm.url}`));
     expect(error.message).toMatch(/a: 500 CUDA out of memory \(\d+ ms\)/);
     expect(error.message).toMatch(/b: no complete answer within 0\.3 s/);
@@ -76,7 +68,7 @@ describe('model chain', () => {
   it('LiteLLM not running: connection refused for each model, and where to look', async () => {
     const port = await freePort();
     const down = new ChainClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 2000 });
-    const error = await failure(down.complete(['a', 'b'], { messages }));
+    const error = await chainFailure(down.complete(['a', 'b'], { messages }));
     expect(error.attempts.map((a) => a.outcome)).toEqual(['connection_refused', 'connection_refused']);
     expect(error.message).toContain(`LiteLLM http://127.0.0.1:${port}`);
     expect(error.message).toContain('start LiteLLM or set LITELLM_BASE_URL');
@@ -84,7 +76,7 @@ describe('model chain', () => {
 
   it('a wrong API key stops the chain at once: every model would refuse it', async () => {
     llm.behave('a', { kind: 'status', status: 401, message: 'invalid key' });
-    const error = await failure(client().complete(['a', 'b'], { messages }));
+    const error = await chainFailure(client().complete(['a', 'b'], { messages }));
     expect(error.attempts.map((a) => a.model)).toEqual(['a']);
     expect(error.message).toContain('check LITELLM_API_KEY');
   });
@@ -95,7 +87,7 @@ describe('model chain', () => {
     const call = client(5000).complete(['a', 'b'], { messages, signal: controller.signal });
     await waitFor(() => llm.requests.length === 1, 'the request reaching LiteLLM');
     controller.abort();
-    const error = await failure(call);
+    const error = await chainFailure(call);
     expect(error.cancelled).toBe(true);
     await waitFor(() => llm.aborted.length === 1, 'the abort reaching LiteLLM');
     expect(llm.aborted).toEqual(['a']);
