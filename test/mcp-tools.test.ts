@@ -58,8 +58,10 @@ describe('consulting tools: what reaches the model and what comes back', () => {
     const result = await client.callTool({ name: tool, arguments: { project_root: ROOT, attachments: [CODE], ...args } });
 
     expect(result.isError).toBeFalsy();
-    // The answer, then — when the call names a file the server may not read — the line saying so.
-    expect(textOf(result).split('\n\n**supervisor:** files skipped:')[0]).toBe(`## Finding for ${tool}\nDetails.`);
+    // The answer, then — when the call names a file the server may not read, or comes out of its TDD
+    // order (green and refactor here follow no red or green) — the line saying so.
+    expect(textOf(result).split('\n\n**supervisor:** ')[0]).toBe(`## Finding for ${tool}\nDetails.`);
+    expect(textOf(result).includes('**supervisor:** no tdd_')).toBe(tool === 'tdd_green' || tool === 'tdd_refactor');
     const [system, user] = lastRequest().messages;
     expect(system?.role).toBe('system');
     expect(system?.content).toMatch(/^# Test protocols/);

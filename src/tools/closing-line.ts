@@ -4,14 +4,15 @@
  * left out — in one short line of the text itself, since many clients never show structuredContent.
  * Nothing happened, no line.
  */
-import type { AttachmentReport } from '../consult/attach.js';
 import type { Consultation } from '../consult/consultation.js';
+import type { ConsultingExtras } from './consulting.js';
 
 /** Paths named in full before the rest are counted: the line stays short. */
 const NAMED = 3;
 
-export function closingLine(result: Consultation & { files?: AttachmentReport[] }): string | null {
+export function closingLine(result: Consultation & ConsultingExtras): string | null {
   const said: string[] = [];
+  if (result.phase_warning) said.push(result.phase_warning);
   const failed = result.attempts.filter((attempt) => attempt.outcome !== 'ok');
   if (failed.length > 0) {
     said.push(`answered by ${result.model} after ${failed.map((a) => `${a.model} failed (${a.status ?? a.outcome})`).join(', ')}`);

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { CallContext, Consultation } from '../consult/consultation.js';
 import { runConsultation } from '../consult/consultation.js';
 import { logged, type Logged } from '../consult/session-entry.js';
+import { tddCycleWarning } from '../consult/tdd-cycle.js';
 import type { Deps } from '../deps.js';
 import { collectAttachments, type AttachmentReport } from '../consult/attach.js';
 import type { Task, TaskField } from '../consult/prompt.js';
@@ -63,12 +64,17 @@ export function consultingTool<Own extends z.ZodRawShape>(spec: ConsultingSpec<O
 async function consult<Own extends z.ZodRawShape>(deps: Deps, spec: ConsultingSpec<Own>, args: Input<ConsultingShape>, context: CallContext) {
   const own: Record<string, unknown> = args;
   const projectRoot = args.project_root;
-  const attached = await collectAttachments({
-    given: args.attachments ?? [],
-    named: (spec.fileArguments ?? []).flatMap((name) => own[name] ?? []).filter((path): path is string => typeof path === 'string'),
-    projectRoot,
-    readableRoots: deps.projectRoots,
-  });
+  const [attached, phaseWarning] = await Promise.all([
+    collectAttachments({
+      given: args.attachments ?? [],
+      named: (spec.fileArguments ?? []).flatMap((name) => own[name] ?? []).filter((path): path is string => typeof path === 'string'),
+      projectRoot,
+      readableRoots: deps.projectRoots,
+    }),
+    tddCycleWarning(deps, spec.name, context.sessionId),
+  ]);
+  // Said at once (the answer may take minutes) and again in the result.
+  if (phaseWarning) context.notice?.(phaseWarning);
   const fields = present(own, spec.fields);
   const task: Task = { phase: spec.phase, projectRoot, fields, attachments: attached.attachments };
   // The call's own words find knowledge; its code mostly does not (const, return, names) and only
@@ -77,6 +83,7 @@ async function consult<Own extends z.ZodRawShape>(deps: Deps, spec: ConsultingSp
   return logged(deps, { skill: spec.name, phase: spec.phase, projectRoot, sessionId: context.sessionId, arguments: own }, async () => ({
     ...(await runConsultation(deps, { tool: spec.name, family: spec.family, phase: spec.phase, discipline: spec.discipline, searchText, task, model: args.model }, context)),
     files: attached.report,
+    ...(phaseWarning ? { phase_warning: phaseWarning } : {}),
   }));
 }
 
@@ -89,12 +96,19 @@ function present(args: Record<string, unknown>, labels: Partial<Record<string, s
   });
 }
 
+/** What a consulting tool's result holds besides the consultation (docs/mcp.md). */
+export interface ConsultingExtras {
+  files?: AttachmentReport[];
+  /** The call came out of its TDD order (src/consult/tdd-cycle.ts). */
+  phase_warning?: string;
+}
+
 /**
  * A consultation as the tool's answer: the model's text, closed by a line saying what the agent must
  * know of how it was made (closing-line.ts), in the text and not only in structuredContent; a session
  * log that could not be written is said beside it.
  */
-export function consultationAnswer(result: Logged<Consultation> & { files?: AttachmentReport[] }): ToolAnswer {
+export function consultationAnswer(result: Logged<Consultation> & ConsultingExtras): ToolAnswer {
   const closing = closingLine(result);
   return {
     text: closing ? `${result.text}\n\n${closing}` : result.text,
