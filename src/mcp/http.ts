@@ -94,6 +94,16 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
   const running = new Set<AbortController>();
   let draining: Promise<void> | null = null;
   const metrics = new McpMetrics(() => sessions.size);
+  // One subscription for the server, not one per session: a change of the notes is told to every
+  // session open at that moment (those that closed have left the map). Sessions that hold no GET
+  // stream have nowhere to hear it, and the transport drops it for them.
+  const stopListening = options.deps.brain.onChange(() => {
+    for (const session of sessions.values()) {
+      // The low-level send: McpServer's own leaves a failed send (a stream closing) as an unhandled rejection.
+      if (session.server.isConnected()) void session.server.server.sendResourceListChanged().catch(() => undefined);
+    }
+  });
+  app.addHook('onClose', async () => stopListening());
 
   guardRoutes(app, {
     publicRoutes: PUBLIC_ROUTES,

@@ -7,10 +7,14 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError, type Resource } from '@modelcontextprotocol/sdk/types.js';
 import { BrainRefused, BrainUnavailable, type BrainClient } from '../../brain/client.js';
+import { MAX_PATH_BYTES } from '../../../ingestion/index.js';
 import { badResourceUri, resourceNotFound, resourceUnavailable } from './errors.js';
 import { COMPLETION_MAX, type ResourceKind } from './kind.js';
 
 export const NOTE_URI_PREFIX = 'brain://knowledge/';
+
+/** The longest note URI: the brain's longest path (MAX_PATH_BYTES), every byte percent-encoded. */
+export const NOTE_URI_MAX_CHARS = NOTE_URI_PREFIX.length + 3 * MAX_PATH_BYTES;
 
 /** The URI of the note at `path` (relative to knowledge/). */
 export const noteUri = (path: string) => NOTE_URI_PREFIX + path.split('/').map(encodeURIComponent).join('/');
@@ -23,6 +27,7 @@ export const noteUri = (path: string) => NOTE_URI_PREFIX + path.split('/').map(e
  */
 export function notePathOf(uri: string): string {
   if (!uri.startsWith(NOTE_URI_PREFIX)) throw badResourceUri(uri, `a note's URI starts with ${NOTE_URI_PREFIX}`);
+  if (uri.length > NOTE_URI_MAX_CHARS) throw badResourceUri(uri, `too long: a note URI has at most ${NOTE_URI_MAX_CHARS} characters (a path of at most ${MAX_PATH_BYTES} bytes)`);
   const rest = uri.slice(NOTE_URI_PREFIX.length);
   if (rest === '') throw badResourceUri(uri, 'it names no note: add the path under knowledge/, e.g. testing/flaky-tests.md');
   if (/[?#]/.test(rest)) throw badResourceUri(uri, 'a note URI has no query or fragment (encode ? as %3F and # as %23)');

@@ -3,7 +3,7 @@
  * the log's newest calls (its last SESSION_RESOURCE_BYTES), each as retrospective reads it, and how
  * many earlier calls were left out.
  */
-import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError, type Resource } from '@modelcontextprotocol/sdk/types.js';
 import { formatReviewEntry } from '../../consult/session-review.js';
 import { SESSION_ENTRY_SEPARATOR } from '../../consult/prompt.js';
