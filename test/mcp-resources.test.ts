@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ResourceListChangedNotificationSchema, type Resource } from '@modelcontextprotocol/sdk/types.js';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { SESSION_RESOURCE_BYTES } from '../src/mcp/resources/sessions.js';
 import { SESSION_LIST_TIMED_MAX } from '../src/session/listing.js';
 import { useTestSupervisor, type TestSupervisor } from './support/supervisor.js';
@@ -216,8 +216,11 @@ describe('completion/complete', () => {
 
 describe('notifications/resources/list_changed', () => {
   it('reaches an open session after a brain_write and after a note edited on disk; a session closed before is no error', async () => {
+    const subscribed = vi.spyOn(sup.deps.brain, 'onChange');
     const listener = await sup.connect();
     const closing = await sup.connect();
+    // One subscription to the brain for the server, made with the first session: none per session.
+    expect(subscribed).not.toHaveBeenCalled();
     let heard = 0;
     listener.setNotificationHandler(ResourceListChangedNotificationSchema, () => void heard++);
     // Lets the clients' GET streams open: that is where notifications without a request go.
@@ -231,6 +234,7 @@ describe('notifications/resources/list_changed', () => {
     await writeFile(join(knowledge(), 'testing/note-002.md'), '---\ntitle: edited on disk\n---\nchanged\n');
     await waitFor(() => heard > afterWrite, 'list_changed after an edit on disk');
     expect(sup.logs()).not.toContain('"level":50');
+    subscribed.mockRestore();
   });
 });
 
