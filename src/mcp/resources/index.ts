@@ -43,7 +43,9 @@ export function registerResources(server: McpServer, deps: Pick<Deps, 'brain' | 
   intercept<ListResourcesRequest, ListResourcesResult>(server, ListResourcesRequestSchema, () => async (request, extra) => {
     let position: Position | null = request.params?.cursor === undefined ? { kind: 0 } : decodeCursor(request.params.cursor, kinds.length);
     const resources: Resource[] = [];
-    while (position && resources.length < RESOURCE_PAGE) {
+    // A page filled across kinds takes a request or two to each; the bound keeps a kind that keeps
+    // answering empty pages with a cursor from holding the request forever.
+    for (let asked = 0; position && resources.length < RESOURCE_PAGE && asked < 2 * kinds.length; asked++) {
       const kind = kinds[position.kind] as ResourceKind;
       let next: string | null = null;
       try {
