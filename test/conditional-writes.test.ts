@@ -30,7 +30,7 @@ describe('sha256 on every answer about a note', () => {
 
     const json = await fetch(`${service.url}/notes/money/cents.md`);
     expect(json.headers.get('etag')).toBe(`"${expected}"`);
-    expect((await json.json()).sha256).toBe(expected);
+    expect(((await json.json()) as { sha256: string }).sha256).toBe(expected);
     const markdown = await fetch(`${service.url}/notes/money/cents`, { headers: { accept: 'text/markdown' } });
     expect(markdown.headers.get('etag')).toBe(`"${expected}"`);
     expect(await markdown.text()).toBe(await readFile(file('money/cents.md'), 'utf8'));
