@@ -91,7 +91,7 @@ export const WriteBody = z
       .string({ error: 'must be a string' })
       .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters: the sha256 of the note as you read it')
       .optional()
-      .describe('overwrite/append only if the note still has this sha256, else 409.'),
+      .describe("Only if the note's sha256 is still this (else 409)."),
     ...noteFieldShape,
   })
   // Any other key becomes a frontmatter key of the note, as given.
