@@ -9,4 +9,4 @@ export { startIngestion, type RunningIngestion } from './service.js';
 export { Brain } from './brain.js';
 /** What the Brain throws: a refusal with its HTTP status, and a note name it cannot use. */
 export { BrainError } from './errors.js';
-export { BadNoteName } from './note-names.js';
+export { BadNoteName, MAX_PATH_BYTES } from './note-names.js';

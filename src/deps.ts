@@ -6,6 +6,7 @@ import type { BrainClient } from './brain/client.js';
 import type { Discipline } from './consult/disciplines.js';
 import type { Completion, CompletionRequest } from './llm/chain.js';
 import type { ModelsConfig } from './llm/models.js';
+import type { SessionListing, SessionListRequest } from './session/listing.js';
 import type { RecentOptions, SessionEntry, Tail } from './session/log.js';
 
 export type { BrainClient } from './brain/client.js';
@@ -31,6 +32,8 @@ export interface SessionStore {
    * `enough` is asked of each entry, newest first: reading stops after the one it says true of.
    */
   tail(sessionId: string, maxBytes: number, enough?: (entry: SessionEntry) => boolean): Promise<Tail>;
+  /** The sessions that have a log, newest first, a page at a time (src/session/listing.ts). */
+  list(request?: SessionListRequest): Promise<SessionListing>;
 }
 
 /** The discipline texts a consultation starts from (src/consult/disciplines.ts DisciplineFiles). */

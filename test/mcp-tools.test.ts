@@ -152,7 +152,7 @@ describe('brain tools', () => {
   it('brain_write stores a note, brain_query finds it, and a second write gets a conflict naming the path', async () => {
     const client = await sup.connect();
     const written = await client.callTool({ name: 'brain_write', arguments: { content: 'Use jitter in backoff.', title: 'Jittered backoff', tags: ['retry'] } });
-    expect(written.structuredContent).toEqual({ path: 'jittered-backoff.md', action: 'created' });
+    expect(written.structuredContent).toEqual({ path: 'jittered-backoff.md', action: 'created', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const found = await client.callTool({ name: 'brain_query', arguments: { query: 'jitter', tags: ['retry'] } });
     expect((found.structuredContent as { results: Array<{ path: string }> }).results.map((r) => r.path)).toEqual(['jittered-backoff.md']);
     expect(textOf(found)).toContain('**Jittered backoff** (`jittered-backoff.md`)');

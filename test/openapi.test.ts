@@ -37,7 +37,9 @@ describe('GET /openapi.json', () => {
     expect(result.valid).toBe(true);
     expect(validator.version).toBe('3.1');
 
-    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/write', '/query', '/notes/{path}', '/health', '/ready']));
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/write', '/query', '/notes', '/notes/{path}', '/health', '/ready']));
+    expect(document.paths['/notes'].get.parameters.map((p: { in: string; name: string }) => `${p.in}:${p.name}`).sort()).toEqual(['query:after', 'query:limit', 'query:prefix']);
+    expect(document.paths['/notes'].get.security).toEqual([{ bearer: [] }]);
     expect(document.paths['/notes/{path}'].get.parameters).toEqual([expect.objectContaining({ in: 'path', name: 'path', required: true })]);
     const bearer = [{ bearer: [] }];
     expect(document.paths['/write'].post.security).toEqual(bearer);
@@ -85,6 +87,14 @@ describe('GET /openapi.json', () => {
     expect(missing.status).toBe(404);
     matches('get', '/notes/{path}', missing);
     matches('get', '/ready', await service.get('/ready'));
+    matches('get', '/notes', await service.get('/notes?prefix=answers/&limit=1', auth));
+    const badListing = await service.get('/notes?limit=0', auth);
+    expect(badListing.status).toBe(400);
+    matches('get', '/notes', badListing);
+    const stale = await service.post('/write', { ...note, mode: 'overwrite', expected_sha256: '0'.repeat(64) }, auth);
+    expect(stale.status).toBe(409);
+    expect(stale.body.sha256).toMatch(/^[0-9a-f]{64}$/);
+    matches('post', '/write', stale);
     matches('get', '/health', await service.get('/health'));
   });
 
@@ -99,6 +109,9 @@ describe('GET /openapi.json', () => {
     ['a title with a line break', { content: 'x', title: 'two\nlines' }],
     ['a title over 300 characters', { content: 'x', title: 't'.repeat(301) }],
     ['more than 50 tags', { content: 'x', tags: Array.from({ length: 51 }, (_, i) => `t${i}`) }],
+    ['an expected_sha256 of 63 hex digits', { content: 'x', filename: 'api/retry', mode: 'overwrite', expected_sha256: 'a'.repeat(63) }],
+    ['an expected_sha256 that is not hex', { content: 'x', filename: 'api/retry', mode: 'overwrite', expected_sha256: 'z'.repeat(64) }],
+    ['an expected_sha256 of the right form', { content: 'x', filename: 'api/retry', mode: 'overwrite', expected_sha256: 'A'.repeat(64) }],
   ];
   const queries: Array<[string, unknown]> = [
     ['a query', { query: 'cents' }],

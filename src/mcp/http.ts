@@ -94,6 +94,26 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
   const running = new Set<AbortController>();
   let draining: Promise<void> | null = null;
   const metrics = new McpMetrics(() => sessions.size);
+  // One subscription for the server, not one per session, held while any session is open (in team
+  // mode it polls the ingestion service): a change of the notes is told to every session open at that
+  // moment (those that closed have left the map). A session that holds no GET stream has nowhere to
+  // hear it, and the transport drops it for that one.
+  let stopListening: (() => void) | null = null;
+  const tellSessions = () => {
+    for (const session of sessions.values()) {
+      // The low-level send: McpServer's own leaves a failed send (a stream closing) as an unhandled rejection.
+      if (session.server.isConnected()) void session.server.server.sendResourceListChanged().catch(() => undefined);
+    }
+  };
+  /** Called after every change to `sessions`. */
+  const listenWhileOpen = () => {
+    if (sessions.size > 0) stopListening ??= options.deps.brain.onChange(tellSessions);
+    else if (stopListening) {
+      stopListening();
+      stopListening = null;
+    }
+  };
+  app.addHook('onClose', async () => stopListening?.());
 
   guardRoutes(app, {
     publicRoutes: PUBLIC_ROUTES,
@@ -155,6 +175,7 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sessionId) => {
         sessions.set(sessionId, session);
+        listenWhileOpen();
       },
     });
     const calls: CallTracker = {
@@ -185,6 +206,7 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
     // Set before connect, which chains it: the server's own close handling (aborting calls) must run too.
     transport.onclose = () => {
       if (transport.sessionId && sessions.get(transport.sessionId) === session) sessions.delete(transport.sessionId);
+      listenWhileOpen();
     };
     return session;
   }
@@ -241,6 +263,7 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
   async function closeSession(session: Session): Promise<void> {
     const id = session.transport.sessionId;
     if (id && sessions.get(id) === session) sessions.delete(id);
+    listenWhileOpen();
     await session.transport.close().catch(() => undefined);
     await session.server.close().catch(() => undefined);
   }

@@ -1,6 +1,7 @@
 /**
- * The MCP server: the tools of src/tools/index.ts, registered on one McpServer per MCP session; the
- * dependencies (model client, brain, session logs, disciplines) are shared.
+ * The MCP server: the tools of src/tools/index.ts, the resources (brain notes, session logs) and the
+ * prompts, registered on one McpServer per MCP session; the dependencies (model client, brain,
+ * session logs, disciplines) are shared.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallContext } from '../consult/consultation.js';
@@ -14,6 +15,8 @@ import { callMetrics } from './call-metrics.js';
 import { logCalls, trackCalls, type CallTracker } from './call-tracking.js';
 import { toolBoundary } from './errors.js';
 import { callNotices, type CallLog } from './notices.js';
+import { registerPrompts } from './prompts.js';
+import { registerResources } from './resources/index.js';
 import { compactToolList } from './tool-list.js';
 
 export type { CallTracker } from './call-tracking.js';
@@ -41,6 +44,8 @@ export function createMcpServer(deps: Deps, options: ServerOptions): McpServer {
   );
 
   const metrics = callMetrics(options.metrics, deps.models, deps.logger);
+  // First: it wraps the SDK's resources/list, resources/read and completion/complete as they are installed.
+  registerResources(server, deps);
   compactToolList(server);
   logCalls(server, metrics);
   if (options.calls) trackCalls(server, options.calls, metrics);
@@ -52,6 +57,7 @@ export function createMcpServer(deps: Deps, options: ServerOptions): McpServer {
     answer: toolBoundary(metrics, deps.logger),
   };
   for (const tool of TOOLS) tool.register(server, host);
+  registerPrompts(server, deps);
   return server;
 }
 

@@ -10,6 +10,7 @@ import { CallRefused } from '../errors.js';
 import type { WhatWasCut } from '../consult/prompt.js';
 import type { Attempt, Usage } from '../llm/chain.js';
 import { countLineEnds, eachLineFromEnd } from './lines-from-end.js';
+import { SessionDirectory, type SessionListing, type SessionListRequest } from './listing.js';
 
 /** A session id is a short opaque token: it becomes a file name, so nothing else is accepted. */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -94,8 +95,16 @@ export class SessionLog {
   /** Files this process has appended to: they end with a newline, so no torn-line check is needed. */
   private readonly clean = new Set<string>();
   private dirReady = false;
+  private readonly directory: SessionDirectory;
 
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string) {
+    this.directory = new SessionDirectory(dir);
+  }
+
+  /** The session logs, newest first, a page at a time (listing.ts: what it costs is bounded). */
+  list(request: SessionListRequest = {}): Promise<SessionListing> {
+    return this.directory.list(request);
+  }
 
   static check(id: string): string {
     if (!SESSION_ID_PATTERN.test(id)) throw new CallRefused(`invalid session_id "${id.slice(0, 40)}": use 1–128 letters, digits, - or _`);
@@ -123,8 +132,10 @@ export class SessionLog {
         if (size > 0 && last[0] !== 0x0a) prefix = '\n';
       }
       // One write in append mode: concurrent appenders never interleave within a line.
-      await handle.write(`${prefix}${JSON.stringify(entry)}\n`);
+      const line = `${prefix}${JSON.stringify(entry)}\n`;
+      await handle.write(line);
       this.clean.add(file);
+      this.directory.appended(entry.session_id, Buffer.byteLength(line));
     } finally {
       await handle.close();
     }
