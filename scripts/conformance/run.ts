@@ -121,15 +121,23 @@ async function startServer() {
   };
 }
 
+/** What a scenario's line says after its name: why it was skipped, or what failed and whether that was expected. */
+function note(result: ScenarioResult): string {
+  const failure = result.failure ? ` — ${result.failure}` : '';
+  if (result.outcome === 'skipped') return `not applicable: ${result.why}`;
+  switch (result.expected) {
+    case 'not-applicable':
+      return `for information only, not applicable: ${result.why}${failure}`;
+    case 'known-failure':
+      return result.asExpected ? `known failure: ${result.why}${failure}` : 'PASSES NOW: move it from KNOWN_FAILURES to MUST_PASS in scripts/conformance/scenarios.ts';
+    case 'must-pass':
+      return result.failure ? `must pass: ${result.failure}` : '';
+  }
+}
+
 function line(result: ScenarioResult): string {
   const mark = { passed: 'pass', failed: 'FAIL', skipped: 'skip' }[result.outcome];
-  const failure = result.failure ? ` — ${result.failure}` : '';
-  let note = result.failure ? `must pass: ${result.failure}` : '';
-  if (result.outcome === 'skipped') note = `not applicable: ${result.why}`;
-  else if (result.expected === 'not-applicable') note = `for information only, not applicable: ${result.why}${failure}`;
-  else if (result.expected === 'known-failure')
-    note = result.asExpected ? `known failure: ${result.why}${failure}` : 'PASSES NOW: move it from KNOWN_FAILURES to MUST_PASS in scripts/conformance/scenarios.ts';
-  return `${mark}  ${result.scenario.padEnd(30)}  ${note}`.trimEnd();
+  return `${mark}  ${result.scenario.padEnd(30)}  ${note(result)}`.trimEnd();
 }
 
 async function main(): Promise<number> {

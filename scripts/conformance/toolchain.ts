@@ -27,7 +27,7 @@ const PINNED_FILES = ['package.json', 'package-lock.json'] as const;
 const SUITE_PACKAGE = '@modelcontextprotocol/conformance';
 /** Marks a finished install: written last. */
 const INSTALLED_MARK = '.installed';
-/** The install downloads about 40 MB once; beyond this it is stuck. */
+/** The install downloads about 55 MB once; beyond this it is stuck. */
 const INSTALL_TIMEOUT_MS = 10 * 60_000;
 
 export interface Toolchain {
