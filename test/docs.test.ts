@@ -81,7 +81,7 @@ describe('docs/security.md matches the code', () => {
 
 describe('the docs name only what the repository holds', () => {
   // A path in backticks, a markdown link target, or an entry of a file map (`src/tools/index.ts   the list…`).
-  const MENTION = /(?:`|\]\(|^)((?:\.\.\/)?(?:src|common|ingestion|bench|test|config|deploy|docs|examples|\.github)\/[^`)\s#]*)/gm;
+  const MENTION = /(?:`|\]\(|^)((?:\.\.\/)?(?:src|common|ingestion|bench|scripts|test|config|deploy|docs|examples|\.github)\/[^`)\s#]*)/gm;
   const USER_PROJECT_FILES = new Set(['src/cart.ts']);
   const docs = ['README.md', ...readdirSync(join(REPO, 'docs')).map((name) => `docs/${name}`)];
 
