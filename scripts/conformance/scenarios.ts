@@ -18,13 +18,12 @@ export const MUST_PASS: readonly string[] = [
   'tools-list',
   'server-sse-multiple-streams',
   'dns-rebinding-protection',
+  'resources-list',
+  'prompts-list',
 ];
 
 /** Generic scenarios that apply to this server but fail today, and why. */
-export const KNOWN_FAILURES: Readonly<Record<string, string>> = {
-  'resources-list': 'no MCP resources yet',
-  'prompts-list': 'no MCP prompts yet',
-};
+export const KNOWN_FAILURES: Readonly<Record<string, string>> = {};
 
 /**
  * Scenarios that do not apply, and why: each calls a fixture of the suite's reference ("everything")
