@@ -10,15 +10,21 @@ import { z } from 'zod';
 import { fieldValueProblem } from './frontmatter-bounds.js';
 
 /** The version of this contract, published as the OpenAPI document's info.version: bump it when a shape changes. */
-export const BRAIN_CONTRACT_VERSION = '1.0.0';
+export const BRAIN_CONTRACT_VERSION = '1.1.0';
 /** Hits a search returns when the caller names no limit. */
 export const DEFAULT_QUERY_LIMIT = 5;
 /** The most hits one search may ask for. */
 export const MAX_QUERY_LIMIT = 50;
 /** Frontmatter fields one write may set: setting each costs a search of the note's keys. */
 export const MAX_FIELDS = 64;
+/** Notes a listing answers when the caller names no limit. */
+export const DEFAULT_LIST_LIMIT = 100;
+/** The most notes one page of a listing may ask for. */
+export const MAX_LIST_LIMIT = 1000;
+/** The longest note path (UTF-8 bytes), as note names allow: a listing's prefix and cursor are bounded by it too. */
+export const MAX_NOTE_PATH_BYTES = 1024;
 
-const RESERVED = new Set(['content', 'filename', 'mode']);
+const RESERVED = new Set(['content', 'filename', 'mode', 'expected_sha256']);
 const text = (what: string, max: number) =>
   z
     .string({ error: `must be a string (${what})` })
@@ -69,6 +75,9 @@ export const WriteMode = z
   .describe('create (default): never replace a note.');
 export type WriteMode = z.infer<typeof WriteMode>;
 
+/** A note's content hash: lowercase hex SHA-256 of its file's bytes as on disk. */
+export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/).describe("Lowercase hex SHA-256 of the note's file as on disk.");
+
 /** POST /write's body (brain_write's arguments): the note, where it goes, how, and its fields. */
 export const WriteBody = z
   .object({
@@ -78,12 +87,17 @@ export const WriteBody = z
       .optional()
       .describe('Path under knowledge/ (.md added). Default: from the title, else the date.'),
     mode: WriteMode.default('create'),
+    expected_sha256: z
+      .string({ error: 'must be a string' })
+      .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters: the sha256 of the note as you read it')
+      .optional()
+      .describe('overwrite/append only if the note still has this sha256, else 409.'),
     ...noteFieldShape,
   })
   // Any other key becomes a frontmatter key of the note, as given.
   .catchall(z.unknown())
   .superRefine(usableKeys)
-  .describe('A note to write. Keys besides content, filename and mode become frontmatter fields of the note.');
+  .describe('A note to write. Keys besides content, filename, mode and expected_sha256 become frontmatter fields of the note.');
 /** A write as checked: `mode` filled in. */
 export type WriteBody = z.infer<typeof WriteBody>;
 /** A write as a caller sends it: `mode` may be left out. */
@@ -92,6 +106,7 @@ export type WriteRequest = z.input<typeof WriteBody>;
 export const WriteResult = z.object({
   path: z.string().describe('Under knowledge/, e.g. testing/integer-cents.md.'),
   action: z.enum(['created', 'overwritten', 'appended']),
+  sha256: Sha256.describe('The note as written: send it as expected_sha256 to change it again.'),
 });
 export type WriteResult = z.infer<typeof WriteResult>;
 
@@ -121,6 +136,7 @@ export const SearchHit = z.object({
   title: z.string(),
   excerpt: z.string().describe('The passage that matched best, on one line.'),
   score: z.number().describe('Higher is better; comparable within one answer only.'),
+  sha256: Sha256,
 });
 export type SearchHit = z.infer<typeof SearchHit>;
 
@@ -136,6 +152,7 @@ export const NoteResponse = z.object({
   tags: z.array(z.string()),
   frontmatter: z.record(z.string(), z.unknown()),
   body: z.string().describe('The markdown after the frontmatter.'),
+  sha256: Sha256.describe("SHA-256 of the note's file as read (also the ETag): send it as expected_sha256 to change the note."),
 });
 export type NoteResponse = z.infer<typeof NoteResponse>;
 /** The path parameter of GET /notes/<path>. */
@@ -143,17 +160,64 @@ export const NotePath = z.object({
   path: z.string().describe("The note's path under knowledge/, folders separated by / (percent-encoded as in any URL); .md may be left out."),
 });
 
+/** A note in a listing: by path, ordered by path. */
+export const NoteSummary = z.object({ path: z.string(), title: z.string(), sha256: Sha256 });
+export type NoteSummary = z.infer<typeof NoteSummary>;
+
+const listText = (what: string) =>
+  z
+    .string({ error: 'must be a string' })
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters')
+    .refine((value) => Buffer.byteLength(value) <= MAX_NOTE_PATH_BYTES, `must be at most ${MAX_NOTE_PATH_BYTES} bytes`)
+    .describe(what);
+/** GET /notes's query (a page of the listing). */
+export const NoteListRequest = z.object({
+  prefix: listText('Only notes whose path starts with this, e.g. testing/ or testing/fla.')
+    .refine((value) => !value.startsWith('/') && !value.includes('\\'), 'must be relative to knowledge/, folders separated by /')
+    .refine((value) => !value.split('/').some((segment) => segment === '.' || segment === '..'), 'must not contain . or .. segments')
+    .optional(),
+  after: listText("The cursor: the previous page's next.").optional(),
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(MAX_LIST_LIMIT, `must be at most ${MAX_LIST_LIMIT}`)
+    .default(DEFAULT_LIST_LIMIT)
+    .describe(`Default ${DEFAULT_LIST_LIMIT}.`),
+});
+/** A listing request as checked: `limit` filled in. */
+export type NoteListQuery = z.infer<typeof NoteListRequest>;
+/** A listing request as a caller sends it. */
+export interface NoteListRequest {
+  prefix?: string | undefined;
+  after?: string | undefined;
+  limit?: number | undefined;
+}
+export const NoteListing = z.object({
+  notes: z.array(NoteSummary),
+  next: z.string().nullable().describe('Pass as after for the next page; null at the end.'),
+});
+export type NoteListing = z.infer<typeof NoteListing>;
+
 export const HealthResponse = z.object({ status: z.literal('ok') });
 export type HealthResponse = z.infer<typeof HealthResponse>;
 export const ReadyResponse = z.object({
   status: z.enum(['ready', 'loading', 'unavailable']),
   notes: z.number().int().nonnegative().optional().describe('Notes in the index, when ready.'),
   reason: z.string().optional().describe('Why the brain is unavailable.'),
+  generation: z
+    .string()
+    .optional()
+    .describe('Changes whenever notes were created, changed or removed, and when the service restarts; compare, never parse.'),
 });
 export type ReadyResponse = z.infer<typeof ReadyResponse>;
 
 /** Every refusal and failure: one line that says what to do; `path` names the note concerned, if any. */
-export const ErrorBody = z.object({ error: z.string(), path: z.string().optional() });
+export const ErrorBody = z.object({
+  error: z.string(),
+  path: z.string().optional(),
+  sha256: Sha256.nullable().optional().describe("On a 409 for expected_sha256: the note's current sha256, null if it is gone."),
+});
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /** The first problem of a failed parse, as one line that names the field. */

@@ -13,6 +13,8 @@ import {
   describeIssue,
   ErrorBody,
   HealthResponse,
+  NoteListing,
+  NoteListRequest,
   NotePath,
   NoteResponse,
   QueryBody,
@@ -152,7 +154,13 @@ function contractRoutes(brain: Brain, metrics: IngestionMetrics): FastifyPluginA
           response: {
             200: WriteResult.describe('The note was overwritten or appended to.'),
             201: WriteResult.describe('The note was created.'),
-            ...refusals({ 400: 'The body breaks a rule; the line names the field.', ...GUARDED, 409: 'A note exists at that path (mode create).', 413: 'Body over the limit.', 503: 'The brain is not available.' }),
+            ...refusals({
+              400: 'The body breaks a rule; the line names the field.',
+              ...GUARDED,
+              409: 'A note exists at that path (mode create), or the note is not the version expected_sha256 names (sha256 is the current one, null if gone): nothing was changed.',
+              413: 'Body over the limit.',
+              503: 'The brain is not available.',
+            }),
           },
           security: TOKEN,
         },
@@ -189,6 +197,19 @@ function contractRoutes(brain: Brain, metrics: IngestionMetrics): FastifyPluginA
     );
 
     app.get(
+      '/notes',
+      {
+        schema: {
+          summary: 'List the notes by path, a page at a time: optionally those under a path prefix.',
+          querystring: NoteListRequest,
+          response: { 200: NoteListing, ...refusals({ 400: 'A parameter breaks a rule; the line names it.', ...GUARDED, 503: 'The index is still loading.' }) },
+          security: TOKEN,
+        },
+      },
+      async (request) => brain.list(request.query),
+    );
+
+    app.get(
       '/notes/*',
       {
         schema: {
@@ -208,6 +229,8 @@ function contractRoutes(brain: Brain, metrics: IngestionMetrics): FastifyPluginA
       async (request, reply) => {
         const name = (request.params as { '*': string })['*'];
         const note = await brain.read(name);
+        // The content hash as a strong validator: the same bytes whichever representation is asked for.
+        reply.header('etag', `"${note.sha256}"`);
         if (/\btext\/markdown\b/.test(request.headers.accept ?? '')) {
           return reply.type('text/markdown; charset=utf-8').send(note.text);
         }
@@ -245,7 +268,7 @@ function contractRoutes(brain: Brain, metrics: IngestionMetrics): FastifyPluginA
         if (!brain.ready) return reply.code(503).send({ status: 'loading' });
         const problem = brain.problem;
         if (problem) return reply.code(503).header('retry-after', '5').send({ status: 'unavailable', reason: problem });
-        return { status: 'ready' as const, notes: brain.noteCount() };
+        return { status: 'ready' as const, notes: brain.noteCount(), generation: brain.generation };
       },
     );
 

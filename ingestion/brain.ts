@@ -3,20 +3,23 @@
  * derived from them. Every change — a write through the API, an edit on disk — ends with the
  * index agreeing with the file.
  */
+import { createHash, randomUUID } from 'node:crypto';
 import { constants, lstatSync, readdirSync, statSync, unlinkSync, type Dirent } from 'node:fs';
 import { lstat, mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTick } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { appendToFile, isStaleTempFile, KeyedLock, writeFileAtomic } from './atomic-file.js';
-import { badRequest, BrainError, noteExists, noteNotFound, notReady } from './errors.js';
+import { badRequest, BrainError, changedSinceRead, noteExists, noteNotFound, notReady } from './errors.js';
 import { noteTags, noteTitle, parseNote, scalarField, withFields, type Frontmatter, type ParsedNote } from './frontmatter.js';
 import { nameFromDate, nameFromTitle, normaliseNoteName, placeNote } from './note-names.js';
 import {
   describeIssue,
   MAX_FIELDS,
+  NoteListRequest,
   QueryBody,
   WriteBody,
+  type NoteListing,
   type NoteResponse,
   type QueryRequest,
   type SearchHit,
@@ -64,6 +67,8 @@ const RESCAN_MS = 60_000;
 // An append that must also change frontmatter rewrites the note; when another process keeps
 // changing the file meanwhile, it is read again this many times before the caller is told.
 const REWRITE_ATTEMPTS = 3;
+/** Bytes hashed between two turns of the event loop: about a millisecond of SHA-256. */
+const HASH_SLICE_BYTES = 1024 * 1024;
 
 export class Brain {
   readonly knowledgeDir: string;
@@ -77,6 +82,10 @@ export class Brain {
   // Reconciling and applying changes from disk run one after another, never interleaved: each
   // reads files and then updates the index, and an older read must never land after a newer one.
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly changeListeners = new Set<() => void>();
+  // The generation: this run's id and the index changes it made; a restart makes a new id.
+  private readonly runId = randomUUID().slice(0, 8);
+  private changes = 0;
 
   private constructor(
     readonly dir: string,
@@ -123,6 +132,37 @@ export class Brain {
   }
 
   /**
+   * A value that changes whenever notes were added, changed or removed in the index (through a
+   * write or on disk), and when the service restarts: GET /ready publishes it for team-mode polling.
+   */
+  get generation(): string {
+    return `${this.runId}.${this.changes}`;
+  }
+
+  /**
+   * Calls `listener` after each batch of index changes that added, changed or removed notes (writes
+   * through the API and edits on disk alike), undebounced; returns the unsubscribe.
+   */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /** Applies changes to the index and tells the listeners when notes really changed. */
+  private async applyToIndex(changes: IndexChange[]): Promise<void> {
+    const changed = await this.index.apply(changes);
+    if (changed === 0) return;
+    this.changes++;
+    for (const listener of [...this.changeListeners]) {
+      try {
+        listener();
+      } catch (error) {
+        this.logger.error({ err: error }, 'a brain change listener failed');
+      }
+    }
+  }
+
+  /**
    * Brings the index in line with the files: reads only files whose size, mtime or inode changed
    * since they were indexed, and forgets notes whose file is gone. Yields between batches so the
    * service keeps answering (health, writes) while a large brain loads. Folders found on the way
@@ -165,7 +205,7 @@ export class Brain {
       }
       if (pending.length >= WRITE_BATCH || pendingBytes >= WRITE_BATCH_BYTES) {
         await writing;
-        writing = this.index.apply(pending);
+        writing = this.applyToIndex(pending);
         writing.catch(() => undefined); // awaited before the next batch; meanwhile not an unhandled rejection
         pending = [];
         pendingBytes = 0;
@@ -174,7 +214,7 @@ export class Brain {
       await nextTick();
     }
     await writing;
-    await this.index.apply([...pending, ...[...known.keys()].map((path) => ({ remove: path }))]);
+    await this.applyToIndex([...pending, ...[...known.keys()].map((path) => ({ remove: path }))]);
     this.loading = null;
     return { indexed, removed: known.size, unchanged, failed, ms: Math.round(performance.now() - started) };
   }
@@ -227,12 +267,25 @@ export class Brain {
   async read(name: string): Promise<Note> {
     const path = normaliseNoteName(name);
     const absolute = await placeNote(this.knowledgeDir, path, { create: false });
-    const text = await readFile(absolute, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    const bytes = await readFile(absolute).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT' || error.code === 'EISDIR') throw noteNotFound(path);
       throw error;
     });
+    const sha256 = await hashBytes(bytes);
+    const text = bytes.toString('utf8');
     const parsed = parseNote(text);
-    return { path, ...describe(parsed, path), frontmatter: parsed.data, body: parsed.body, text };
+    return { path, ...describe(parsed, path), frontmatter: parsed.data, body: parsed.body, sha256, text };
+  }
+
+  /**
+   * A page of the notes by path (GET /notes), from the index: what the last change applied left
+   * there. Checked with GET /notes's own rules, whoever asks; answered by a reader thread.
+   */
+  async list(request: NoteListRequest): Promise<NoteListing> {
+    const checked = NoteListRequest.safeParse(request);
+    if (!checked.success) throw badRequest(describeIssue(checked.error));
+    if (this.loading) throw notReady(this.loading.read, this.loading.total);
+    return this.searches.list(checked.data);
   }
 
   /**
@@ -242,7 +295,10 @@ export class Brain {
   async write(request: WriteRequest): Promise<WriteResult> {
     const checked = WriteBody.safeParse(request);
     if (!checked.success) throw badRequest(describeIssue(checked.error));
-    const { content, filename, mode, ...given } = checked.data;
+    const { content, filename, mode, expected_sha256: expectedSha256, ...given } = checked.data;
+    if (expectedSha256 !== undefined && mode === 'create') {
+      throw badRequest('expected_sha256 applies to mode overwrite or append: a create never replaces a note, so there is nothing to compare');
+    }
     checkContentSize(content);
     const incoming = parseNote(content);
     if (incoming.problem) throw badRequest(`content: ${incoming.problem}`);
@@ -253,7 +309,7 @@ export class Brain {
     }
     const path = filename !== undefined ? normaliseNoteName(filename) : generatedName(incoming, fields);
     try {
-      return await this.locks.run(path, () => this.writeLocked(path, mode, incoming, fields, content));
+      return await this.locks.run(path, () => this.writeLocked(path, mode, incoming, fields, content, expectedSha256?.toLowerCase()));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENAMETOOLONG') {
         throw badRequest(`filename: "${path.slice(0, 40)}…" is longer than this server's filesystem allows`);
@@ -262,19 +318,37 @@ export class Brain {
     }
   }
 
-  private async writeLocked(path: string, mode: WriteMode, incoming: ParsedNote, fields: Frontmatter, content: string): Promise<WriteResult> {
+  /**
+   * With `expectedSha256` (overwrite, append) the note changes only if its file still has that hash:
+   * checked here, under the note's lock, against the bytes read, and the file's stamp checked again
+   * right before the rename, so another process replacing the file meanwhile is caught too.
+   */
+  private async writeLocked(
+    path: string,
+    mode: WriteMode,
+    incoming: ParsedNote,
+    fields: Frontmatter,
+    content: string,
+    expectedSha256: string | undefined,
+  ): Promise<WriteResult> {
     // knowledge/ may have been deleted under us (rm -r, a checkout): make it again, as at start.
     await mkdir(this.knowledgeDir, { recursive: true });
     const absolute = await placeNote(this.knowledgeDir, path, { create: true });
     for (let attempt = 1; ; attempt++) {
       const before = await lstat(absolute).catch(ifMissing(null));
-      const existing = before ? await readFile(absolute, 'utf8').catch(ifMissing(null)) : null;
+      const bytes = before ? await readFile(absolute).catch(ifMissing(null)) : null;
+      const existing = bytes?.toString('utf8') ?? null;
       if (mode === 'create' && existing !== null) throw noteExists(path);
-      if (mode === 'append' && existing !== null) {
+      if (expectedSha256 !== undefined) {
+        const current = bytes === null ? null : await hashBytes(bytes);
+        if (current !== expectedSha256) throw changedSinceRead(path, expectedSha256, current);
+      }
+      // O_APPEND adds to whatever the file holds by then: not for a conditional write, which must
+      // change exactly the version it checked (it goes through the checked rewrite below).
+      if (mode === 'append' && existing !== null && expectedSha256 === undefined) {
         const merged = { ...incoming.data, ...fields };
         if (Object.keys(merged).length === 0 && (await appendToFile(absolute, addition(existing, incoming.body)))) {
-          await this.indexFromDisk(path, absolute);
-          return { path, action: 'appended' };
+          return { path, action: 'appended', sha256: await this.indexFromDisk(path, absolute) };
         }
       }
       let text: string;
@@ -289,18 +363,20 @@ export class Brain {
       // The fields given may make the frontmatter too large: refuse what could not be read back.
       const written = Object.keys(fields).length > 0 ? parseNote(text) : null;
       if (written?.problem) throw badRequest(`fields: ${written.problem}`);
-      // An append that changes frontmatter rewrites the whole note, so it checks that nobody
-      // changed the file since it was read (another process; writes of ours wait on the lock).
-      const unchanged = mode === 'append' && before ? async () => stillSame(before, await lstat(absolute).catch(ifMissing(null))) : undefined;
+      // An append that changes frontmatter rewrites the whole note, and a conditional write must
+      // replace the version it checked: both check that nobody changed the file since it was read
+      // (another process; writes of ours wait on the lock).
+      const checkStamp = (mode === 'append' || expectedSha256 !== undefined) && before;
+      const unchanged = checkStamp ? async () => stillSame(before, await lstat(absolute).catch(ifMissing(null))) : undefined;
       // The exclusive write still guards create: another process may take the name meanwhile.
       const outcome = await writeFileAtomic(absolute, text, { exclusive: mode === 'create', unchanged });
       if (outcome === 'exists') throw noteExists(path);
       if (outcome === 'changed') {
+        // Read again: a conditional write then finds the new hash and answers 409 with it.
         if (attempt < REWRITE_ATTEMPTS) continue;
-        throw new BrainError(`${path} keeps being changed by another writer; retry the append`, 409, { path });
+        throw new BrainError(`${path} keeps being changed by another writer; retry the ${mode}`, 409, { path });
       }
-      await this.indexFile(path, absolute, text);
-      return { path, action };
+      return { path, action, sha256: await this.indexFile(path, absolute, text) };
     }
   }
 
@@ -325,7 +401,7 @@ export class Brain {
     if (!stat) {
       this.watcher?.unwatchFolder(path);
       const inside = await this.index.pathsUnder(path);
-      await this.index.apply([path, ...inside].map((gone) => ({ remove: gone })));
+      await this.applyToIndex([path, ...inside].map((gone) => ({ remove: gone })));
       return;
     }
     if (!stat.isFile() || !path.endsWith('.md')) return;
@@ -333,7 +409,7 @@ export class Brain {
       const known = await this.index.stamp(path);
       if (known && sameStamp(known, toStamp(stat))) return; // our own write, or a touch
       const note = await this.readForIndex(path);
-      if (note) await this.index.apply([{ note }]);
+      if (note) await this.applyToIndex([{ note }]);
     });
   }
 
@@ -349,7 +425,7 @@ export class Brain {
     }
     const inFolder = folder === '' ? [...(await this.index.stamps()).keys()] : await this.index.pathsUnder(folder);
     const gone: IndexChange[] = inFolder.filter((path) => !present.has(path)).map((path) => ({ remove: path }));
-    await this.index.apply(gone);
+    await this.applyToIndex(gone);
   }
 
   /**
@@ -406,7 +482,8 @@ export class Brain {
     const absolute = join(this.knowledgeDir, path);
     try {
       const stat = await lstat(absolute);
-      return this.toIndexed(path, await readForIndexing(absolute), toStamp(stat));
+      const { text, sha256 } = await readForIndexing(absolute);
+      return this.toIndexed(path, text, sha256, toStamp(stat));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
         this.logger.warn({ path, err: error }, 'cannot read note; left out of the index');
@@ -415,20 +492,28 @@ export class Brain {
     }
   }
 
-  /** Indexes the file as it is now (others may have added to it): stamp first, so never newer than the text. */
-  private async indexFromDisk(path: string, absolute: string): Promise<void> {
+  /**
+   * Indexes the file as it is now (others may have added to it): stamp first, so never newer than
+   * the text. Answers the file's sha256 as read.
+   */
+  private async indexFromDisk(path: string, absolute: string): Promise<string> {
     const stamp = toStamp(await lstat(absolute));
-    await this.index.apply([{ note: this.toIndexed(path, await readForIndexing(absolute), stamp) }]);
+    const { text, sha256 } = await readForIndexing(absolute);
+    await this.applyToIndex([{ note: this.toIndexed(path, text, sha256, stamp) }]);
+    return sha256;
   }
 
-  private async indexFile(path: string, absolute: string, text: string): Promise<void> {
-    await this.index.apply([{ note: this.toIndexed(path, text, toStamp(await lstat(absolute))) }]);
+  /** Indexes the text just written to `absolute`; answers its sha256. */
+  private async indexFile(path: string, absolute: string, text: string): Promise<string> {
+    const sha256 = await hashBytes(Buffer.from(text, 'utf8'));
+    await this.applyToIndex([{ note: this.toIndexed(path, text, sha256, toStamp(await lstat(absolute))) }]);
+    return sha256;
   }
 
-  private toIndexed(path: string, text: string, stamp: FileStamp): IndexedNote {
+  private toIndexed(path: string, text: string, sha256: string, stamp: FileStamp): IndexedNote {
     const parsed = parseNote(text);
     if (parsed.problem) this.logger.warn({ path, problem: parsed.problem }, 'note indexed by its body only');
-    return { path, ...stamp, ...describe(parsed, path), body: parsed.body.slice(0, MAX_INDEXED_CHARS) };
+    return { path, ...stamp, ...describe(parsed, path), body: parsed.body.slice(0, MAX_INDEXED_CHARS), sha256 };
   }
 }
 
@@ -512,20 +597,47 @@ function stillSame(before: FileStamp, now: FileStamp | null): boolean {
 }
 
 /**
- * The start of a note file, as much as the index uses: a giant file dropped into the brain must not
- * be read whole into memory and parsed on the event loop. Opened without blocking and checked on the
+ * The start of a note file, as much as the index uses, and the SHA-256 of the whole file: a giant
+ * file dropped into the brain must not be read whole into memory and parsed on the event loop, so
+ * the rest of it is read and hashed a slice at a time. Opened without blocking and checked on the
  * handle, so a FIFO swapped in after the walk looked cannot hang the read.
  */
-async function readForIndexing(absolute: string): Promise<string> {
+async function readForIndexing(absolute: string): Promise<{ text: string; sha256: string }> {
   const handle = await open(absolute, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EINVAL' });
     const buffer = Buffer.alloc(Math.min(stat.size, MAX_READ_FOR_INDEX_BYTES));
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8');
+    const start = buffer.subarray(0, bytesRead);
+    const hash = createHash('sha256');
+    await hashInSlices(hash, start);
+    if (bytesRead === buffer.length && stat.size > MAX_READ_FOR_INDEX_BYTES) {
+      const slice = Buffer.alloc(HASH_SLICE_BYTES);
+      for (let position = bytesRead; ; ) {
+        const { bytesRead: got } = await handle.read(slice, 0, slice.length, position);
+        if (got === 0) break;
+        hash.update(slice.subarray(0, got));
+        position += got;
+      }
+    }
+    return { text: start.toString('utf8'), sha256: hash.digest('hex') };
   } finally {
     await handle.close();
+  }
+}
+
+/** Lowercase hex SHA-256 of `bytes`, a slice at a time so a large file never holds the event loop. */
+async function hashBytes(bytes: Buffer): Promise<string> {
+  const hash = createHash('sha256');
+  await hashInSlices(hash, bytes);
+  return hash.digest('hex');
+}
+
+async function hashInSlices(hash: ReturnType<typeof createHash>, bytes: Buffer): Promise<void> {
+  for (let offset = 0; offset < bytes.length; offset += HASH_SLICE_BYTES) {
+    if (offset > 0) await nextTick();
+    hash.update(bytes.subarray(offset, offset + HASH_SLICE_BYTES));
   }
 }
 

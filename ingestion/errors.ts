@@ -12,6 +12,13 @@ export class BrainError extends Error {
 export const badRequest = (message: string) => new BrainError(message, 400);
 export const noteExists = (path: string) =>
   new BrainError(`a note already exists at ${path}; send mode "overwrite" to replace it or "append" to add to it`, 409, { path });
+/** A conditional write (expected_sha256) found another version of the note, or none: nothing was changed. */
+export const changedSinceRead = (path: string, expected: string, current: string | null) =>
+  new BrainError(
+    `${path} changed since you read it (sha256 ${expected}, now ${current ?? 'gone: the note no longer exists'}); read it again and retry`,
+    409,
+    { path, sha256: current },
+  );
 export const noteNotFound = (path: string) => new BrainError(`no note at ${path}`, 404, { path });
 export const notReady = (read: number, total: number) =>
   new BrainError(`the brain index is still loading (${read} of ${total} changed notes read); retry in a moment`, 503);

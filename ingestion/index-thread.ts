@@ -9,10 +9,10 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { SearchHit } from '../common/brain-contract.js';
+import type { NoteListing, NoteListQuery, SearchHit } from '../common/brain-contract.js';
 import { BrainError } from './errors.js';
 import type { CallMessage, IndexRole, ReplyMessage } from './index-worker.js';
-import type { FileStamp, IndexChange, SearchQuery, StampColumns } from './search-index.js';
+import type { ApplyResult, FileStamp, IndexChange, SearchQuery, StampColumns } from './search-index.js';
 
 /** Reader threads per brain: searches beyond this many at once wait for one to be free. */
 const SEARCH_THREADS = 2;
@@ -115,10 +115,12 @@ export class IndexWriter {
     return this.notes;
   }
 
-  /** Applies the changes in one transaction. */
-  async apply(changes: IndexChange[]): Promise<void> {
-    if (changes.length === 0) return;
-    this.notes = await this.thread.call<number>('apply', changes);
+  /** Applies the changes in one transaction; answers how many notes were added, changed or removed. */
+  async apply(changes: IndexChange[]): Promise<number> {
+    if (changes.length === 0) return 0;
+    const result = await this.thread.call<ApplyResult>('apply', changes);
+    this.notes = result.count;
+    return result.changed;
   }
 
   async stamps(): Promise<Map<string, FileStamp>> {
@@ -142,10 +144,13 @@ export class IndexWriter {
   }
 }
 
-/** Reader threads, started with the brain (`warm`) or as searches need them, each answering one search at a time. */
+/** A read a reader thread answers: a search or a page of the listing. */
+type ReaderCall = { method: 'search'; args: [SearchQuery] } | { method: 'list'; args: [NoteListQuery] };
+
+/** Reader threads, started with the brain (`warm`) or as reads need them, each answering one read at a time. */
 export class SearchPool {
   private readonly readers: IndexThread[] = [];
-  private readonly waiting: Array<{ query: SearchQuery; resolve(hits: SearchHit[]): void; reject(error: Error): void }> = [];
+  private readonly waiting: Array<{ call: ReaderCall; resolve(answer: unknown): void; reject(error: Error): void }> = [];
 
   constructor(
     private readonly file: string,
@@ -154,12 +159,21 @@ export class SearchPool {
   ) {}
 
   search(query: SearchQuery): Promise<SearchHit[]> {
+    return this.read({ method: 'search', args: [query] }) as Promise<SearchHit[]>;
+  }
+
+  /** A page of the listing, from the index like a search, sharing the readers and their queue. */
+  list(query: NoteListQuery): Promise<NoteListing> {
+    return this.read({ method: 'list', args: [query] }) as Promise<NoteListing>;
+  }
+
+  private read(call: ReaderCall): Promise<unknown> {
     const reader = this.freeReader();
-    if (reader) return this.run(reader, query);
+    if (reader) return this.run(reader, call);
     if (this.waiting.length >= this.maxWaiting) {
       return Promise.reject(new BrainError(`too many searches at once (${this.maxWaiting} waiting); retry shortly`, 503));
     }
-    return new Promise((resolve, reject) => this.waiting.push({ query, resolve, reject }));
+    return new Promise((resolve, reject) => this.waiting.push({ call, resolve, reject }));
   }
 
   /**
@@ -188,9 +202,9 @@ export class SearchPool {
     return started;
   }
 
-  private async run(reader: IndexThread, query: SearchQuery): Promise<SearchHit[]> {
+  private async run(reader: IndexThread, call: ReaderCall): Promise<unknown> {
     try {
-      return await reader.call<SearchHit[]>('search', query);
+      return await reader.call(call.method, ...call.args);
     } finally {
       this.next(reader);
     }
@@ -199,6 +213,6 @@ export class SearchPool {
   /** Gives a reader that just became free the longest-waiting search. */
   private next(reader: IndexThread): void {
     const waiting = this.waiting.shift();
-    if (waiting) this.run(reader, waiting.query).then(waiting.resolve, waiting.reject);
+    if (waiting) this.run(reader, waiting.call).then(waiting.resolve, waiting.reject);
   }
 }

@@ -4,6 +4,7 @@
  * a time, in the order they came, so a batch of changes is never overtaken by the next one.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { NoteListQuery } from '../common/brain-contract.js';
 import { SearchIndex, type IndexChange, type SearchQuery } from './search-index.js';
 
 export type IndexRole = 'writer' | 'reader';
@@ -24,6 +25,7 @@ const index = opened.index;
 const methods = {
   opened: () => ({ rebuilt: opened.rebuilt, reason: 'reason' in opened ? opened.reason : undefined, count: index.count() }),
   search: (query: SearchQuery) => index.search(query),
+  list: (query: NoteListQuery) => index.list(query),
   apply: (changes: IndexChange[]) => index.apply(changes),
   stamps: () => index.stamps(),
   stamp: (path: string) => index.stamp(path),

@@ -5,7 +5,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { QueryBody, SearchHit } from '../common/brain-contract.js';
+import type { NoteListing, NoteListQuery, NoteSummary, QueryBody, SearchHit } from '../common/brain-contract.js';
 import { queryTerms, CANDIDATE_QUERY_TERMS } from '../common/query-terms.js';
 
 /** What identifies one version of a file on disk; a different stamp means the file must be re-read. */
@@ -22,10 +22,18 @@ export interface IndexedNote extends FileStamp {
   domain: string | null;
   tags: string[];
   body: string;
+  /** SHA-256 (lowercase hex) of the whole file as read, whatever part of it is indexed. */
+  sha256: string;
 }
 
 /** One change to the index: a note (re)indexed, or the note at a path forgotten. */
 export type IndexChange = { note: IndexedNote } | { remove: string };
+
+/** What a batch of changes did: the note count after it, and how many notes it added, changed (new content) or removed. */
+export interface ApplyResult {
+  count: number;
+  changed: number;
+}
 
 /** `SearchIndex.stamps()`: position i of each column describes `paths[i]`. */
 export interface StampColumns {
@@ -43,7 +51,7 @@ export interface SearchQuery extends Omit<QueryBody, 'tags'> {
 
 
 // Bump when the schema or the tokenizer changes: an index of another version is rebuilt from the files.
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 const TOKENIZE = `porter unicode61 remove_diacritics 2`;
 /**
  * Of a query's terms, the most selective (fewest notes) that are searched: each further term costs a
@@ -79,7 +87,8 @@ const SCHEMA = `
     domain TEXT,
     size INTEGER NOT NULL,
     mtime_ms REAL NOT NULL,
-    ino INTEGER NOT NULL
+    ino INTEGER NOT NULL,
+    sha256 TEXT NOT NULL
   );
   CREATE INDEX notes_type ON notes(type COLLATE NOCASE);
   CREATE INDEX notes_domain ON notes(domain COLLATE NOCASE);
@@ -207,19 +216,45 @@ export class SearchIndex {
 
   /**
    * Applies a batch of changes in one transaction (one commit for the batch, all or nothing) and
-   * answers the note count after it.
+   * answers the note count after it, and how many notes it really changed: a file re-read with the
+   * same bytes (a touch, our own write seen again) is not a change.
    */
-  apply(changes: IndexChange[]): number {
+  apply(changes: IndexChange[]): ApplyResult {
     let added = 0;
+    let changed = 0;
     this.transaction(() => {
       for (const change of changes) {
-        if ('note' in change) added += this.upsertOne(change.note) ? 1 : 0;
-        else added -= this.removeOne(change.remove) ? 1 : 0;
+        if ('note' in change) {
+          const outcome = this.upsertOne(change.note);
+          if (outcome === 'added') added++;
+          if (outcome !== 'same') changed++;
+        } else if (this.removeOne(change.remove)) {
+          added--;
+          changed++;
+        }
       }
     });
     // Counted, not read again: count(*) walks the whole table, 5 ms a batch at 100k notes.
     this.notes = this.notes === undefined ? this.count() : this.notes + added;
-    return this.notes;
+    return { count: this.notes, changed };
+  }
+
+  /**
+   * A page of notes by path: those starting with `prefix`, after the cursor `after`, at most `limit`.
+   * One range of the path index (its UNIQUE constraint), read from where the page starts and stopped
+   * at the prefix's end, so a page costs the same at any depth of a brain of any size.
+   */
+  list({ prefix = '', after, limit }: NoteListQuery): NoteListing {
+    const from = after !== undefined && after >= prefix ? after : null;
+    const end = prefixEnd(prefix);
+    // One lower bound only (the cursor is past the prefix's start), so SQLite seeks straight to it.
+    const sql = `SELECT path, title, sha256 FROM notes
+      WHERE path ${from === null ? '>=' : '>'} ? ${end === null ? '' : 'AND path < ?'} ORDER BY path LIMIT ?`;
+    const params = [from ?? prefix, ...(end === null ? [] : [end]), limit + 1];
+    const rows = this.prepare(`list:${from === null}:${end === null}`, sql).all(...params) as NoteSummary[];
+    const more = rows.length > limit;
+    const notes = more ? rows.slice(0, limit) : rows;
+    return { notes, next: more ? (notes.at(-1)?.path ?? null) : null };
   }
 
   /** Runs `work` in one transaction: a batch of upserts costs one commit instead of one each. */
@@ -227,18 +262,24 @@ export class SearchIndex {
     return this.db.transaction(work)();
   }
 
-  /** Indexes the note; true when it was not indexed before. */
-  private upsertOne(note: IndexedNote): boolean {
+  /** Indexes the note: added (not indexed before), changed (other bytes) or the same file read again. */
+  private upsertOne(note: IndexedNote): 'added' | 'changed' | 'same' {
     this.changes++;
-    const id = this.prepare('id', 'SELECT id FROM notes WHERE path = ?').pluck().get(note.path) as number | undefined;
-    const row = [note.title, note.type, note.domain, note.size, note.mtimeMs, note.ino];
+    const known = this.prepare('id-sha', 'SELECT id, sha256 FROM notes WHERE path = ?').get(note.path) as { id: number; sha256: string } | undefined;
+    const id = known?.id;
+    const row = [note.title, note.type, note.domain, note.size, note.mtimeMs, note.ino, note.sha256];
     let noteId: number;
     if (id === undefined) {
-      const sql = 'INSERT INTO notes (path, title, type, domain, size, mtime_ms, ino) VALUES (?, ?, ?, ?, ?, ?, ?)';
+      const sql = 'INSERT INTO notes (path, title, type, domain, size, mtime_ms, ino, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
       noteId = Number(this.prepare('insert', sql).run(note.path, ...row).lastInsertRowid);
     } else {
       noteId = id;
-      const sql = 'UPDATE notes SET title = ?, type = ?, domain = ?, size = ?, mtime_ms = ?, ino = ? WHERE id = ?';
+      if (known?.sha256 === note.sha256) {
+        // The same bytes: only the stamp moved (a touch, a copy back). Nothing to re-tokenize.
+        this.prepare('restamp', 'UPDATE notes SET size = ?, mtime_ms = ?, ino = ? WHERE id = ?').run(note.size, note.mtimeMs, note.ino, id);
+        return 'same';
+      }
+      const sql = 'UPDATE notes SET title = ?, type = ?, domain = ?, size = ?, mtime_ms = ?, ino = ?, sha256 = ? WHERE id = ?';
       this.prepare('update', sql).run(...row, id);
       this.prepare('fts-delete', 'DELETE FROM notes_fts WHERE rowid = CAST(? AS INTEGER)').run(id);
       this.prepare('tags-delete', 'DELETE FROM note_tags WHERE note_id = ?').run(id);
@@ -248,7 +289,7 @@ export class SearchIndex {
     this.prepare('fts-insert', ftsInsert).run(noteId, note.title, tags.join(' '), note.body);
     const tagInsert = this.prepare('tag-insert', 'INSERT OR IGNORE INTO note_tags (tag, note_id) VALUES (?, ?)');
     for (const tag of tags) tagInsert.run(tag, noteId);
-    return id === undefined;
+    return id === undefined ? 'added' : 'changed';
   }
 
   private removeOne(path: string): boolean {
@@ -281,7 +322,7 @@ export class SearchIndex {
     if (terms.length === 1) {
       // One term: every hit matches all terms, so plain bm25 is the ranking; FTS5 sorts by it itself
       // and computes the snippet only for the rows it returns.
-      const sql = `SELECT n.path, n.title, -f.rank AS score, ${SNIPPET} AS excerpt
+      const sql = `SELECT n.path, n.title, n.sha256, -f.rank AS score, ${SNIPPET} AS excerpt
         FROM notes_fts f JOIN notes n ON n.id = f.rowid
         WHERE notes_fts MATCH ? AND f.rowid >= CAST(? AS INTEGER) AND f.rank MATCH '${RANK}' ${where} ORDER BY f.rank LIMIT ?`;
       const rows = this.prepare(key, sql).all(...termParams, ...filters.params, query.limit) as RankedRow[];
@@ -293,7 +334,7 @@ export class SearchIndex {
     const sql = `WITH hits AS (${terms.map(() => perTerm).join(' UNION ALL ')}),
       ranked AS (SELECT id, -sum(s) * count(*) / ${terms.length}.0 AS score FROM hits GROUP BY id
         ${filters.sql ? '' : 'ORDER BY score DESC LIMIT ?'})
-      SELECT n.id, n.path, n.title, r.score FROM ranked r JOIN notes n ON n.id = r.id
+      SELECT n.id, n.path, n.title, n.sha256, r.score FROM ranked r JOIN notes n ON n.id = r.id
       WHERE 1 ${where} ORDER BY r.score DESC ${filters.sql ? 'LIMIT ?' : ''}`;
     const rows = this.prepare(key, sql).all(...termParams, ...filters.params, query.limit) as Array<RankedRow & { id: number }>;
     if (rows.length === 0) return [];
@@ -430,6 +471,7 @@ export class SearchIndex {
 interface RankedRow {
   path: string;
   title: string;
+  sha256: string;
   score: number;
   excerpt: string | null;
 }
@@ -441,7 +483,23 @@ function toHit(row: RankedRow): SearchHit {
     excerpt: tidyExcerpt(row.excerpt ?? ''),
     // Significant digits, not decimals: on a small brain FTS5 floors common terms' IDF near zero.
     score: Number(row.score.toPrecision(4)),
+    sha256: row.sha256,
   };
+}
+
+/**
+ * The least string above every string that starts with `prefix`, in SQLite's BINARY order (UTF-8
+ * bytes, which is code point order): the prefix with its last code point raised by one. Null when
+ * there is none (an empty prefix, or one of only U+10FFFF).
+ */
+export function prefixEnd(prefix: string): string | null {
+  const points = Array.from(prefix, (char) => char.codePointAt(0) ?? 0);
+  while (points.length > 0) {
+    let last = (points.pop() ?? 0) + 1;
+    if (last >= 0xd800 && last <= 0xdfff) last = 0xe000; // no UTF-8 for surrogates: the next code point there is
+    if (last <= 0x10ffff) return String.fromCodePoint(...points, last);
+  }
+  return null;
 }
 
 function openDatabase(file: string): Database.Database {

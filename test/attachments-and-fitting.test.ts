@@ -86,7 +86,7 @@ describe('a review through MCP with server-side reading', () => {
 });
 
 describe('fitting the prompt to the context window', () => {
-  const hit = (i: number) => ({ path: `n${i}.md`, title: `Note ${i}`, excerpt: 'x'.repeat(280), score: 1 });
+  const hit = (i: number) => ({ path: `n${i}.md`, title: `Note ${i}`, excerpt: 'x'.repeat(280), score: 1, sha256: '0'.repeat(64) });
   const entry = (i: number) => ({
     session_id: 's', timestamp: '2026-11-21T10:00:00Z', skill: 'debug', phase: 'debug', project_root: null, final_status: 'ok' as const,
     model_used: 'm', duration_ms: 1, message: `finding ${i} ${'y'.repeat(180)}`, attempts: [], usage: null,

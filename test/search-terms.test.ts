@@ -11,7 +11,7 @@ let next = 0;
 
 function note(path: string, title: string, body: string): IndexedNote {
   next++;
-  return { path, title, type: null, domain: null, tags: [], body, size: body.length, mtimeMs: next, ino: next };
+  return { path, title, type: null, domain: null, tags: [], body, size: body.length, mtimeMs: next, ino: next, sha256: String(next).padStart(64, '0') };
 }
 
 beforeEach(() => {

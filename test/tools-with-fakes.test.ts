@@ -50,11 +50,19 @@ function fakeDeps(overrides: Partial<Deps> = {}): Deps & { errors: string[] } {
     models: { chainFor: () => ['fake/model'], contextWindow: () => 8192, allModels: () => ['fake/model'] },
     brain: {
       where: 'fake brain',
-      search: async () => [{ path: 'retry.md', title: 'Retry with backoff', excerpt: 'Use jitter.', score: 1 }],
+      search: async () => [{ path: 'retry.md', title: 'Retry with backoff', excerpt: 'Use jitter.', score: 1, sha256: '0'.repeat(64) }],
       write: async () => {
         throw new Error('not in this test');
       },
       count: async () => 1,
+      read: async () => {
+        throw new Error('not in this test');
+      },
+      readMarkdown: async () => {
+        throw new Error('not in this test');
+      },
+      list: async () => ({ notes: [], next: null }),
+      onChange: () => () => undefined,
     },
     sessions: memorySessions(),
     disciplines,

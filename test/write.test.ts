@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,6 +13,8 @@ afterEach(async () => {
 });
 
 const note = (path: string) => readFile(join(service.knowledge, path), 'utf8');
+/** What `sha256sum` says of the note's file. */
+const fileSha = async (path: string) => createHash('sha256').update(await readFile(join(service.knowledge, path))).digest('hex');
 
 describe('POST /write', () => {
   it('stores a note with frontmatter from the fields and makes it searchable before answering', async () => {
@@ -22,7 +25,7 @@ describe('POST /write', () => {
       domain: 'api',
       tags: ['http', 'retry'],
     });
-    expect(written).toEqual({ status: 201, body: { path: 'retry-with-backoff.md', action: 'created' } });
+    expect(written).toEqual({ status: 201, body: { path: 'retry-with-backoff.md', action: 'created', sha256: await fileSha('retry-with-backoff.md') } });
     expect(await note('retry-with-backoff.md')).toBe(
       '---\ntitle: Retry with backoff\ntype: pattern\ndomain: api\ntags:\n  - http\n  - retry\n---\n' +
         'Back off exponentially with jitter when an upstream answers 429.',
@@ -35,6 +38,7 @@ describe('POST /write', () => {
         title: 'Retry with backoff',
         excerpt: 'Back off exponentially with jitter when an upstream answers 429.',
         score: expect.any(Number),
+        sha256: await fileSha('retry-with-backoff.md'),
       },
     ]);
   });
@@ -79,7 +83,7 @@ describe('POST /write', () => {
       '',
     ].join('\n');
     const result = await service.post('/write', { content, filename: 'n.md', mode: 'overwrite' });
-    expect(result).toEqual({ status: 200, body: { path: 'n.md', action: 'overwritten' } });
+    expect(result).toEqual({ status: 200, body: { path: 'n.md', action: 'overwritten', sha256: await fileSha('n.md') } });
     expect(await note('n.md')).toBe(content);
     const read = await service.get('/notes/n.md');
     expect(read.body).toMatchObject({
@@ -99,9 +103,9 @@ describe('POST /write', () => {
 
   it('append adds the new text after the note, keeping its frontmatter, and creates a missing note', async () => {
     const created = await service.post('/write', { content: 'Line one.', filename: 'log', mode: 'append', title: 'Log' });
-    expect(created).toEqual({ status: 201, body: { path: 'log.md', action: 'created' } });
+    expect(created).toEqual({ status: 201, body: { path: 'log.md', action: 'created', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
     const appended = await service.post('/write', { content: 'Line two.', filename: 'log', mode: 'append' });
-    expect(appended).toEqual({ status: 200, body: { path: 'log.md', action: 'appended' } });
+    expect(appended).toEqual({ status: 200, body: { path: 'log.md', action: 'appended', sha256: await fileSha('log.md') } });
     expect(await note('log.md')).toBe('---\ntitle: Log\n---\nLine one.\n\nLine two.\n');
     expect((await service.post('/query', { query: 'two' })).body.results[0].path).toBe('log.md');
   });
@@ -131,6 +135,7 @@ describe('GET /notes/<path>', () => {
       tags: [],
       frontmatter: {},
       body: '# Heading title\n\ntext',
+      sha256: await fileSha('sub/dir/n.md'),
     });
     const markdown = await service.get('/notes/sub/dir/n.md', { accept: 'text/markdown' });
     expect(markdown.text).toBe('# Heading title\n\ntext');
