@@ -88,22 +88,90 @@ export function termWeights(profiles: readonly TermProfile[]): (term: string) =>
   return (term) => Math.log(1 + n / (df.get(term) ?? 1));
 }
 
-export interface Similarity {
-  /** 0–1: how much of what the entry says the note says too (weighted containment). */
-  score: number;
-  /** The share of the entry's weighted terms the note lacks: what an append would add. */
-  novelty: number;
+/** The decision's settings: measured and chosen on the labelled set (docs/knowledge-loop.md). */
+export interface DuplicateRule {
+  /** An entry is the same lesson as a note when its score against it reaches this. */
+  threshold: number;
+  /** A sentence of the entry counts as new when it has at least this many content words… */
+  newSentenceTerms: number;
+  /** …and the note holds less than this share of them (weighted). */
+  newSentenceShare: number;
 }
 
-/** How far `note` already says what `entry` says. */
-export function similarity(entry: TermProfile, note: TermProfile, weight: (term: string) => number): Similarity {
+export const DUPLICATE_RULE: DuplicateRule = { threshold: 0.48, newSentenceTerms: 7, newSentenceShare: 0.3 };
+
+/** The most sentences of an entry that are weighed one by one. */
+const MAX_SENTENCES = 60;
+
+export interface Candidate {
+  path: string;
+  title: string;
+  body: string;
+}
+
+export interface Comparison {
+  path: string;
+  /** 0–1: how much of what the entry says the note says too (weighted containment of its terms). */
+  score: number;
+  /** The entry's sentences the note does not hold: what an append adds. */
+  newSentences: string[];
+}
+
+/**
+ * The entry against each candidate, best first. Weights come from this set of texts only, so the
+ * same entry may score differently against the same note among other candidates: what counts is
+ * what the note shares with the entry that the other notes on the topic do not.
+ */
+export function compare(entry: { title: string; body: string }, candidates: readonly Candidate[], rule: DuplicateRule = DUPLICATE_RULE): Comparison[] {
+  const mine = profile(entry.title, entry.body);
+  const theirs = candidates.map((c) => profile(c.title, c.body));
+  const weight = termWeights([mine, ...theirs]);
+  const units = sentences(entry.body)
+    .map((text) => ({ text, terms: stems(text) }))
+    .filter((unit) => unit.terms.size >= rule.newSentenceTerms);
+  return candidates
+    .map((candidate, i) => {
+      const note = theirs[i]!;
+      return {
+        path: candidate.path,
+        score: containment(mine.terms, note.terms, weight, mine.title),
+        newSentences: units.filter((unit) => containment(unit.terms, note.terms, weight) < rule.newSentenceShare).map((unit) => unit.text),
+      };
+    })
+    .sort((a, b) => b.score - a.score);
+}
+
+/** The weighted share of `terms` that `note` holds; title terms (when given) count twice. */
+function containment(terms: Set<string>, note: Set<string>, weight: (term: string) => number, title?: Set<string>): number {
   let total = 0;
   let shared = 0;
-  for (const term of entry.terms) {
-    const w = weight(term) * (entry.title.has(term) ? 2 : 1);
+  for (const term of terms) {
+    const w = weight(term) * (title?.has(term) ? 2 : 1);
     total += w;
-    if (note.terms.has(term)) shared += w;
+    if (note.has(term)) shared += w;
   }
-  const score = total === 0 ? 0 : shared / total;
-  return { score, novelty: 1 - score };
+  return total === 0 ? 0 : shared / total;
+}
+
+/**
+ * An entry's body as sentences: prose split at sentence ends and line breaks, a fenced code block
+ * kept whole, section headings left out (they are the format's, not the entry's).
+ */
+export function sentences(body: string): string[] {
+  const out: string[] = [];
+  const lines = body.split('\n');
+  for (let i = 0; i < lines.length && out.length < MAX_SENTENCES; i++) {
+    const line = lines[i]!;
+    const fence = /^\s*(`{3,}|~{3,})/.exec(line)?.[1];
+    if (fence) {
+      const end = lines.findIndex((l, j) => j > i && l.trim().startsWith(fence));
+      const stop = end === -1 ? lines.length : end;
+      out.push(lines.slice(i, stop + 1).join('\n'));
+      i = stop;
+      continue;
+    }
+    if (/^\s{0,3}#/.test(line)) continue;
+    for (const part of line.split(/(?<=[.!?;:])\s+/)) if (part.trim()) out.push(part.trim());
+  }
+  return out.slice(0, MAX_SENTENCES);
 }
