@@ -5,13 +5,15 @@
  * what a consulting call adds around the model at the same sizes (bench/mcp-bench.ts), and how long the built command line takes to start
  * (bench/startup-bench.ts, measured first, while the machine is quiet) and what frontmatter costs a
  * note (bench/frontmatter-bench.ts) and how well the ranking does on the labelled set
- * (bench/search-quality.ts), and prints tables. Compared approaches are measured in the same
+ * (bench/search-quality.ts) and how the near-duplicate check of trainer's save does on it
+ * (bench/duplicate-eval.ts), and prints tables. Compared approaches are measured in the same
  * run, so their ratios hold even on a noisy machine. Generated brains are kept in the temp folder.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SizeResult } from './brain-bench.js';
 import { CORPORA } from './corpus.js';
+import { formatDuplicates, type DuplicateEval } from './duplicate-eval.js';
 import { formatQuality, type QualitySummary } from './search-eval.js';
 import type { FrontmatterResult } from './frontmatter-bench.js';
 import type { SessionResult } from './session-bench.js';
@@ -161,6 +163,10 @@ raw: ${JSON.stringify(startup)}`);
 process.stderr.write('measuring ranking quality…\n');
 const quality = await measure<QualitySummary>('./search-quality.js', ['--json']);
 console.log(`\n${formatQuality(quality)}\n\nraw: ${JSON.stringify(quality)}`);
+
+process.stderr.write('measuring the near-duplicate check…\n');
+const duplicates = await measure<DuplicateEval>('./duplicate-eval.js', ['--json']);
+console.log(`\n${formatDuplicates(duplicates)}\n\nraw: ${JSON.stringify(duplicates)}`);
 
 process.stderr.write('measuring frontmatter…\n');
 const fm = await measure<FrontmatterResult>('./frontmatter-bench.js', []);

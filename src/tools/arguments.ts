@@ -53,8 +53,9 @@ export const codeArgs = {
     .describe('Code: files or a diff.'),
 };
 
-/** retrospective and trainer: which session to read, and the model. */
+/** retrospective and trainer: which session to read, the model, and whether to save what they draft. */
 export const sessionReviewArgs = {
-  session_id: sessionId.describe('Session to review; default: this one.'),
+  session_id: sessionId.describe('Default: this session.'),
   model: commonArgs.model,
+  save: z.boolean({ error: 'save must be true or false' }).optional().describe('Write its entries to the brain.'),
 };

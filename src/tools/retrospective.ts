@@ -1,4 +1,5 @@
 import { runConsultation } from '../consult/consultation.js';
+import { parseRetrospectiveLearnings } from '../knowledge/entries.js';
 import { logTask, taskWords, withEarlier } from '../consult/session-review.js';
 import { sessionReviewTool } from './session-review.js';
 
@@ -16,4 +17,5 @@ export const retrospective = sessionReviewTool({
     );
     return { ...consulted, cut: withEarlier(consulted.cut, log) };
   },
+  drafted: (result) => parseRetrospectiveLearnings(result.text),
 });

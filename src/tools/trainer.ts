@@ -1,16 +1,17 @@
 import { runConsultation } from '../consult/consultation.js';
+import { parseTrainerEntries } from '../knowledge/entries.js';
 import { logTask, taskWords, withEarlier } from '../consult/session-review.js';
 import { sessionReviewTool } from './session-review.js';
 
 /**
  * Two calls: a reader finds the learning moments of a session log, a writer drafts brain entries from
- * them. The caller saves them with brain_write, so a person or the calling agent decides what enters
- * the brain.
+ * them. By default the caller decides what enters the brain (brain_write); with `save: true` the
+ * writer's entries are saved, each checked against the notes already there (src/knowledge/save.ts).
  */
 export const trainer = sessionReviewTool({
   name: 'trainer',
   title: 'Trainer',
-  description: "A session's learning moments, drafted as brain entries (save them with brain_write).",
+  description: "A session's learning moments, drafted as brain entries.",
   review: async (deps, log, args, call) => {
     const reader = await runConsultation(
       deps,
@@ -42,4 +43,5 @@ export const trainer = sessionReviewTool({
       writer: { text: writer.text, model: writer.model },
     };
   },
+  drafted: (result) => parseTrainerEntries(result.writer.text),
 });

@@ -1,0 +1,186 @@
+/**
+ * Drafted entries into the brain, never a second copy: each entry is checked against the notes the
+ * brain's search finds for it (read in full) and against the entries saved before it in the same
+ * call, then created, appended to the note it restates when it adds something, or skipped. An
+ * append is conditional on the note being as it was read (expected_sha256); when another writer
+ * changed it meanwhile, the entry is checked once more against the new version. A brain that fails
+ * or refuses costs the entry, said in its outcome, never the call.
+ */
+import type { NoteResponse, SearchHit, WriteRequest, WriteResult } from '../../common/brain-contract.js';
+import { BrainRefused, BrainUnavailable } from '../brain/client.js';
+import { firstTerms } from '../consult/knowledge.js';
+import type { DraftedEntry } from './entries.js';
+import { compare, DUPLICATE_RULE, type Candidate, type Comparison, type DuplicateRule } from './near-duplicate.js';
+
+/** Notes the search returns per entry: the labelled set's duplicates were the first hit every time (docs/knowledge-loop.md). */
+export const CANDIDATES = 5;
+/** Names tried for a new note when the one from its title is taken by a different note. */
+const NAME_ATTEMPTS = 3;
+
+/** What saving needs of the brain: BrainClient's search, read and write. */
+export interface NoteStore {
+  search(query: { query: string; limit: number }): Promise<SearchHit[]>;
+  read(path: string): Promise<NoteResponse>;
+  write(note: WriteRequest): Promise<WriteResult>;
+}
+
+export interface SaveContext {
+  /** The tool that drafted the entries: the notes' `source`. */
+  source: 'trainer' | 'retrospective';
+  /** The session reviewed: the notes' `session_id`. */
+  sessionId: string;
+  now?: Date;
+  rule?: DuplicateRule;
+}
+
+export type SavedEntry =
+  | { title: string; outcome: 'created'; path: string }
+  | { title: string; outcome: 'appended'; path: string; similarity: number }
+  | { title: string; outcome: 'skipped'; path: string; similarity: number }
+  | { title: string; outcome: 'failed'; error: string };
+
+/** Saves the entries in order; the result says what became of each. */
+export async function saveEntries(store: NoteStore, entries: readonly DraftedEntry[], context: SaveContext): Promise<SavedEntry[]> {
+  const saved: SavedEntry[] = [];
+  const run: RunSoFar = { written: new Set(), unwritten: [] };
+  let unavailable: string | null = null;
+  for (const [i, entry] of entries.entries()) {
+    let outcome: SavedEntry;
+    if (unavailable) {
+      outcome = { title: entry.title, outcome: 'failed', error: `not tried: ${unavailable}` };
+    } else {
+      try {
+        outcome = await saveOne(store, entry, run, context);
+      } catch (error) {
+        // An unreachable brain is unreachable for the next entry too: the rest are not tried.
+        if (error instanceof BrainUnavailable) unavailable = 'the brain is unavailable';
+        outcome = { title: entry.title, outcome: 'failed', error: describeFailure(error) };
+      }
+    }
+    if (outcome.outcome === 'created' || outcome.outcome === 'appended') run.written.add(outcome.path);
+    if (outcome.outcome === 'failed') run.unwritten.push({ path: `entry ${i + 1} of this call`, title: entry.title, body: entry.body });
+    saved.push(outcome);
+  }
+  return saved;
+}
+
+/** What the call saved so far: later entries are checked against it, whether or not the search finds it. */
+interface RunSoFar {
+  /** Notes this call created or appended to. */
+  written: Set<string>;
+  /** Entries this call could not write: a later one restating them is not written either. */
+  unwritten: Candidate[];
+}
+
+async function saveOne(store: NoteStore, entry: DraftedEntry, run: RunSoFar, context: SaveContext): Promise<SavedEntry> {
+  const rule = context.rule ?? DUPLICATE_RULE;
+  const { notes, best } = await nearest(store, entry, run.written, rule);
+  const sameAsUnwritten = run.unwritten.length > 0 ? compare(entry, run.unwritten, rule)[0] : undefined;
+  if (sameAsUnwritten && sameAsUnwritten.score >= rule.threshold && (!best || sameAsUnwritten.score > best.score)) {
+    return { title: entry.title, outcome: 'skipped', path: sameAsUnwritten.path, similarity: round(sameAsUnwritten.score) };
+  }
+  if (!best || best.score < rule.threshold) return create(store, entry, context);
+  return merge(store, entry, notes.get(best.path)!, best, context, rule);
+}
+
+/** The candidates read in full, and the one the entry is closest to. */
+async function nearest(store: NoteStore, entry: DraftedEntry, written: Set<string>, rule: DuplicateRule) {
+  const notes = await candidatesFor(store, entry, written);
+  const best = notes.length > 0 ? compare(entry, notes, rule)[0] : undefined;
+  return { notes: new Map(notes.map((note) => [note.path, note])), best };
+}
+
+/**
+ * The notes an entry is compared with, read in full: the search's first CANDIDATES hits for its title
+ * and lesson, and the notes this call wrote. The evaluation (bench/duplicate-eval.ts) calls it too.
+ */
+export async function candidatesFor(store: NoteStore, entry: Pick<DraftedEntry, 'title' | 'lesson'>, written: ReadonlySet<string> = new Set()): Promise<NoteResponse[]> {
+  const query = firstTerms(`${entry.title}\n${entry.lesson}`);
+  const hits = query ? await store.search({ query, limit: CANDIDATES }) : [];
+  const paths = [...new Set([...hits.map((hit) => hit.path), ...written])];
+  return (await Promise.all(paths.map((path) => readIfThere(store, path)))).filter((note): note is NoteResponse => note !== null);
+}
+
+/** A note as it is now; null when it was removed since the search found it. */
+async function readIfThere(store: NoteStore, path: string): Promise<NoteResponse | null> {
+  try {
+    return await store.read(path);
+  } catch (error) {
+    if (error instanceof BrainRefused && error.status === 404) return null;
+    throw error;
+  }
+}
+
+/** The entry restates `note`: skipped, or its new sentences appended — if the note is still as read. */
+async function merge(store: NoteStore, entry: DraftedEntry, note: NoteResponse, found: Comparison, context: SaveContext, rule: DuplicateRule): Promise<SavedEntry> {
+  let current = note;
+  let comparison = found;
+  for (let attempt = 1; ; attempt++) {
+    if (comparison.newSentences.length === 0) return { title: entry.title, outcome: 'skipped', path: current.path, similarity: round(comparison.score) };
+    try {
+      await store.write({ filename: current.path, mode: 'append', expected_sha256: current.sha256, content: addition(comparison.newSentences, context) });
+      return { title: entry.title, outcome: 'appended', path: current.path, similarity: round(comparison.score) };
+    } catch (error) {
+      // Changed by another writer since it was read: read it again and decide again, once.
+      if (!(error instanceof BrainRefused && error.status === 409 && error.sha256 !== undefined) || attempt > 1) throw error;
+      const again = await readIfThere(store, current.path);
+      if (!again) return create(store, entry, context);
+      current = again;
+      comparison = compare(entry, [current], rule)[0]!;
+      if (comparison.score < rule.threshold) return create(store, entry, context);
+    }
+  }
+}
+
+/** What an append adds: the entry's new sentences under a heading that says where they came from. */
+function addition(sentences: string[], context: SaveContext): string {
+  const day = (context.now ?? new Date()).toISOString().slice(0, 10);
+  const lines = sentences.map((s) => (s.startsWith('```') || s.startsWith('~~~') || /^\s*[-*]\s/.test(s) ? s : `- ${s}`));
+  return `### Added by ${context.source}, ${day} (session ${context.sessionId})\n\n${lines.join('\n')}\n`;
+}
+
+/** A new note: in the entry's domain folder, named from its title (another name if that one is taken). */
+async function create(store: NoteStore, entry: DraftedEntry, context: SaveContext): Promise<SavedEntry> {
+  const base = slug(entry.title) || 'entry';
+  const folder = entry.domain ? `${entry.domain}/` : '';
+  for (let attempt = 1; ; attempt++) {
+    const filename = `${folder}${base}${attempt === 1 ? '' : `-${attempt}`}`;
+    try {
+      const result = await store.write({
+        filename,
+        mode: 'create',
+        content: `${entry.body}\n`,
+        title: entry.title,
+        ...(entry.type ? { type: entry.type } : {}),
+        ...(entry.domain ? { domain: entry.domain } : {}),
+        ...(entry.tags.length > 0 ? { tags: entry.tags } : {}),
+        source: context.source,
+        session_id: context.sessionId,
+      });
+      return { title: entry.title, outcome: 'created', path: result.path };
+    } catch (error) {
+      if (error instanceof BrainRefused && error.status === 409 && attempt < NAME_ATTEMPTS) continue;
+      throw error;
+    }
+  }
+}
+
+/** A file name from a title: lowercase words of any script joined by dashes, at most 60 characters. */
+export function slug(title: string): string {
+  const words = title
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '-')
+    .replace(/^-+|-+$/g, '');
+  return Array.from(words).slice(0, 60).join('').replace(/-+$/, '');
+}
+
+function describeFailure(error: unknown): string {
+  if (error instanceof BrainRefused) return `the brain refused it (${error.status}): ${error.message}`;
+  if (error instanceof BrainUnavailable) return `the brain is unavailable: ${error.message}`;
+  return `not saved: ${(error as Error).message}`;
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
