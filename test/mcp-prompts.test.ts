@@ -7,6 +7,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { describe, expect, it } from 'vitest';
 import { PROMPT_ARGUMENT_CHARS } from '../src/mcp/prompts.js';
 import { useTestSupervisor } from './support/supervisor.js';
+import { failure } from './support/json-rpc.js';
 
 const ROOTS = ['/srv/code/shop', '/srv/code/shipping', '/home/me/notes'];
 
@@ -23,15 +24,6 @@ const text = async (name: string, args: Record<string, string>) => {
 
 const completePrompt = async (prompt: string, argument: string, value: string) =>
   (await client.complete({ ref: { type: 'ref/prompt', name: prompt }, argument: { name: argument, value } })).completion.values;
-
-async function failure(request: Promise<unknown>): Promise<{ code: number; message: string }> {
-  const error = (await request.then(
-    () => null,
-    (e: unknown) => e,
-  )) as { code: number; message: string } | null;
-  if (!error) throw new Error('the request succeeded');
-  return error;
-}
 
 describe('prompts/list', () => {
   it('offers the three workflows with their arguments, and says so in its capabilities', async () => {

@@ -12,6 +12,7 @@ import { SESSION_RESOURCE_BYTES } from '../src/mcp/resources/sessions.js';
 import { SESSION_LIST_TIMED_MAX } from '../src/session/listing.js';
 import { useTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 import { waitFor } from './support/wait.js';
+import { failure } from './support/json-rpc.js';
 
 let sup: TestSupervisor;
 let client: Client;
@@ -41,16 +42,6 @@ async function listAll(): Promise<{ resources: Resource[]; pages: number[] }> {
     cursor = page.nextCursor;
   } while (cursor !== undefined && pages.length < 200);
   return { resources, pages };
-}
-
-/** The JSON-RPC error a request failed with. */
-async function failure(request: Promise<unknown>): Promise<{ code: number; message: string }> {
-  const error = (await request.then(
-    () => null,
-    (e: unknown) => e,
-  )) as { code: number; message: string } | null;
-  if (!error) throw new Error('the request succeeded');
-  return error;
 }
 
 beforeAll(async () => {
