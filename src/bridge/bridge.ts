@@ -1,6 +1,7 @@
 /**
  * `supervisor bridge`: a stdio MCP server for clients that speak only stdio, forwarding everything to
- * the MCP server at SUPERVISOR_URL — tool listing and calls, progress, cancellation, log messages.
+ * the MCP server at SUPERVISOR_URL — tool listing and calls, progress, cancellation, log messages;
+ * resources, prompts, completion and list_changed notifications when the remote offers them (forward.ts).
  *
  * It runs where the code is, so before a consulting call goes out it reads the files the call names
  * (relative to `project_root`) and attaches them: the remote model sees the code. Which arguments name
@@ -17,7 +18,8 @@ import type { Attachment } from '../consult/prompt.js';
 import { FILE_ARGUMENTS_META, OUTPUT_FILE_META } from '../tools/file-arguments.js';
 import { outputLine, outputTarget, writeOutput, type OutputReport } from './output-file.js';
 import { lazySchemaValidator } from '../schema-validator.js';
-import { reason, Remote, RemoteDropped } from './remote.js';
+import { failureMessage, reason, Remote } from './remote.js';
+import { answerError, bridgeCapabilities, forwardRequests, relayListChanges } from './forward.js';
 import { ProjectRoots } from './roots.js';
 import { closingLine } from '../tools/closing-line.js';
 
@@ -43,11 +45,14 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
   const roots = new ProjectRoots(options.workingDirectory ?? process.cwd(), options.projectRoots);
   // Still unreachable after the retries: the caller prints the reason and exits.
   const first = await remote.connectWithin(options.connectMs);
+  const capabilities = bridgeCapabilities(first.getServerCapabilities());
   const server = new Server(
     { name: 'supervisor', version: options.version },
-    { capabilities: { tools: {}, logging: {} }, jsonSchemaValidator: lazySchemaValidator(), ...(first.getInstructions() ? { instructions: first.getInstructions() } : {}) },
+    { capabilities, jsonSchemaValidator: lazySchemaValidator(), ...(first.getInstructions() ? { instructions: first.getInstructions() } : {}) },
   );
   remote.onLog = (params) => void server.sendLoggingMessage(params as Parameters<Server['sendLoggingMessage']>[0]).catch(() => undefined);
+  relayListChanges(server, remote, capabilities);
+  forwardRequests(server, remote, capabilities, options.url, log);
 
   const fileArguments = new FileArguments(remote);
 
@@ -57,7 +62,7 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
       fileArguments.learn(listed.tools);
       return listed;
     } catch (error) {
-      throw new Error(failureMessage(options.url, error), { cause: error });
+      throw answerError(options.url, error);
     }
   });
 
@@ -268,11 +273,4 @@ function serverFiles(structured: Record<string, unknown>, bridge: AttachmentRepo
 
 function refusal(why: string, files: AttachmentReport[]): CallToolResult {
   return { content: [{ type: 'text', text: why }, { type: 'text', text: fileLines(files) }], isError: true };
-}
-
-function failureMessage(url: string, error: unknown): string {
-  if (error instanceof RemoteDropped) {
-    return `the supervisor MCP server at ${url} closed the connection mid-call (${error.message}); its answer is lost. Check that the server runs and its log, then call again: the bridge reconnects on the next call.`;
-  }
-  return `the supervisor MCP server at ${url} did not answer (${reason(error)}); check that it runs (supervisor serve) and SUPERVISOR_URL. The bridge reconnects on the next call.`;
 }

@@ -6,7 +6,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  LoggingMessageNotificationSchema,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { errorLine } from '../errors.js';
 import { lazySchemaValidator } from '../schema-validator.js';
 
@@ -94,9 +99,18 @@ function watchedBody(body: ReadableStream<Uint8Array>, watch: StreamWatch): Read
   });
 }
 
+/** The remote's notifications that the bridge passes on as they are: a list to fetch again. */
+export type ListChanged = 'notifications/resources/list_changed' | 'notifications/prompts/list_changed' | 'notifications/tools/list_changed';
+
 export class Remote {
   private client: Client | null = null;
+  /** A connection was made before: the next one is a reconnection (a new MCP session). */
+  private connectedBefore = false;
   onLog: ((params: unknown) => void) | null = null;
+  /** Set on every connection made, so the relay survives a reconnection. */
+  onListChanged: ((method: ListChanged) => void) | null = null;
+  /** After a reconnection: what changed while the remote was away was told to no one. */
+  onReconnected: (() => void) | null = null;
 
   constructor(private readonly options: RemoteOptions) {}
 
@@ -105,6 +119,9 @@ export class Remote {
     if (this.client) return this.client;
     const client = new Client({ name: 'supervisor-bridge', version: this.options.version }, { jsonSchemaValidator: lazySchemaValidator() });
     client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => this.onLog?.(notification.params));
+    for (const schema of [ResourceListChangedNotificationSchema, PromptListChangedNotificationSchema, ToolListChangedNotificationSchema]) {
+      client.setNotificationHandler(schema, (notification) => this.onListChanged?.(notification.method));
+    }
     const headers: Record<string, string> = this.options.token ? { authorization: `Bearer ${this.options.token}` } : {};
     try {
       await client.connect(new StreamableHTTPClientTransport(new URL(this.options.url), { requestInit: { headers }, fetch: watchingFetch }));
@@ -116,6 +133,8 @@ export class Remote {
       if (this.client === client) this.client = null;
     };
     this.client = client;
+    if (this.connectedBefore) this.onReconnected?.();
+    this.connectedBefore = true;
     return client;
   }
 
@@ -196,4 +215,12 @@ function jsonRpcErrorMessage(message: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** What a bridge user is told when the remote could not answer a request: what happened and what to do. */
+export function failureMessage(url: string, error: unknown): string {
+  if (error instanceof RemoteDropped) {
+    return `the supervisor MCP server at ${url} closed the connection mid-call (${error.message}); its answer is lost. Check that the server runs and its log, then call again: the bridge reconnects on the next call.`;
+  }
+  return `the supervisor MCP server at ${url} did not answer (${reason(error)}); check that it runs (supervisor serve) and SUPERVISOR_URL. The bridge reconnects on the next call.`;
 }
