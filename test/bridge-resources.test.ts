@@ -78,7 +78,7 @@ async function failure(request: Promise<unknown>): Promise<{ code: number; messa
   return { code: error.code, message: error.message };
 }
 
-const textOf = (contents: Array<{ text?: unknown }>) => (typeof contents[0]?.text === 'string' ? contents[0].text : '');
+const textOf = (contents: ReadonlyArray<{ text: string } | { blob: string }>) => (contents[0] && 'text' in contents[0] ? contents[0].text : '');
 
 describe('resources through the bridge', () => {
   it('declares what the server declares, and lists every note and session page by page, as the server does', async () => {

@@ -124,7 +124,8 @@ describe('resources/read of a note', () => {
   it('answers resource-not-found (-32002) for a note that does not exist', async () => {
     const error = await failure(client.readResource({ uri: 'brain://knowledge/testing/no-such-note.md' }));
     expect(error.code).toBe(-32002);
-    expect(error.message).toContain('no such note');
+    // The client puts "MCP error -32002: " before the message the server sent, once.
+    expect(error.message).toBe('MCP error -32002: Resource not found: brain://knowledge/testing/no-such-note.md: no such note in the brain');
   });
 
   it.each([
