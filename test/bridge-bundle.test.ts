@@ -64,6 +64,24 @@ describe('the bundled bridge', () => {
     }
   });
 
+  it('forwards resources and prompts: a note written through it is listed and read back', async () => {
+    const client = new Client({ name: 'bundle-test', version: '1' });
+    await client.connect(
+      new StdioClientTransport({ command: process.execPath, args: [entry], cwd: project, env: { ...(process.env as Record<string, string>), SUPERVISOR_URL: sup.mcpUrl }, stderr: 'pipe' }),
+    );
+    try {
+      const written = await client.callTool({ name: 'brain_write', arguments: { filename: 'bundle/cents.md', content: '# Cents\n\nKeep money in integer cents.\n' } });
+      expect(written.isError).toBeFalsy();
+      const { resources } = await client.listResources();
+      expect(resources.map((r) => r.uri)).toContain('brain://knowledge/bundle/cents.md');
+      const read = await client.readResource({ uri: 'brain://knowledge/bundle/cents.md' });
+      expect(read.contents).toEqual([{ uri: 'brain://knowledge/bundle/cents.md', mimeType: 'text/markdown', text: '# Cents\n\nKeep money in integer cents.\n' }]);
+      expect((await client.listPrompts()).prompts.map((p) => p.name).sort()).toEqual(['end_session', 'review_changes', 'tdd_cycle']);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('a bad setting stops it with one line and exit code 2', async () => {
     const child = spawn(process.execPath, [entry], { env: { ...process.env, BRIDGE_CONNECT_SECONDS: 'soon' }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
