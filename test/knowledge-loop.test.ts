@@ -100,6 +100,17 @@ describe('trainer and retrospective with save: true', () => {
     expect(await sup.deps.brain.count()).toBe(before + 2);
   });
 
+  it('a writer that drafted no entry saves nothing, and says so', async () => {
+    await recordedSession('loop-none');
+    drafts('Nothing here passes the quality gate.\n\n0 entries ready for brain_write');
+    const before = await sup.deps.brain.count();
+    const result = await client.callTool({ name: 'trainer', arguments: { session_id: 'loop-none', save: true } });
+    expect(result.isError).toBeFalsy();
+    expect(savedOf(result)).toEqual([]);
+    expect(textOf(result)).toMatch(/^## Saved to the brain\n\nNothing: the answer drafted no entry/);
+    expect(await sup.deps.brain.count()).toBe(before);
+  });
+
   it('without save, writes nothing', async () => {
     await recordedSession('loop-nosave');
     drafts(writerAnswer(FLAKY.replace('Quarantine intermittently failing tests within a day', 'A lesson that must not be saved')));

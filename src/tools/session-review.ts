@@ -51,7 +51,7 @@ export function sessionReviewTool<Result extends Consultation>(spec: SessionRevi
 
 /** What became of each drafted entry, one line each, as the answer's first section. */
 export function savedSection(saved: readonly SavedEntry[]): string {
-  if (saved.length === 0) return '## Saved to the brain\n\nNothing: the answer holds no entry in the expected format.';
+  if (saved.length === 0) return '## Saved to the brain\n\nNothing: the answer drafted no entry (none, or none in the format the discipline asks for).';
   const line = (s: SavedEntry) => {
     const title = `"${s.title}"`;
     switch (s.outcome) {
