@@ -34,6 +34,8 @@ export interface SessionStore {
   tail(sessionId: string, maxBytes: number, enough?: (entry: SessionEntry) => boolean): Promise<Tail>;
   /** The sessions that have a log, newest first, a page at a time (src/session/listing.ts). */
   list(request?: SessionListRequest): Promise<SessionListing>;
+  /** Calls `listener` (debounced) when this process starts a new session's log; returns what stops it. */
+  onNewLog(listener: () => void): () => void;
 }
 
 /** The discipline texts a consultation starts from (src/consult/disciplines.ts DisciplineFiles). */

@@ -13,6 +13,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ResourceListChangedNotificationSchema, type Resource } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { failure } from './support/json-rpc.js';
 import { connectBridge } from './support/bridge-client.js';
 import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 import { waitFor } from './support/wait.js';
@@ -66,16 +67,6 @@ async function listAll(client: Client): Promise<{ resources: Resource[]; pages: 
     cursor = page.nextCursor;
   } while (cursor !== undefined && pages < 50);
   return { resources, pages };
-}
-
-/** The JSON-RPC error a request failed with. */
-async function failure(request: Promise<unknown>): Promise<{ code: number; message: string }> {
-  const error = (await request.then(
-    () => null,
-    (e: unknown) => e,
-  )) as { code: number; message: string } | null;
-  if (!error) throw new Error('the request succeeded');
-  return { code: error.code, message: error.message };
 }
 
 const textOf = (contents: ReadonlyArray<{ text: string } | { blob: string }>) => (contents[0] && 'text' in contents[0] ? contents[0].text : '');
@@ -142,7 +133,7 @@ describe('prompts through the bridge', () => {
     const refused = await failure(client.getPrompt(bad));
     expect(refused).toEqual(await failure(direct.getPrompt(bad)));
     expect(refused.code).toBe(-32602);
-    expect(refused.message).toContain('session_id: 1–128 letters');
+    expect(refused.message).toBe('MCP error -32602: Invalid arguments for prompt end_session: session_id: 1–128 letters, digits, - or _ at session_id');
     const sessions = await client.complete({ ref: { type: 'ref/prompt', name: 'end_session' }, argument: { name: 'session_id', value: 'bridged-' } });
     expect(sessions.completion.values).toEqual(['bridged-session']);
   });

@@ -79,6 +79,12 @@ describe('prompts/get', () => {
     expect(huge.code).toBe(-32602);
     expect(huge.message).toContain(`spec: at most ${PROMPT_ARGUMENT_CHARS} characters`);
   });
+
+  it("says each refusal once: the client puts 'MCP error -32602: ' before it, and the server does not", async () => {
+    const malformed = await failure(client.getPrompt({ name: 'end_session', arguments: { session_id: '../x' } }));
+    expect(malformed.message).toBe('MCP error -32602: Invalid arguments for prompt end_session: session_id: 1–128 letters, digits, - or _ at session_id');
+    expect((await failure(client.getPrompt({ name: 'no_such_prompt' }))).message).toBe('MCP error -32602: Prompt no_such_prompt not found');
+  });
 });
 
 describe('completion of prompt arguments', () => {

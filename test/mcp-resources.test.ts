@@ -228,6 +228,27 @@ describe('notifications/resources/list_changed', () => {
     expect(sup.logs()).not.toContain('"level":50');
     subscribed.mockRestore();
   });
+
+  it("reaches an open session when another session's first call starts its log, and not for a later call", async () => {
+    const listener = await sup.connect();
+    let heard = 0;
+    listener.setNotificationHandler(ResourceListChangedNotificationSchema, () => void heard++);
+    // Lets the GET stream open, and what the test before changed be told first.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const before = heard;
+    const call = (session_id: string) => client.callTool({ name: 'tdd_red', arguments: { project_root: '/work/shop', spec: 'coupons', session_id } });
+
+    await call('listed-when-started');
+    await waitFor(() => heard > before, 'list_changed after a new session log');
+    expect((await listAll()).resources.map((r) => r.uri)).toContain('supervisor://sessions/listed-when-started');
+    // Past the debounce (at most once a second): a call on a log that exists changes no listing.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const afterStart = heard;
+    await call('listed-when-started');
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(heard).toBe(afterStart);
+    await listener.close();
+  });
 });
 
 // Last: it leaves the folder holding thousands of logs.

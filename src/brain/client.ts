@@ -15,7 +15,7 @@ import type {
   WriteResult,
 } from '../../common/brain-contract.js';
 import { BadNoteName, BrainError, type Brain } from '../../ingestion/index.js';
-import { ChangeSignal } from './change-signal.js';
+import { ChangeSignal } from '../change-signal.js';
 
 export type { NoteListing, NoteListRequest, NoteSummary } from '../../common/brain-contract.js';
 

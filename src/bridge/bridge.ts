@@ -20,6 +20,7 @@ import { outputLine, outputTarget, writeOutput, type OutputReport } from './outp
 import { lazySchemaValidator } from '../schema-validator.js';
 import { failureMessage, reason, Remote } from './remote.js';
 import { answerError, bridgeCapabilities, forwardRequests, relayListChanges } from './forward.js';
+import { sendErrorsAsWritten } from '../json-rpc-errors.js';
 import { ProjectRoots } from './roots.js';
 import { closingLine } from '../tools/closing-line.js';
 
@@ -110,6 +111,7 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
   });
 
   const transport = new StdioServerTransport();
+  sendErrorsAsWritten(transport);
   await server.connect(transport);
   log(`bridge on stdio → ${options.url}`);
   return {

@@ -37,17 +37,6 @@ export function bridgeCapabilities(remote: ServerCapabilities | undefined): Serv
   };
 }
 
-/** A JSON-RPC error answered as it is: the SDK's McpError would put "MCP error N:" before its message a second time. */
-class ForwardedError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly data?: unknown,
-  ) {
-    super(message);
-  }
-}
-
 /** The SDK client's own errors (the connection closed, no answer in time): the remote said nothing. */
 const LOCAL_CODES = new Set<number>([ErrorCode.ConnectionClosed, ErrorCode.RequestTimeout]);
 
@@ -55,13 +44,12 @@ const LOCAL_CODES = new Set<number>([ErrorCode.ConnectionClosed, ErrorCode.Reque
 const answeredByRemote = (error: unknown): error is McpError => error instanceof McpError && !LOCAL_CODES.has(error.code);
 
 /** The error to answer the client with when the remote request failed. */
-export function answerError(url: string, error: unknown): Error {
-  if (answeredByRemote(error)) {
-    const prefix = `MCP error ${error.code}: `;
-    return new ForwardedError(error.code, error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message, error.data);
-  }
+export function answerError(url: string, error: unknown): McpError {
+  // Sent on as it came; the transport takes off the "MCP error N: " the client put before the
+  // remote's message (src/json-rpc-errors.ts).
+  if (answeredByRemote(error)) return error;
   // Not a JSON-RPC code: a StreamableHTTPError's `code` is an HTTP status.
-  return new ForwardedError(ErrorCode.InternalError, failureMessage(url, error));
+  return new McpError(ErrorCode.InternalError, failureMessage(url, error));
 }
 
 /** Registers the forwarding of every request the declared capabilities promise. */

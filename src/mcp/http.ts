@@ -16,6 +16,7 @@ import { guardRoutes } from '../../common/http/route-guard.js';
 import { CallStopped } from '../llm/chain.js';
 import type { Deps } from '../deps.js';
 import { McpMetrics } from '../metrics/mcp-metrics.js';
+import { sendErrorsAsWritten } from '../json-rpc-errors.js';
 import { createMcpServer, type CallTracker } from './server.js';
 
 /** Attached code makes requests larger than the usual JSON body. */
@@ -95,10 +96,14 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
   let draining: Promise<void> | null = null;
   const metrics = new McpMetrics(() => sessions.size);
   // One subscription for the server, not one per session, held while any session is open (in team
-  // mode it polls the ingestion service): a change of the notes is told to every session open at that
-  // moment (those that closed have left the map). A session that holds no GET stream has nowhere to
-  // hear it, and the transport drops it for that one.
+  // mode it polls the ingestion service): a change of the notes, or a new session log, is told to
+  // every session open at that moment (those that closed have left the map). A session that holds no
+  // GET stream has nowhere to hear it, and the transport drops it for that one.
   let stopListening: (() => void) | null = null;
+  const listen = () => {
+    const stops = [options.deps.brain.onChange(tellSessions), options.deps.sessions.onNewLog(tellSessions)];
+    return () => stops.forEach((stop) => stop());
+  };
   const tellSessions = () => {
     for (const session of sessions.values()) {
       // The low-level send: McpServer's own leaves a failed send (a stream closing) as an unhandled rejection.
@@ -107,7 +112,7 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
   };
   /** Called after every change to `sessions`. */
   const listenWhileOpen = () => {
-    if (sessions.size > 0) stopListening ??= options.deps.brain.onChange(tellSessions);
+    if (sessions.size > 0) stopListening ??= listen();
     else if (stopListening) {
       stopListening();
       stopListening = null;
@@ -178,6 +183,7 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
         listenWhileOpen();
       },
     });
+    sendErrorsAsWritten(transport);
     const calls: CallTracker = {
       begin: ({ requestId, signal }) => {
         if (running.size >= maxCalls) {

@@ -11,6 +11,7 @@ import type { WhatWasCut } from '../consult/prompt.js';
 import type { Attempt, Usage } from '../llm/chain.js';
 import { countLineEnds, eachLineFromEnd } from './lines-from-end.js';
 import { SessionDirectory, type SessionListing, type SessionListRequest } from './listing.js';
+import { ChangeSignal } from '../change-signal.js';
 
 /** A session id is a short opaque token: it becomes a file name, so nothing else is accepted. */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -96,9 +97,20 @@ export class SessionLog {
   private readonly clean = new Set<string>();
   private dirReady = false;
   private readonly directory: SessionDirectory;
+  /** Told of each log this process starts, while anyone listens (newLogs). */
+  private logStarted: (() => void) | null = null;
+  private readonly newLogs = new ChangeSignal((started) => {
+    this.logStarted = started;
+    return () => (this.logStarted = null);
+  });
 
   constructor(readonly dir: string) {
     this.directory = new SessionDirectory(dir);
+  }
+
+  /** A new log is a new session resource: the MCP server tells its open sessions that the list changed. */
+  onNewLog(listener: () => void): () => void {
+    return this.newLogs.subscribe(listener);
   }
 
   /** The session logs, newest first, a page at a time (listing.ts: what it costs is bounded). */
@@ -124,9 +136,11 @@ export class SessionLog {
     const handle = await open(file, 'a+');
     try {
       let prefix = '';
+      let started = false;
       if (!this.clean.has(file)) {
         // A crash mid-append (of an earlier process) leaves a torn last line: start on a fresh one.
         const { size } = await handle.stat();
+        started = size === 0;
         const last = Buffer.alloc(1);
         if (size > 0) await handle.read(last, 0, 1, size - 1);
         if (size > 0 && last[0] !== 0x0a) prefix = '\n';
@@ -136,6 +150,7 @@ export class SessionLog {
       await handle.write(line);
       this.clean.add(file);
       this.directory.appended(entry.session_id, Buffer.byteLength(line));
+      if (started) this.logStarted?.();
     } finally {
       await handle.close();
     }

@@ -4,17 +4,6 @@
  */
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 
-/**
- * An McpError sent with its message as written. McpError's own message starts "MCP error <code>: ",
- * and the SDK sends that message, so a client that prefixes it again shows the code twice.
- */
-export class ResourceError extends McpError {
-  constructor(code: number, message: string, data?: unknown) {
-    super(code, message, data);
-    this.message = message;
-  }
-}
-
 /** The MCP spec's code for "Resource not found" (the SDK has no name for it). */
 export const RESOURCE_NOT_FOUND = -32002;
 
@@ -23,8 +12,8 @@ const SHOWN_URI_CHARS = 200;
 
 export const shown = (uri: string) => (uri.length > SHOWN_URI_CHARS ? `${uri.slice(0, SHOWN_URI_CHARS)}…` : uri);
 
-export const resourceNotFound = (uri: string, why: string) => new ResourceError(RESOURCE_NOT_FOUND, `Resource not found: ${shown(uri)}: ${why}`, { uri: shown(uri) });
+export const resourceNotFound = (uri: string, why: string) => new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${shown(uri)}: ${why}`, { uri: shown(uri) });
 
-export const badResourceUri = (uri: string, why: string) => new ResourceError(ErrorCode.InvalidParams, `Invalid resource URI ${shown(uri)}: ${why}`, { uri: shown(uri) });
+export const badResourceUri = (uri: string, why: string) => new McpError(ErrorCode.InvalidParams, `Invalid resource URI ${shown(uri)}: ${why}`, { uri: shown(uri) });
 
-export const resourceUnavailable = (uri: string, why: string) => new ResourceError(ErrorCode.InternalError, `Cannot read ${shown(uri)}: ${why}`);
+export const resourceUnavailable = (uri: string, why: string) => new McpError(ErrorCode.InternalError, `Cannot read ${shown(uri)}: ${why}`);

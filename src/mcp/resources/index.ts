@@ -10,6 +10,7 @@ import {
   CompleteRequestSchema,
   ErrorCode,
   ListResourcesRequestSchema,
+  McpError,
   ReadResourceRequestSchema,
   type CompleteRequest,
   type CompleteResult,
@@ -25,7 +26,6 @@ import { intercept } from '../intercept.js';
 import type { ResourceKind } from './kind.js';
 import { noteResources } from './notes.js';
 import { sessionResources } from './sessions.js';
-import { ResourceError } from './errors.js';
 
 /** Resources in one resources/list answer. */
 export const RESOURCE_PAGE = 100;
@@ -94,7 +94,7 @@ function decodeCursor(cursor: string, kinds: number): Position {
   }
   const { kind, after } = (position ?? {}) as Partial<Position>;
   if (!Number.isInteger(kind) || (kind as number) < 0 || (kind as number) >= kinds || (after !== undefined && typeof after !== 'string')) {
-    throw new ResourceError(ErrorCode.InvalidParams, 'Invalid cursor: pass the nextCursor of the page before, as given');
+    throw new McpError(ErrorCode.InvalidParams, 'Invalid cursor: pass the nextCursor of the page before, as given');
   }
   return { kind: kind as number, ...(after === undefined ? {} : { after }) };
 }

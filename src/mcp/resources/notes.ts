@@ -5,10 +5,10 @@
  * the brain_write tool.
  */
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ErrorCode, type Resource } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, type Resource } from '@modelcontextprotocol/sdk/types.js';
 import { BrainRefused, BrainUnavailable, type BrainClient } from '../../brain/client.js';
 import { MAX_PATH_BYTES } from '../../../ingestion/index.js';
-import { badResourceUri, resourceNotFound, resourceUnavailable, ResourceError } from './errors.js';
+import { badResourceUri, resourceNotFound, resourceUnavailable } from './errors.js';
 import { COMPLETION_MAX, type ResourceKind } from './kind.js';
 
 export const NOTE_URI_PREFIX = 'brain://knowledge/';
@@ -57,7 +57,7 @@ export function noteResources(brain: BrainClient): ResourceKind {
 
     async page(after, limit, signal) {
       const listing = await brain.list({ ...(after === undefined ? {} : { after }), limit }, signal).catch((error: unknown) => {
-        if (error instanceof BrainRefused) throw new ResourceError(ErrorCode.InvalidParams, `Invalid cursor: ${error.message}`);
+        if (error instanceof BrainRefused) throw new McpError(ErrorCode.InvalidParams, `Invalid cursor: ${error.message}`);
         throw error;
       });
       const resources = listing.notes.map((note): Resource => ({ uri: noteUri(note.path), name: note.path, title: note.title, mimeType: 'text/markdown' }));

@@ -4,13 +4,13 @@
  * many earlier calls were left out.
  */
 import { ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ErrorCode, type Resource } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, type Resource } from '@modelcontextprotocol/sdk/types.js';
 import { formatReviewEntry } from '../../consult/session-review.js';
 import { SESSION_ENTRY_SEPARATOR } from '../../consult/prompt.js';
 import type { SessionStore } from '../../deps.js';
 import { BadSessionCursor } from '../../session/listing.js';
 import { COUNTED_BYTES, SESSION_ID_PATTERN } from '../../session/log.js';
-import { badResourceUri, resourceNotFound, ResourceError } from './errors.js';
+import { badResourceUri, resourceNotFound } from './errors.js';
 import { COMPLETION_MAX, type ResourceKind } from './kind.js';
 
 export const SESSION_URI_PREFIX = 'supervisor://sessions/';
@@ -34,7 +34,7 @@ export function sessionResources(sessions: SessionStore): ResourceKind {
 
     async page(after, limit) {
       const listing = await sessions.list({ ...(after === undefined ? {} : { after }), limit }).catch((error: unknown) => {
-        if (error instanceof BadSessionCursor) throw new ResourceError(ErrorCode.InvalidParams, `Invalid cursor: ${error.message}`);
+        if (error instanceof BadSessionCursor) throw new McpError(ErrorCode.InvalidParams, `Invalid cursor: ${error.message}`);
         throw error;
       });
       const resources = listing.sessions.map(

@@ -1,7 +1,8 @@
 /**
- * Tells listeners that notes changed, debounced: a burst of changes (a git pull, a batch of writes)
- * becomes one call, and listeners are called at most once per MIN_INTERVAL_MS. The source of the
- * changes (the Brain's own events, or polling the service) runs only while someone listens.
+ * Tells listeners that something changed (the brain's notes, the session logs), debounced: a burst of
+ * changes (a git pull, a batch of writes, many new sessions) becomes one call, and listeners are
+ * called at most once per MIN_INTERVAL_MS. The source of the changes (the Brain's own events, polling
+ * the service, the session log's appends) runs only while someone listens.
  */
 
 /** The quiet time after a change before listeners are called: the rest of a burst lands meanwhile. */
