@@ -3,13 +3,15 @@
  * `save: true` write what they drafted to the brain, checked against the notes already there — a new
  * lesson is created, one that restates a note is skipped or, when it adds something, appended to it —
  * and say what became of each entry; a brain that refuses or cannot be reached costs the entries,
- * never the answer. The fake LiteLLM answers with fixed drafts in the disciplines' formats.
+ * never the answer. The same loop runs against a separate ingestion service (team mode). The fake
+ * LiteLLM answers with fixed drafts in the disciplines' formats.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODELS } from './support/fixture-config.js';
+import { snapshot, startService, type TestService } from './support/service.js';
 import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 
 type CallResult = Awaited<ReturnType<Client['callTool']>>;
@@ -42,6 +44,25 @@ new LRUCache({ max: 10_000, maxSize: 50_000_000, sizeCalculation: (v) => v.lengt
 
 const writerAnswer = (...entries: string[]) => `${entries.join('\n\n---\n\n')}\n\n**Skipped**\n- the wombat build script: only true of this project.\n\n${entries.length} entries ready for brain_write`;
 
+/** The planner answers the trainer's reader and writer (or the retrospective) with these texts. */
+function answerTrainer(sup: TestSupervisor, writer: string, reader = 'READER: learning moments found'): void {
+  sup.llm.behave(MODELS.planner, { kind: 'answer', text: (r) => (r.messages[0]?.content.includes('trainer-reader') ? reader : writer) });
+}
+
+/** A note in the brain, and a drafted entry that restates it and adds one sentence. */
+const RETRY_BUDGETS = {
+  filename: 'api/retry-budgets',
+  title: 'Retry budgets instead of fixed retry counts',
+  type: 'lesson',
+  domain: 'api',
+  content: 'A fixed retry count per request multiplies the load on a dependency that is already failing. Give each client a retry budget: retries may add at most 10 % to its request rate over a sliding window; once the budget is spent, failed calls fail at once.\n',
+};
+const RESTATING_RETRY_BUDGETS = `# Cap retries with a per-client budget
+type: correction · domain: api · tags: retries, resilience, overload
+
+## Lesson
+Retrying each failed request a fixed number of times multiplies the load on a dependency that is already failing. Give every client a retry budget, retries adding at most 10 % to its request rate over a sliding window, and fail at once when the budget is spent. Export the remaining budget as a gauge so that an exhausted budget shows on the service dashboard before callers notice.`;
+
 describe('trainer and retrospective with save: true', () => {
   let sup: TestSupervisor;
   let client: Client;
@@ -58,10 +79,7 @@ describe('trainer and retrospective with save: true', () => {
     await client.callTool({ name: 'debug', arguments: { project_root: '/work/shop', error: 'the checkout test failed once and passed on retry', session_id: session } });
   }
 
-  /** The planner answers the trainer's reader and writer (or the retrospective) with these texts. */
-  function drafts(writer: string, reader = 'READER: learning moments found'): void {
-    sup.llm.behave(MODELS.planner, { kind: 'answer', text: (r) => (r.messages[0]?.content.includes('trainer-reader') ? reader : writer) });
-  }
+  const drafts = (writer: string, reader?: string) => answerTrainer(sup, writer, reader);
 
   it('creates a note per drafted entry, which brain_query then finds, and a second run of the same call creates none', async () => {
     await recordedSession('loop-1');
@@ -122,20 +140,9 @@ describe('trainer and retrospective with save: true', () => {
   });
 
   it('appends what an entry adds to the note it restates, with the note as read, and never makes a second copy', async () => {
-    const existing = await sup.deps.brain.write({
-      filename: 'api/retry-budgets',
-      title: 'Retry budgets instead of fixed retry counts',
-      type: 'lesson',
-      domain: 'api',
-      content: 'A fixed retry count per request multiplies the load on a dependency that is already failing. Give each client a retry budget: retries may add at most 10 % to its request rate over a sliding window; once the budget is spent, failed calls fail at once.\n',
-    });
+    const existing = await sup.deps.brain.write(RETRY_BUDGETS);
     await recordedSession('loop-append');
-    const restating = `# Cap retries with a per-client budget
-type: correction · domain: api · tags: retries, resilience, overload
-
-## Lesson
-Retrying each failed request a fixed number of times multiplies the load on a dependency that is already failing. Give every client a retry budget, retries adding at most 10 % to its request rate over a sliding window, and fail at once when the budget is spent. Export the remaining budget as a gauge so that an exhausted budget shows on the service dashboard before callers notice.`;
-    drafts(writerAnswer(restating));
+    drafts(writerAnswer(RESTATING_RETRY_BUDGETS));
     const result = await client.callTool({ name: 'trainer', arguments: { session_id: 'loop-append', save: true } });
     const [saved] = savedOf(result);
     expect(saved).toMatchObject({ outcome: 'appended', path: 'api/retry-budgets.md' });
@@ -221,7 +228,7 @@ describe('save: true when the brain cannot be reached', () => {
   it('answers with the consultation and says each entry was not saved', async () => {
     const client = await sup.connect();
     await client.callTool({ name: 'debug', arguments: { project_root: '/work/shop', error: 'boom', session_id: 'offline' } });
-    sup.llm.behave(MODELS.planner, { kind: 'answer', text: (r) => (r.messages[0]?.content.includes('trainer-reader') ? 'READER' : writerAnswer(FLAKY, WOMBAT)) });
+    answerTrainer(sup, writerAnswer(FLAKY, WOMBAT));
     const result = await client.callTool({ name: 'trainer', arguments: { session_id: 'offline', save: true } });
     expect(result.isError).toBeFalsy();
     const saved = savedOf(result);
@@ -229,5 +236,45 @@ describe('save: true when the brain cannot be reached', () => {
     expect(saved[0]?.error).toMatch(/^the brain is unavailable: ingestion service at http:\/\/127\.0\.0\.1:1 unreachable/);
     expect(saved[1]?.error).toBe('not tried: the brain is unavailable');
     expect(textOf(result)).toContain('## Knowledge entries');
+  });
+});
+
+describe('save: true against a separate ingestion service (team mode), with its token', () => {
+  const TOKEN = 'team-ingest-token-for-the-loop';
+  let service: TestService;
+  let sup: TestSupervisor;
+  beforeAll(async () => {
+    service = await startService({ token: TOKEN });
+    sup = await startTestSupervisor({ INGEST_BASE_URL: service.url, INGEST_TOKEN: TOKEN });
+  });
+  afterAll(async () => {
+    await sup.stop();
+    await service.stop();
+  });
+
+  it("creates notes in the service's brain, appends to the note an entry restates, and a second run changes nothing", async () => {
+    const client = await sup.connect();
+    const written = await service.post('/write', RETRY_BUDGETS, { authorization: `Bearer ${TOKEN}` });
+    expect(written.status).toBe(201);
+    await client.callTool({ name: 'debug', arguments: { project_root: '/work/shop', error: 'the retry storm took the cart down', session_id: 'team' } });
+    answerTrainer(sup, writerAnswer(FLAKY, RESTATING_RETRY_BUDGETS));
+
+    const first = await client.callTool({ name: 'trainer', arguments: { session_id: 'team', save: true } });
+    expect(savedOf(first).map((s) => [s.outcome, s.path])).toEqual([
+      ['created', 'testing/quarantine-intermittently-failing-tests-within-a-day.md'],
+      ['appended', 'api/retry-budgets.md'],
+    ]);
+    const created = await readFile(join(service.knowledge, 'testing/quarantine-intermittently-failing-tests-within-a-day.md'), 'utf8');
+    expect(created).toMatch(/^---\n[\s\S]*source: trainer[\s\S]*session_id: team\n[\s\S]*---\n/);
+    const appended = await readFile(join(service.knowledge, 'api/retry-budgets.md'), 'utf8');
+    expect(appended).toMatch(/### Added by trainer, \d{4}-\d\d-\d\d \(session team\)\n\n- Export the remaining budget as a gauge/);
+
+    const before = await snapshot(service.knowledge);
+    const second = await client.callTool({ name: 'trainer', arguments: { session_id: 'team', save: true } });
+    expect(savedOf(second).map((s) => [s.outcome, s.path])).toEqual([
+      ['skipped', 'testing/quarantine-intermittently-failing-tests-within-a-day.md'],
+      ['skipped', 'api/retry-budgets.md'],
+    ]);
+    expect(await snapshot(service.knowledge)).toEqual(before);
   });
 });
