@@ -5,12 +5,12 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { constants, lstatSync, readdirSync, statSync, unlinkSync, type Dirent } from 'node:fs';
-import { lstat, mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTick } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { appendToFile, isStaleTempFile, KeyedLock, writeFileAtomic } from './atomic-file.js';
-import { badRequest, BrainError, changedSinceRead, noteExists, noteNotFound, notReady } from './errors.js';
+import { badRequest, BrainError, changedSinceRead, noteExists, noteNotFound, noteTooLarge, notReady } from './errors.js';
 import { noteTags, noteTitle, parseNote, scalarField, withFields, type Frontmatter, type ParsedNote } from './frontmatter.js';
 import { nameFromDate, nameFromTitle, normaliseNoteName, placeNote } from './note-names.js';
 import {
@@ -60,6 +60,12 @@ const WRITE_BATCH_BYTES = 16 * 1024 * 1024;
 const WALK_SLICE = 1000;
 /** The most a write may carry, as POST /write's body limit: the same refusal whichever way it comes. */
 export const MAX_CONTENT_BYTES = 1024 * 1024;
+/**
+ * The largest note read whole: by GET /notes, an append, a conditional write. Appends (or an editor)
+ * can grow a note past any write's size; reading, decoding and sending a note of hundreds of MiB
+ * would hold the service for seconds and its memory with it. Four writes' worth.
+ */
+export const MAX_NOTE_READ_BYTES = 4 * MAX_CONTENT_BYTES;
 // The watches see edits within milliseconds; this cheap scan (a stat per note, files read only when
 // their stamp changed) is the safety net for what they can miss: a watch limit reached, events
 // lost under load, a folder swapped between two looks.
@@ -267,7 +273,7 @@ export class Brain {
   async read(name: string): Promise<Note> {
     const path = normaliseNoteName(name);
     const absolute = await placeNote(this.knowledgeDir, path, { create: false });
-    const bytes = await readFile(absolute).catch((error: NodeJS.ErrnoException) => {
+    const bytes = await readWhole(absolute, path).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT' || error.code === 'EISDIR') throw noteNotFound(path);
       throw error;
     });
@@ -336,9 +342,13 @@ export class Brain {
     const absolute = await placeNote(this.knowledgeDir, path, { create: true });
     for (let attempt = 1; ; attempt++) {
       const before = await lstat(absolute).catch(ifMissing(null));
-      const bytes = before ? await readFile(absolute).catch(ifMissing(null)) : null;
+      if (mode === 'create' && before) throw noteExists(path);
+      // Only an append and a conditional write need what the note holds: a plain overwrite replaces
+      // it unread, however large it has grown.
+      const needed = before !== null && (mode === 'append' || expectedSha256 !== undefined);
+      const bytes = needed ? await readWhole(absolute, path).catch(ifMissing(null)) : null;
       const existing = bytes?.toString('utf8') ?? null;
-      if (mode === 'create' && existing !== null) throw noteExists(path);
+      const existed = needed ? bytes !== null : before !== null;
       if (expectedSha256 !== undefined) {
         const current = bytes === null ? null : await hashBytes(bytes);
         if (current !== expectedSha256) throw changedSinceRead(path, expectedSha256, current);
@@ -358,7 +368,7 @@ export class Brain {
         action = 'appended';
       } else {
         text = Object.keys(fields).length > 0 ? withFields(incoming, fields) : content;
-        action = existing === null ? 'created' : 'overwritten';
+        action = existed ? 'overwritten' : 'created';
       }
       // The fields given may make the frontmatter too large: refuse what could not be read back.
       const written = Object.keys(fields).length > 0 ? parseNote(text) : null;
@@ -628,6 +638,25 @@ async function readForIndexing(absolute: string): Promise<{ text: string; sha256
 }
 
 /** Lowercase hex SHA-256 of `bytes`, a slice at a time so a large file never holds the event loop. */
+/** A note's bytes, refused (noteTooLarge) past MAX_NOTE_READ_BYTES: sized on the open file, so a note growing meanwhile is read only up to what was sized. */
+async function readWhole(absolute: string, path: string): Promise<Buffer> {
+  const handle = await open(absolute, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size > MAX_NOTE_READ_BYTES) throw noteTooLarge(path, size, MAX_NOTE_READ_BYTES);
+    const bytes = Buffer.alloc(size);
+    let read = 0;
+    while (read < size) {
+      const { bytesRead } = await handle.read(bytes, read, size - read, read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    return bytes.subarray(0, read);
+  } finally {
+    await handle.close();
+  }
+}
+
 async function hashBytes(bytes: Buffer): Promise<string> {
   const hash = createHash('sha256');
   await hashInSlices(hash, bytes);

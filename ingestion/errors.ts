@@ -20,5 +20,12 @@ export const changedSinceRead = (path: string, expected: string, current: string
     { path, sha256: current },
   );
 export const noteNotFound = (path: string) => new BrainError(`no note at ${path}`, 404, { path });
+/** A note so large (grown on disk, or by appends) that reading it whole would hold the service: 422, nothing read or changed. */
+export const noteTooLarge = (path: string, bytes: number, limit: number) =>
+  new BrainError(
+    `${path} is ${bytes.toLocaleString('en')} bytes, over the ${limit / 1024 / 1024} MiB (${limit.toLocaleString('en')} bytes) a note is read whole at (to read it, append to it or write it with expected_sha256); split it into smaller notes, or overwrite it`,
+    422,
+    { path },
+  );
 export const notReady = (read: number, total: number) =>
   new BrainError(`the brain index is still loading (${read} of ${total} changed notes read); retry in a moment`, 503);

@@ -8,6 +8,7 @@ import { MAX_FIELDS } from '../common/brain-contract.js';
 import { BODY_LIMIT, PUBLIC_ROUTES as INGEST_PUBLIC_ROUTES } from '../ingestion/app.js';
 import { FRONTMATTER_LIMITS } from '../common/frontmatter-bounds.js';
 import { MAX_NAME_BYTES, MAX_PATH_BYTES } from '../ingestion/note-names.js';
+import { MAX_NOTE_READ_BYTES } from '../ingestion/brain.js';
 import { DEFAULT_MAX_CALLS, DEFAULT_MAX_SESSIONS } from '../src/config.js';
 import { loadModels } from '../src/llm/models.js';
 import { MCP_BODY_LIMIT, PUBLIC_ROUTES as MCP_PUBLIC_ROUTES, TOKEN_REFUSED } from '../src/mcp/http.js';
@@ -73,6 +74,7 @@ describe('docs/security.md matches the code', () => {
       `${FRONTMATTER_LIMITS.bytes / 1024} KiB of YAML, ${FRONTMATTER_LIMITS.expandedChars / 1024} KiB once aliases are expanded, ${FRONTMATTER_LIMITS.depth} levels deep`,
     );
     expect(row(doc, 'note fields')).toContain(`at most ${MAX_FIELDS} fields a write`);
+    expect(row(doc, 'a note read whole')).toContain(`${MAX_NOTE_READ_BYTES / 1024 / 1024} MiB (\`MAX_NOTE_READ_BYTES\`)`);
     expect(doc).toContain(`Each file is cut at ${FILE_CAP_BYTES / 1024} KiB and a call's files at ${TOTAL_CAP_BYTES / 1024} KiB`);
     expect(doc).toContain(`at most ${MAX_NAMED_FILES} files are read per call`);
     expect(doc).toContain(TOKEN_REFUSED.replace(/^Forbidden: /, ''));

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_NOTE_READ_BYTES } from '../ingestion/brain.js';
 import { rawGet, snapshot, startService, type TestService } from './support/service.js';
 
 let service: TestService;
@@ -127,5 +128,38 @@ describe('bad requests change nothing', () => {
     const response = await fetch(`${service.url}/write`, { method: 'POST', body: 'content=x', headers: { 'content-type': 'text/plain' } });
     expect(response.status).toBe(415);
     expect(await response.json()).toEqual({ error: 'send the body as JSON with Content-Type: application/json' });
+  });
+});
+
+describe('a note grown past the size a note is read whole at', () => {
+  // Appends or an editor can grow a note past any one write; reading it whole would hold the service.
+  const bytes = MAX_NOTE_READ_BYTES + 1;
+  const refusal = `grown.md is ${bytes.toLocaleString('en')} bytes, over the 4 MiB (4,194,304 bytes) a note is read whole at (to read it, append to it or write it with expected_sha256); split it into smaller notes, or overwrite it`;
+  const grow = async () => {
+    const text = `---\ntitle: Grown\n---\nWombats dig burrows.\n${'y'.repeat(bytes - 43)}\n`;
+    expect(Buffer.byteLength(text)).toBe(bytes);
+    await writeFile(join(service.knowledge, 'grown.md'), text);
+    await service.brain.settled();
+  };
+
+  it('is refused with 422 naming the limit by a read, an append and a conditional write, which change nothing', async () => {
+    await grow();
+    const read = await service.get('/notes/grown.md');
+    expect(read).toMatchObject({ status: 422, body: { error: refusal, path: 'grown.md' } });
+    const before = await snapshot(service.brainDir);
+    const append = await service.post('/write', { filename: 'grown', mode: 'append', content: 'one more line' });
+    expect(append).toEqual({ status: 422, body: { error: refusal, path: 'grown.md' } });
+    const conditional = await service.post('/write', { filename: 'grown', mode: 'overwrite', content: 'short', expected_sha256: 'a'.repeat(64) });
+    expect(conditional.status).toBe(422);
+    expect(await snapshot(service.brainDir)).toEqual(before);
+  });
+
+  it('is still found by a search, and a plain overwrite replaces it unread', async () => {
+    await grow();
+    const hits = (await service.post('/query', { query: 'wombats burrows' })).body.results as Array<{ path: string }>;
+    expect(hits.map((hit) => hit.path)).toEqual(['grown.md']);
+    const replaced = await service.post('/write', { filename: 'grown', mode: 'overwrite', content: 'Wombats, in short.' });
+    expect(replaced).toMatchObject({ status: 200, body: { path: 'grown.md', action: 'overwritten' } });
+    expect((await service.get('/notes/grown.md')).body.body).toBe('Wombats, in short.');
   });
 });

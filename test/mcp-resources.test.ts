@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ResourceListChangedNotificationSchema, type Resource } from '@modelcontextprotocol/sdk/types.js';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { MAX_NOTE_READ_BYTES } from '../ingestion/brain.js';
 import { SESSION_RESOURCE_BYTES } from '../src/mcp/resources/sessions.js';
 import { SESSION_LIST_TIMED_MAX } from '../src/session/listing.js';
 import { useTestSupervisor, type TestSupervisor } from './support/supervisor.js';
@@ -126,6 +127,14 @@ describe('resources/read of a note', () => {
     expect(error.code).toBe(-32002);
     // The client puts "MCP error -32002: " before the message the server sent, once.
     expect(error.message).toBe('MCP error -32002: Resource not found: brain://knowledge/testing/no-such-note.md: no such note in the brain');
+  });
+
+  it('answers internal error (-32603) naming the limit for a note grown too large to be read whole', async () => {
+    await mkdir(join(knowledge(), 'grown'), { recursive: true });
+    await writeFile(join(knowledge(), 'grown/note.md'), `# Grown\n\n${'y'.repeat(MAX_NOTE_READ_BYTES)}\n`);
+    const error = await failure(client.readResource({ uri: 'brain://knowledge/grown/note.md' }));
+    expect(error.code).toBe(-32603);
+    expect(error.message).toMatch(/^MCP error -32603: Cannot read brain:\/\/knowledge\/grown\/note\.md: grown\/note\.md is 4,194,314 bytes, over the 4 MiB .* split it into smaller notes, or overwrite it$/);
   });
 
   it.each([

@@ -101,12 +101,15 @@ export async function candidatesFor(store: NoteStore, entry: Pick<DraftedEntry, 
   return (await Promise.all(paths.map((path) => readIfThere(store, path)))).filter((note): note is NoteResponse => note !== null);
 }
 
-/** A note as it is now; null when it was removed since the search found it. */
+/**
+ * A note as it is now; null when it was removed since the search found it, or has grown too large to
+ * be read whole (422): an entry cannot be compared with it, nor appended to it.
+ */
 async function readIfThere(store: NoteStore, path: string): Promise<NoteResponse | null> {
   try {
     return await store.read(path);
   } catch (error) {
-    if (error instanceof BrainRefused && error.status === 404) return null;
+    if (error instanceof BrainRefused && (error.status === 404 || error.status === 422)) return null;
     throw error;
   }
 }

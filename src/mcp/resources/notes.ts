@@ -87,6 +87,8 @@ export function noteResources(brain: BrainClient): ResourceKind {
             return { contents: [{ uri: noteUri(note.path), mimeType: 'text/markdown', text: note.text }] };
           } catch (error) {
             if (error instanceof BrainRefused && error.status === 404) throw resourceNotFound(uri.href, 'no such note in the brain');
+            // The note exists but is too large to be read whole (MAX_NOTE_READ_BYTES): the URI is fine.
+            if (error instanceof BrainRefused && error.status === 422) throw resourceUnavailable(uri.href, error.message);
             if (error instanceof BrainRefused) throw badResourceUri(uri.href, error.message);
             if (error instanceof BrainUnavailable) throw resourceUnavailable(uri.href, `the brain is unavailable: ${error.message}`);
             throw error;
