@@ -637,7 +637,6 @@ async function readForIndexing(absolute: string): Promise<{ text: string; sha256
   }
 }
 
-/** Lowercase hex SHA-256 of `bytes`, a slice at a time so a large file never holds the event loop. */
 /** A note's bytes, refused (noteTooLarge) past MAX_NOTE_READ_BYTES: sized on the open file, so a note growing meanwhile is read only up to what was sized. */
 async function readWhole(absolute: string, path: string): Promise<Buffer> {
   const handle = await open(absolute, 'r');
@@ -657,6 +656,7 @@ async function readWhole(absolute: string, path: string): Promise<Buffer> {
   }
 }
 
+/** Lowercase hex SHA-256 of `bytes`, a slice at a time so a large file never holds the event loop. */
 async function hashBytes(bytes: Buffer): Promise<string> {
   const hash = createHash('sha256');
   await hashInSlices(hash, bytes);
