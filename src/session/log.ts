@@ -92,6 +92,9 @@ export interface Tail {
   earlierExact: boolean;
 }
 
+/** Logs remembered as ending with a newline (appended to by this process); past this, the memory starts afresh. */
+const CLEAN_FILES_KEPT = 10_000;
+
 export class SessionLog {
   /** Files this process has appended to: they end with a newline, so no torn-line check is needed. */
   private readonly clean = new Set<string>();
@@ -148,6 +151,8 @@ export class SessionLog {
       // One write in append mode: concurrent appenders never interleave within a line.
       const line = `${prefix}${JSON.stringify(entry)}\n`;
       await handle.write(line);
+      // Bounded whatever number of session ids callers use: forgetting costs one torn-line check.
+      if (this.clean.size >= CLEAN_FILES_KEPT) this.clean.clear();
       this.clean.add(file);
       this.directory.appended(entry.session_id, Buffer.byteLength(line));
       if (started) this.logStarted?.();
