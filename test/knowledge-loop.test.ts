@@ -12,7 +12,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODELS } from './support/fixture-config.js';
 import { snapshot, startService, type TestService } from './support/service.js';
-import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
+import { startTestSupervisor, useTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 
 type CallResult = Awaited<ReturnType<Client['callTool']>>;
 const textOf = (result: CallResult) => (result.content as Array<{ text: string }>)[0]?.text ?? '';
@@ -66,13 +66,7 @@ Retrying each failed request a fixed number of times multiplies the load on a de
 describe('trainer and retrospective with save: true', () => {
   let sup: TestSupervisor;
   let client: Client;
-  beforeAll(async () => {
-    sup = await startTestSupervisor();
-    client = await sup.connect();
-  });
-  afterAll(async () => {
-    await sup.stop();
-  });
+  useTestSupervisor((started, connected) => ((sup = started), (client = connected)));
 
   /** A session with one call, so that it can be reviewed. */
   async function recordedSession(session: string): Promise<void> {
@@ -217,16 +211,11 @@ A quarantine without names and dates becomes a graveyard of disabled checks. Rec
 
 describe('save: true when the brain cannot be reached', () => {
   let sup: TestSupervisor;
-  beforeAll(async () => {
-    // Port 1 on loopback: nothing listens, every connection is refused at once.
-    sup = await startTestSupervisor({ INGEST_BASE_URL: 'http://127.0.0.1:1' });
-  });
-  afterAll(async () => {
-    await sup.stop();
-  });
+  let client: Client;
+  // Port 1 on loopback: nothing listens, every connection is refused at once.
+  useTestSupervisor((started, connected) => ((sup = started), (client = connected)), { INGEST_BASE_URL: 'http://127.0.0.1:1' });
 
   it('answers with the consultation and says each entry was not saved', async () => {
-    const client = await sup.connect();
     await client.callTool({ name: 'debug', arguments: { project_root: '/work/shop', error: 'boom', session_id: 'offline' } });
     answerTrainer(sup, writerAnswer(FLAKY, WOMBAT));
     const result = await client.callTool({ name: 'trainer', arguments: { session_id: 'offline', save: true } });
