@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, open, rename, rm } from 'node:fs/promises';
+import { link, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export type WriteOutcome = 'written' | 'exists' | 'changed';
@@ -50,15 +50,14 @@ async function writeThroughTemp(
   exclusive: boolean,
   unchanged: (() => Promise<boolean>) | undefined,
 ): Promise<WriteOutcome> {
-  const folder = dirname(target);
-  const handle = await open(temp, 'wx', 0o644);
   try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    const handle = await open(temp, 'wx', 0o644);
+    try {
+      await handle.writeFile(text, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     // Checked as late as possible, right before the rename: what another process wrote to the
     // target since the caller read it would be replaced.
     if (unchanged && !(await unchanged())) return 'changed';
@@ -75,9 +74,10 @@ async function writeThroughTemp(
       await rename(temp, target);
     }
   } finally {
+    // Whatever happened (a full disk part-way through, a refusal), no temp file outlives the write.
     await rm(temp, { force: true });
   }
-  await syncFolder(folder);
+  await syncFolder(dirname(target));
   return 'written';
 }
 
@@ -86,8 +86,9 @@ async function writeThroughTemp(
  * puts it after whatever the file holds at that moment, so bytes other processes append (an editor,
  * a script) are never lost, unlike read-modify-rename. Returns false when `target` does not exist.
  * Readers may see the addition land (it is not atomic like a rename), never a note cut short.
+ * Whole or not at all: a write that fails part-way (a full disk) is cut off again.
  */
-export async function appendToFile(target: string, text: string): Promise<boolean> {
+export async function appendToFile(target: string, text: string | Buffer): Promise<boolean> {
   let handle;
   try {
     handle = await open(target, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
@@ -96,14 +97,30 @@ export async function appendToFile(target: string, text: string): Promise<boolea
     throw error;
   }
   try {
-    const bytes = Buffer.from(text, 'utf8');
-    // One write for a regular file in practice; the loop only guards against a short write.
-    for (let offset = 0; offset < bytes.length; ) offset += (await handle.write(bytes, offset)).bytesWritten;
-    await handle.sync();
+    await appendWhole(handle, typeof text === 'string' ? Buffer.from(text, 'utf8') : text);
   } finally {
     await handle.close();
   }
   return true;
+}
+
+/**
+ * Appends `bytes` to the file open (O_APPEND) as `handle`, flushed to disk. When the write fails
+ * part-way (ENOSPC after a short write, EIO), the part written is cut off again — only if nobody
+ * appended after it meanwhile, whose bytes a cut would take too — and the error is thrown.
+ */
+export async function appendWhole(handle: FileHandle, bytes: Buffer): Promise<void> {
+  const start = (await handle.stat()).size;
+  let written = 0;
+  try {
+    // One write for a regular file in practice; the loop only guards against a short write.
+    while (written < bytes.length) written += (await handle.write(bytes, written)).bytesWritten;
+    await handle.sync();
+  } catch (error) {
+    const { size } = await handle.stat();
+    if (size > start && size <= start + written) await handle.truncate(start).catch(() => undefined);
+    throw error;
+  }
 }
 
 async function syncFolder(folder: string): Promise<void> {
@@ -115,21 +132,5 @@ async function syncFolder(folder: string): Promise<void> {
     if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
   } finally {
     await handle.close();
-  }
-}
-
-/** Runs tasks one at a time per key, in arrival order; different keys run side by side. */
-export class KeyedLock {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const result = previous.then(task, task);
-    const tail = result.catch(() => undefined);
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return result;
   }
 }

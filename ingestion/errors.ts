@@ -29,3 +29,28 @@ export const noteTooLarge = (path: string, bytes: number, limit: number) =>
   );
 export const notReady = (read: number, total: number) =>
   new BrainError(`the brain index is still loading (${read} of ${total} changed notes read); retry in a moment`, 503);
+
+/**
+ * What the brain's disk answered, as the caller's error: nothing was written (writes are whole or
+ * not at all), and what to do. Null for an error that is not the disk's.
+ */
+export function diskFault(error: unknown, path: string): BrainError | null {
+  const nothing = `${path} was not written (the brain is as it was)`;
+  switch ((error as NodeJS.ErrnoException | undefined)?.code) {
+    case 'ENOSPC':
+      return new BrainError(`no space left on the brain's disk: ${nothing}; free space on the volume that holds the brain folder and retry`, 507, { path });
+    case 'EDQUOT':
+      return new BrainError(`disk quota exceeded on the brain's disk: ${nothing}; raise the quota or free space, and retry`, 507, { path });
+    case 'EFBIG':
+      return new BrainError(`the note would be larger than the brain's file system allows: ${nothing}; split it into smaller notes`, 507, { path });
+    case 'EROFS':
+      return new BrainError(`the brain's disk is read-only: ${nothing}; mount it writable and retry`, 503, { path });
+    case 'EIO':
+      return new BrainError(`I/O error on the brain's disk: ${nothing}; check the disk (the system log says more) and retry`, 500, { path });
+    case 'EACCES':
+    case 'EPERM':
+      return new BrainError(`the brain service may not write there (permission denied): ${nothing}; give its user write access to the brain folder`, 500, { path });
+    default:
+      return null;
+  }
+}

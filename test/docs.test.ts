@@ -8,7 +8,7 @@ import { MAX_FIELDS } from '../common/brain-contract.js';
 import { BODY_LIMIT, PUBLIC_ROUTES as INGEST_PUBLIC_ROUTES } from '../ingestion/app.js';
 import { FRONTMATTER_LIMITS } from '../common/frontmatter-bounds.js';
 import { MAX_NAME_BYTES, MAX_PATH_BYTES } from '../ingestion/note-names.js';
-import { MAX_NOTE_READ_BYTES } from '../ingestion/brain.js';
+import { MAX_NOTE_READ_BYTES } from '../ingestion/note-files.js';
 import { DEFAULT_MAX_CALLS, DEFAULT_MAX_SESSIONS } from '../src/config.js';
 import { loadModels } from '../src/llm/models.js';
 import { MCP_BODY_LIMIT, PUBLIC_ROUTES as MCP_PUBLIC_ROUTES, TOKEN_REFUSED } from '../src/mcp/http.js';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_NOTE_READ_BYTES } from '../ingestion/brain.js';
+import { MAX_NOTE_READ_BYTES } from '../ingestion/note-files.js';
 import { rawGet, snapshot, startService, type TestService } from './support/service.js';
 
 let service: TestService;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ResourceListChangedNotificationSchema, type Resource } from '@modelcontextprotocol/sdk/types.js';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { MAX_NOTE_READ_BYTES } from '../ingestion/brain.js';
+import { MAX_NOTE_READ_BYTES } from '../ingestion/note-files.js';
 import { SESSION_RESOURCE_BYTES } from '../src/mcp/resources/sessions.js';
 import { SESSION_LIST_TIMED_MAX } from '../src/session/listing.js';
 import { useTestSupervisor, type TestSupervisor } from './support/supervisor.js';

@@ -1,0 +1,124 @@
+/**
+ * Reading note files: whole (GET /notes, appends, conditional writes) or as much as the index uses,
+ * their content hash, and the stamp that tells one version of a file from the next. Nothing here
+ * holds the event loop for long, whatever a file's size or kind.
+ */
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { setImmediate as nextTick } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { noteTooLarge } from './errors.js';
+import { noteTags, noteTitle, parseNote, scalarField, type ParsedNote } from './frontmatter.js';
+import type { FileStamp, IndexedNote } from './search-index.js';
+
+/** The most a write may carry, as POST /write's body limit: the same refusal whichever way it comes. */
+export const MAX_CONTENT_BYTES = 1024 * 1024;
+/**
+ * The largest note read whole: by GET /notes, an append, a conditional write. Appends (or an editor)
+ * can grow a note past any write's size; reading, decoding and sending a note of hundreds of MiB
+ * would hold the service for seconds and its memory with it. Four writes' worth.
+ */
+export const MAX_NOTE_READ_BYTES = 4 * MAX_CONTENT_BYTES;
+// Text beyond this is not indexed (the note is kept whole on disk): a giant file would make every
+// query that matches it slow, and nobody searches past the first megabyte of a note.
+const MAX_INDEXED_CHARS = 1 << 20;
+/** What is read of a file to index it: the indexed body plus room for its frontmatter (and UTF-8). */
+export const MAX_READ_FOR_INDEX_BYTES = 4 * MAX_INDEXED_CHARS + 64 * 1024;
+/** Bytes hashed between two turns of the event loop: about a millisecond of SHA-256. */
+const HASH_SLICE_BYTES = 1024 * 1024;
+
+/**
+ * The start of a note file, as much as the index uses, and the SHA-256 of the whole file: a giant
+ * file dropped into the brain must not be read whole into memory and parsed on the event loop, so
+ * the rest of it is read and hashed a slice at a time. Opened without blocking and checked on the
+ * handle, so a FIFO swapped in after the walk looked cannot hang the read.
+ */
+export async function readForIndexing(absolute: string): Promise<{ text: string; sha256: string; stamp: FileStamp }> {
+  const handle = await open(absolute, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  try {
+    // Stamped before reading, so the stamp is never newer than the text: a change made meanwhile
+    // gives the file another stamp than the index holds, and the next look reads it again.
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EINVAL' });
+    const buffer = Buffer.alloc(Math.min(stat.size, MAX_READ_FOR_INDEX_BYTES));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const start = buffer.subarray(0, bytesRead);
+    const hash = createHash('sha256');
+    await hashInSlices(hash, start);
+    if (bytesRead === buffer.length && stat.size > MAX_READ_FOR_INDEX_BYTES) {
+      const slice = Buffer.alloc(HASH_SLICE_BYTES);
+      for (let position = bytesRead; ; ) {
+        const { bytesRead: got } = await handle.read(slice, 0, slice.length, position);
+        if (got === 0) break;
+        hash.update(slice.subarray(0, got));
+        position += got;
+      }
+    }
+    return { text: start.toString('utf8'), sha256: hash.digest('hex'), stamp: toStamp(stat) };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * A note's bytes, refused (noteTooLarge) past MAX_NOTE_READ_BYTES: sized on the open file, so a note
+ * growing meanwhile is read only up to what was sized. Given a handle, reads it from the start and
+ * leaves it open.
+ */
+export async function readWhole(file: string | FileHandle, path: string): Promise<Buffer> {
+  const handle = typeof file === 'string' ? await open(file, 'r') : file;
+  try {
+    const { size } = await handle.stat();
+    if (size > MAX_NOTE_READ_BYTES) throw noteTooLarge(path, size, MAX_NOTE_READ_BYTES);
+    const bytes = Buffer.alloc(size);
+    let read = 0;
+    while (read < size) {
+      const { bytesRead } = await handle.read(bytes, read, size - read, read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    return bytes.subarray(0, read);
+  } finally {
+    if (typeof file === 'string') await handle.close();
+  }
+}
+
+/** Lowercase hex SHA-256 of `bytes`, a slice at a time so a large file never holds the event loop. */
+export async function hashBytes(bytes: Buffer): Promise<string> {
+  const hash = createHash('sha256');
+  await hashInSlices(hash, bytes);
+  return hash.digest('hex');
+}
+
+async function hashInSlices(hash: ReturnType<typeof createHash>, bytes: Buffer): Promise<void> {
+  for (let offset = 0; offset < bytes.length; offset += HASH_SLICE_BYTES) {
+    if (offset > 0) await nextTick();
+    hash.update(bytes.subarray(offset, offset + HASH_SLICE_BYTES));
+  }
+}
+
+/** What the index and a read say of a note besides its body: title, type, domain, tags. */
+export function describeNote(parsed: ParsedNote, path: string) {
+  return {
+    title: noteTitle(parsed.data, parsed.body, path),
+    type: scalarField(parsed.data.type),
+    domain: scalarField(parsed.data.domain),
+    tags: noteTags(parsed.data.tags),
+  };
+}
+
+/** The index's row for a note's text; a note whose frontmatter does not parse is indexed by its body. */
+export function toIndexed(path: string, text: string, sha256: string, stamp: FileStamp, logger: Logger): IndexedNote {
+  const parsed = parseNote(text);
+  if (parsed.problem) logger.warn({ path, problem: parsed.problem }, 'note indexed by its body only');
+  return { path, ...stamp, ...describeNote(parsed, path), body: parsed.body.slice(0, MAX_INDEXED_CHARS), sha256 };
+}
+
+export function toStamp(stat: { size: number; mtimeMs: number; ino: number }): FileStamp {
+  return { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino };
+}
+
+export function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+}
