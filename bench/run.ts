@@ -5,8 +5,9 @@
  * what a consulting call adds around the model at the same sizes (bench/mcp-bench.ts), and how long the built command line takes to start
  * (bench/startup-bench.ts, measured first, while the machine is quiet) and what frontmatter costs a
  * note (bench/frontmatter-bench.ts) and how well the ranking does on the labelled set
- * (bench/search-quality.ts) and how the near-duplicate check of trainer's save does on it
- * (bench/duplicate-eval.ts), and prints tables. Compared approaches are measured in the same
+ * (bench/search-quality.ts), what a search costs against the size of the note it finds
+ * (bench/excerpt-bench.ts) and how the near-duplicate check of trainer's save does on it
+ * (bench/duplicate-eval.ts) and how long a damaged index takes to heal (bench/heal-bench.ts), and prints tables. Compared approaches are measured in the same
  * run, so their ratios hold even on a noisy machine. Generated brains are kept in the temp folder.
  */
 import { spawn } from 'node:child_process';
@@ -15,7 +16,9 @@ import type { SizeResult } from './brain-bench.js';
 import { CORPORA } from './corpus.js';
 import { formatDuplicates, type DuplicateEval } from './duplicate-eval.js';
 import { formatQuality, type QualitySummary } from './search-eval.js';
+import type { ExcerptResult } from './excerpt-bench.js';
 import type { FrontmatterResult } from './frontmatter-bench.js';
+import type { HealResult } from './heal-bench.js';
 import type { SessionResult } from './session-bench.js';
 import type { Latency } from './latency.js';
 import type { LoadResult, QueryKindResult } from './load-bench.js';
@@ -168,6 +171,16 @@ process.stderr.write('measuring the near-duplicate check…\n');
 const duplicates = await measure<DuplicateEval>('./duplicate-eval.js', ['--json']);
 console.log(`\n${formatDuplicates(duplicates)}\n\nraw: ${JSON.stringify(duplicates)}`);
 
+process.stderr.write('measuring search against note size…\n');
+const excerpts = await measure<ExcerptResult>('./excerpt-bench.js', []);
+const msOrDash = (n: number | null) => (n === null ? '—' : ms(n));
+console.log(`
+| one note, "x" repeated (matches indexed) | search now p50 ms | with snippet() ms (extrapolated) | ranking alone ms |
+|---|---|---|---|
+${excerpts.sizes.map((s) => `| ${s.repeats.toLocaleString('en')} (${s.indexed.toLocaleString('en')}) | ${ms(s.nowMs)} | ${s.snippetMs === null ? `— (~${(s.snippetEstimateMs / 1000).toFixed(0)} s)` : msOrDash(s.snippetMs)} | ${ms(s.rankOnlyMs)} |`).join('\n')}
+
+raw: ${JSON.stringify(excerpts)}`);
+
 process.stderr.write('measuring frontmatter…\n');
 const fm = await measure<FrontmatterResult>('./frontmatter-bench.js', []);
 console.log(`
@@ -186,3 +199,13 @@ console.log(`
 | session log, entries (MB) | history ms | retrospective ms, 32k window / largest | entries read | earlier lines counted |
 |---|---|---|---|---|
 ${sessionLogs.sizes.map((s) => `| ${s.entries.toLocaleString('en')} (${s.fileMb}) | ${ms(s.recent)} | ${ms(s.review)} / ${ms(s.reviewLargestWindow)} | ${s.reviewEntries} | ${s.reviewEarlier}${s.reviewEarlierExact ? '' : ' (at least)'} |`).join('\n')}`);
+
+process.stderr.write('measuring how a damaged index heals…\n');
+const heals: HealResult[] = [];
+for (const size of brainSizes) heals.push(await measure<HealResult>('./heal-bench.js', [String(size)]));
+console.log(`
+| notes (zipf) | cold build s | healed at start s | healed while running s |
+|---|---|---|---|
+${heals.map((h) => `| ${h.notes.toLocaleString('en')} | ${(h.coldBuildMs / 1000).toFixed(1)} | ${(h.healAtStartMs / 1000).toFixed(1)} | ${h.healWhileRunningMs === null ? '— (not found by 500 searches)' : (h.healWhileRunningMs / 1000).toFixed(1)} |`).join('\n')}
+
+raw: ${JSON.stringify(heals)}`);

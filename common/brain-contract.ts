@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { fieldValueProblem } from './frontmatter-bounds.js';
+import { tagList } from './tags.js';
 
 /** The version of this contract, published as the OpenAPI document's info.version: bump it when a shape changes. */
 export const BRAIN_CONTRACT_VERSION = '1.1.0';
@@ -30,11 +31,37 @@ const text = (what: string, max: number) =>
     .string({ error: `must be a string (${what})` })
     .max(max, `must be at most ${max} characters`)
     .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters or line breaks');
+/** The most tags a write or a search may name, however they are spelt: a list, or one comma-separated string. */
+export const MAX_TAGS = 50;
+/** The longest tag, in characters. */
+export const MAX_TAG_CHARS = 100;
+
+const TOO_MANY_TAGS = `must name at most ${MAX_TAGS} tags, as a list or as a comma-separated string`;
+const tooLongTag = (tag: string) => `"${Array.from(tag).slice(0, 20).join('')}…" is ${tag.length} characters long: a tag may have at most ${MAX_TAG_CHARS}`;
+
+/** A comma-separated string held to the limits of a list: split as notes' tags are (tagList). */
+function withinTagLimits(value: string, ctx: z.RefinementCtx): void {
+  const tags = tagList(value);
+  if (tags.length > MAX_TAGS) ctx.addIssue({ code: 'custom', message: `${TOO_MANY_TAGS} (got ${tags.length})` });
+  const long = tags.find((tag) => tag.length > MAX_TAG_CHARS);
+  if (long !== undefined) ctx.addIssue({ code: 'custom', message: tooLongTag(long) });
+}
+
 const tags = z
-  .union([z.array(text('a tag', 100)).max(50, 'must list at most 50 tags'), text('comma-separated tags', 2000)], {
-    error: 'must be a list of strings or a comma-separated string',
-  })
-  .describe('A list, or one comma-separated string.');
+  .union(
+    [
+      z.array(text('a tag', MAX_TAG_CHARS)).max(MAX_TAGS, TOO_MANY_TAGS),
+      text('comma-separated tags', 2000).superRefine(withinTagLimits),
+    ],
+    {
+      // A list that breaks a list's rule is told that rule, not that it is neither spelling.
+      error: (issue) => {
+        const listProblem = issue.code === 'invalid_union' && Array.isArray(issue.input) ? issue.errors[0]?.[0] : undefined;
+        return listProblem?.message ?? 'must be a list of strings or a comma-separated string';
+      },
+    },
+  )
+  .describe(`A list, or one comma-separated string: at most ${MAX_TAGS} tags of at most ${MAX_TAG_CHARS} characters either way.`);
 /** A required, non-blank string whose refusal says "is required" when it is missing. */
 const requiredText = () =>
   z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') }).refine((value) => value.trim().length > 0, 'must not be empty');

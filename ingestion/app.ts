@@ -160,7 +160,8 @@ function contractRoutes(brain: Brain, metrics: IngestionMetrics): FastifyPluginA
               409: 'A note exists at that path (mode create), or the note is not the version expected_sha256 names (sha256 is the current one, null if gone): nothing was changed.',
               413: 'Body over the limit.',
               422: 'The note has grown past the size a note is read whole at, and an append or a conditional write would read it: nothing was changed.',
-              503: 'The brain is not available.',
+              503: 'The brain is not available, or its disk is read-only: nothing was changed.',
+              507: "No space left on the brain's disk, or its quota exceeded: nothing was changed; free space and retry.",
             }),
           },
           security: TOKEN,
@@ -261,12 +262,17 @@ function contractRoutes(brain: Brain, metrics: IngestionMetrics): FastifyPluginA
       {
         schema: {
           summary: 'Readiness: 200 once searches can be answered.',
-          response: { 200: ReadyResponse, 503: ReadyResponse.describe('Still loading, or the brain is unavailable (reason says why).') },
+          response: { 200: ReadyResponse, 503: ReadyResponse.describe('Still loading (or rebuilding a damaged index from the notes), or the brain is unavailable: reason says why.') },
           security: NO_TOKEN,
         },
       },
       async (_request, reply) => {
-        if (!brain.ready) return reply.code(503).send({ status: 'loading' });
+        if (!brain.ready) {
+          const damage = brain.damage;
+          return reply
+            .code(503)
+            .send({ status: 'loading', ...(damage ? { reason: `the search index was found damaged (${damage}); it is being rebuilt from the notes` } : {}) });
+        }
         const problem = brain.problem;
         if (problem) return reply.code(503).header('retry-after', '5').send({ status: 'unavailable', reason: problem });
         return { status: 'ready' as const, notes: brain.noteCount(), generation: brain.generation };

@@ -5,8 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { link, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { appendWhole } from '../common/append-whole.js';
 
 export type WriteOutcome = 'written' | 'exists' | 'changed';
 
@@ -97,30 +98,11 @@ export async function appendToFile(target: string, text: string | Buffer): Promi
     throw error;
   }
   try {
-    await appendWhole(handle, typeof text === 'string' ? Buffer.from(text, 'utf8') : text);
+    await appendWhole(handle, typeof text === 'string' ? Buffer.from(text, 'utf8') : text, { sync: true });
   } finally {
     await handle.close();
   }
   return true;
-}
-
-/**
- * Appends `bytes` to the file open (O_APPEND) as `handle`, flushed to disk. When the write fails
- * part-way (ENOSPC after a short write, EIO), the part written is cut off again — only if nobody
- * appended after it meanwhile, whose bytes a cut would take too — and the error is thrown.
- */
-export async function appendWhole(handle: FileHandle, bytes: Buffer): Promise<void> {
-  const start = (await handle.stat()).size;
-  let written = 0;
-  try {
-    // One write for a regular file in practice; the loop only guards against a short write.
-    while (written < bytes.length) written += (await handle.write(bytes, written)).bytesWritten;
-    await handle.sync();
-  } catch (error) {
-    const { size } = await handle.stat();
-    if (size > start && size <= start + written) await handle.truncate(start).catch(() => undefined);
-    throw error;
-  }
 }
 
 async function syncFolder(folder: string): Promise<void> {

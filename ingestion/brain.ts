@@ -17,7 +17,7 @@ import { KeyedLock } from './keyed-lock.js';
 import { describeNote, hashBytes, readForIndexing, readWhole, toIndexed } from './note-files.js';
 import { normaliseNoteName, placeNote } from './note-names.js';
 import { NoteWriter } from './note-writer.js';
-import type { IndexChange } from './search-index.js';
+import { isIndexDamage, type IndexChange } from './search-index.js';
 import {
   describeIssue,
   NoteListRequest,
@@ -50,6 +50,8 @@ export class Brain {
   private readonly runId = randomUUID().slice(0, 8);
   private changes = 0;
   private indexRetry: NodeJS.Timeout | null = null;
+  /** While the index is rebuilt after damage: why, and the rebuild. */
+  private healing: { reason: string; done: Promise<ReconcileReport> } | null = null;
   private closed = false;
 
   private constructor(
@@ -76,16 +78,26 @@ export class Brain {
     // The index is derived and rebuilt at will: keep it out of a brain that lives in git.
     await writeFile(join(indexDir, '.gitignore'), '*\n');
     const file = join(indexDir, 'brain.sqlite');
-    const { writer, rebuilt, reason } = await IndexWriter.open(file);
+    // Damage found while in use is told to the brain, which does not exist yet while the index opens.
+    const opened: { brain?: Brain } = {};
+    const damaged = (reason: string) => void opened.brain?.heal(reason);
+    const { writer, rebuilt, reason } = await IndexWriter.open(file, damaged);
     if (reason) logger.warn({ reason }, 'search index rebuilt from the notes');
     else if (rebuilt) logger.info('search index created');
     const pool = new SearchPool(file, searches.threads, searches.maxWaiting);
+    pool.onDamage = damaged;
     pool.warm();
-    return new Brain(dir, writer, pool, logger);
+    opened.brain = new Brain(dir, writer, pool, logger);
+    return opened.brain;
   }
 
   get ready(): boolean {
     return this.sync.loading === null;
+  }
+
+  /** While the index is rebuilt after SQLite found it damaged: what it said. Null otherwise. */
+  get damage(): string | null {
+    return this.healing?.reason ?? null;
   }
 
   /** Why the brain cannot serve as it should even though it is loaded; null when all is well. */
@@ -117,9 +129,47 @@ export class Brain {
     return () => this.changeListeners.delete(listener);
   }
 
-  /** Brings the index in line with the files (disk-sync.ts): the first load, and any time after. */
-  reconcile(): Promise<ReconcileReport> {
-    return this.sync.reconcile();
+  /**
+   * Brings the index in line with the files (disk-sync.ts): the first load, and any time after. An
+   * index found damaged on the way is rebuilt from the notes, and that rebuild's report answers.
+   */
+  async reconcile(): Promise<ReconcileReport> {
+    try {
+      return await this.sync.reconcile();
+    } catch (error) {
+      if (!isIndexDamage((error as { code?: unknown }).code)) throw error;
+      return this.heal((error as Error).message);
+    }
+  }
+
+  /**
+   * Rebuilds the index from the notes, once at a time, when SQLite found it damaged: the notes are
+   * the truth and are not touched. Searches say so (503) until it is done. A rebuild that fails (a
+   * full disk) is tried again later, the brain saying why meanwhile.
+   */
+  private heal(reason: string): Promise<ReconcileReport> {
+    if (this.healing) return this.healing.done;
+    this.logger.error({ reason }, 'the search index is damaged; rebuilding it from the notes');
+    const done = this.sync.reload(async () => {
+      await this.index.rebuild();
+      this.searches.restart();
+    });
+    this.healing = { reason, done };
+    done.then(
+      (report) => {
+        this.healing = null;
+        this.logger.warn({ ...report, notes: this.noteCount() }, 'search index rebuilt from the notes after damage');
+      },
+      (error: unknown) => {
+        this.logger.error({ err: error }, 'rebuilding the damaged search index failed; trying again shortly');
+        const retry = setTimeout(() => {
+          this.healing = null;
+          if (!this.closed) void this.heal(reason).catch(() => undefined);
+        }, INDEX_RETRY_MS * 5);
+        retry.unref();
+      },
+    );
+    return done;
   }
 
   /** Follows edits made on disk from now on; call before `reconcile`, which adds the subfolders. */
@@ -135,6 +185,8 @@ export class Brain {
   async close(): Promise<void> {
     this.closed = true;
     if (this.indexRetry) clearTimeout(this.indexRetry);
+    // Files replaced by a rewrite are looked at a last time (note-writer.ts) and closed.
+    await this.writer.close();
     await this.sync.close();
     await Promise.all([this.searches.close(), this.index.close()]);
   }
@@ -146,10 +198,9 @@ export class Brain {
   async search(query: QueryRequest): Promise<SearchHit[]> {
     const checked = QueryBody.safeParse(query);
     if (!checked.success) throw badRequest(describeIssue(checked.error));
-    const loading = this.sync.loading;
-    if (loading) throw notReady(loading.read, loading.total);
+    this.checkLoaded();
     const { tags } = checked.data;
-    return this.searches.search({ ...checked.data, tags: tags === undefined ? undefined : noteTags(tags) });
+    return this.whileIntact(() => this.searches.search({ ...checked.data, tags: tags === undefined ? undefined : noteTags(tags) }));
   }
 
   async read(name: string): Promise<Note> {
@@ -172,9 +223,25 @@ export class Brain {
   async list(request: NoteListRequest): Promise<NoteListing> {
     const checked = NoteListRequest.safeParse(request);
     if (!checked.success) throw badRequest(describeIssue(checked.error));
+    this.checkLoaded();
+    return this.whileIntact(() => this.searches.list(checked.data));
+  }
+
+  /** Searches and listings wait for the index to be loaded (or rebuilt): 503 meanwhile, saying which. */
+  private checkLoaded(): void {
     const loading = this.sync.loading;
-    if (loading) throw notReady(loading.read, loading.total);
-    return this.searches.list(checked.data);
+    if (loading) throw notReady(loading.read, loading.total, this.damage);
+  }
+
+  /** A read that found the index damaged answers as the reads after it will: rebuilding, retry shortly. */
+  private async whileIntact<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (!isIndexDamage((error as { code?: unknown }).code)) throw error;
+      this.checkLoaded();
+      throw notReady(0, 0, this.damage ?? (error as Error).message);
+    }
   }
 
   /** Writes a note (note-writer.ts): create, overwrite or append, whole or not at all. */

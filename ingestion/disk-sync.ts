@@ -76,6 +76,18 @@ export class DiskSync {
     return this.serially(() => this.reconcileNow());
   }
 
+  /**
+   * Loads the index again from scratch, as at the first start: `reset` empties it (a rebuild after
+   * damage), then every note is read. Reported as loading meanwhile.
+   */
+  reload(reset: () => Promise<void>): Promise<ReconcileReport> {
+    return this.serially(async () => {
+      this.loading = { read: 0, total: 0 };
+      await reset();
+      return this.reconcileNow();
+    });
+  }
+
   /** Follows edits made on disk from now on; call before `reconcile`, which adds the subfolders. */
   watch(): void {
     if (this.watcher) return;

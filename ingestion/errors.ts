@@ -27,8 +27,14 @@ export const noteTooLarge = (path: string, bytes: number, limit: number) =>
     422,
     { path },
   );
-export const notReady = (read: number, total: number) =>
-  new BrainError(`the brain index is still loading (${read} of ${total} changed notes read); retry in a moment`, 503);
+/** Searches before the index is loaded: at start, or while it is rebuilt after damage (`damage` says what SQLite found). */
+export const notReady = (read: number, total: number, damage: string | null = null) =>
+  new BrainError(
+    damage
+      ? `the search index was found damaged (${damage}) and is being rebuilt from the notes, which are intact (${read} of ${total} read); retry in a moment`
+      : `the brain index is still loading (${read} of ${total} changed notes read); retry in a moment`,
+    503,
+  );
 
 /**
  * What the brain's disk answered, as the caller's error: nothing was written (writes are whole or

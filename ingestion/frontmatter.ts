@@ -20,6 +20,7 @@
 import jsYaml from 'js-yaml';
 import YAML from 'yaml';
 import { expandedSize, FRONTMATTER_LIMITS, FrontmatterRefused, kib } from '../common/frontmatter-bounds.js';
+import { tagList } from '../common/tags.js';
 
 export type Frontmatter = Record<string, unknown>;
 
@@ -139,13 +140,12 @@ export function noteTitle(data: Frontmatter, body: string, path: string): string
   return (path.split('/').pop() ?? path).replace(/\.md$/, '');
 }
 
-/** Tags as a list, whether written as a YAML list or a comma-separated string. */
+/**
+ * Tags as a list, whether written as a YAML list or a comma-separated string: split by the
+ * contract's own rule, the one its tag limits count by.
+ */
 export function noteTags(value: unknown): string[] {
-  const raw = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [];
-  return raw
-    .filter((tag) => typeof tag === 'string' || typeof tag === 'number')
-    .map((tag) => String(tag).trim().replace(/^#/, ''))
-    .filter((tag) => tag.length > 0);
+  return tagList(value);
 }
 
 export function scalarField(value: unknown): string | null {

@@ -12,12 +12,20 @@ import { Worker } from 'node:worker_threads';
 import type { NoteListing, NoteListQuery, SearchHit } from '../common/brain-contract.js';
 import { BrainError } from './errors.js';
 import type { CallMessage, IndexRole, ReplyMessage } from './index-worker.js';
-import type { ApplyResult, FileStamp, IndexChange, SearchQuery, StampColumns } from './search-index.js';
+import { isIndexDamage, type ApplyResult, type FileStamp, type IndexChange, type SearchQuery, type StampColumns } from './search-index.js';
 
 /** Reader threads per brain: searches beyond this many at once wait for one to be free. */
 const SEARCH_THREADS = 2;
 /** Searches that may wait for a reader; more are refused with 503 rather than queued without end. */
 const MAX_WAITING_SEARCHES = 256;
+/**
+ * The longest a reader may take over one search or listing: past it the caller is answered with an
+ * error and the thread is ended and replaced, so whatever made it slow cannot hold a reader (or the
+ * shutdown). Searches take milliseconds (docs/search.md); only a fault gets near this.
+ */
+export const SEARCH_TIME_LIMIT_MS = 5_000;
+/** How long closing waits for a reader to close its connection before ending its thread regardless. */
+const CLOSE_WAIT_MS = 1_000;
 
 /** One worker thread and the calls it has not answered yet. A thread that died is started again at the next call. */
 class IndexThread {
@@ -28,6 +36,8 @@ class IndexThread {
   constructor(
     private readonly role: IndexRole,
     private readonly file: string,
+    /** Told when SQLite says the index file is damaged: the brain then rebuilds it from the notes. */
+    private readonly damaged: (reason: string) => void = () => undefined,
   ) {}
 
   get idle(): boolean {
@@ -46,12 +56,46 @@ class IndexThread {
     });
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes the connection and ends the thread. `waitMs` bounds the wait for the thread to take the
+   * close (it may be stuck in a long call); past it the thread is ended without waiting for it.
+   */
+  async close(waitMs = Infinity): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
-    await this.call('close').catch(() => undefined);
+    const closed = this.call('close').catch(() => undefined);
+    if (waitMs !== Infinity) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), waitMs)));
+      const outcome = await Promise.race([closed, late]);
+      clearTimeout(timer);
+      if (outcome === 'late') return this.abandon(new Error(`the search index ${this.role} thread did not close within ${waitMs} ms`));
+    }
+    await closed;
     this.worker = null;
     await worker.terminate();
+  }
+
+  /**
+   * Ends the thread without waiting: its calls are answered with `error`, a reply it still sends is
+   * ignored, and it no longer keeps the process alive. A thread in a native call (one SQLite
+   * statement) cannot be stopped there; terminate() ends it as soon as that call returns.
+   */
+  abandon(error: Error): void {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = null;
+    worker.removeAllListeners('message');
+    worker.unref();
+    for (const waiting of this.pending.values()) waiting.reject(error);
+    this.pending.clear();
+    void worker.terminate().catch(() => undefined);
+  }
+
+  /** An error with SQLite's code kept; a damaged index is reported as such on the way. */
+  private failure(message: string, code: unknown): Error {
+    if (isIndexDamage(code)) this.damaged(message);
+    return Object.assign(new Error(message), { code });
   }
 
   private start(): Worker {
@@ -61,15 +105,16 @@ class IndexThread {
       if (!waiting) return;
       this.pending.delete(reply.id);
       if (this.pending.size === 0) worker.unref();
-      if ('error' in reply) waiting.reject(new Error(reply.error));
+      if ('error' in reply) waiting.reject(this.failure(reply.error, reply.code));
       else waiting.resolve(reply.result);
     });
-    const stopped = (why: string) => {
+    const stopped = (why: string, code?: unknown) => {
       if (this.worker === worker) this.worker = null;
-      for (const waiting of this.pending.values()) waiting.reject(new Error(`the search index ${this.role} thread stopped: ${why}`));
+      for (const waiting of this.pending.values()) waiting.reject(this.failure(`the search index ${this.role} thread stopped: ${why}`, code));
       this.pending.clear();
     };
-    worker.on('error', (error) => stopped(error.message));
+    // A thread that cannot open the index (a reader started after the file was damaged) stops with SQLite's code.
+    worker.on('error', (error) => stopped(error.message, (error as { code?: unknown }).code));
     worker.on('exit', (code) => stopped(`exit code ${code}`));
     return worker;
   }
@@ -103,9 +148,12 @@ export class IndexWriter {
     private notes: number,
   ) {}
 
-  /** Opens (or creates, or rebuilds when unreadable or of another schema) the index at `file`. */
-  static async open(file: string): Promise<{ writer: IndexWriter; rebuilt: boolean; reason?: string | undefined }> {
-    const thread = new IndexThread('writer', file);
+  /**
+   * Opens (or creates, or rebuilds when unreadable or of another schema) the index at `file`.
+   * `damaged` is told when SQLite finds the file damaged later, while in use.
+   */
+  static async open(file: string, damaged?: (reason: string) => void): Promise<{ writer: IndexWriter; rebuilt: boolean; reason?: string | undefined }> {
+    const thread = new IndexThread('writer', file, damaged);
     const opened = await thread.call<{ rebuilt: boolean; reason?: string; count: number }>('opened');
     return { writer: new IndexWriter(thread, opened.count), rebuilt: opened.rebuilt, reason: opened.reason };
   }
@@ -121,6 +169,12 @@ export class IndexWriter {
     const result = await this.thread.call<ApplyResult>('apply', changes);
     this.notes = result.count;
     return result.changed;
+  }
+
+  /** Throws the index away and starts it again, empty: the cure for a damaged file. */
+  async rebuild(): Promise<void> {
+    const { count } = await this.thread.call<{ count: number }>('rebuild');
+    this.notes = count;
   }
 
   async stamps(): Promise<Map<string, FileStamp>> {
@@ -151,11 +205,14 @@ type ReaderCall = { method: 'search'; args: [SearchQuery] } | { method: 'list'; 
 export class SearchPool {
   private readonly readers: IndexThread[] = [];
   private readonly waiting: Array<{ call: ReaderCall; resolve(answer: unknown): void; reject(error: Error): void }> = [];
+  /** Told when a reader finds the index file damaged (the brain sets it: it rebuilds the index). */
+  onDamage: (reason: string) => void = () => undefined;
 
   constructor(
     private readonly file: string,
     private readonly size = SEARCH_THREADS,
     private readonly maxWaiting = MAX_WAITING_SEARCHES,
+    private readonly timeLimitMs = SEARCH_TIME_LIMIT_MS,
   ) {}
 
   search(query: SearchQuery): Promise<SearchHit[]> {
@@ -182,36 +239,67 @@ export class SearchPool {
    */
   warm(): void {
     while (this.readers.length < this.size) {
-      const reader = new IndexThread('reader', this.file);
+      const reader = this.newReader();
       this.readers.push(reader);
       // A reader that cannot open is started again by its next search; searches that came meanwhile wait for it.
       void reader.call('opened').catch(() => undefined).finally(() => this.next(reader));
     }
   }
 
+  /**
+   * Replaces every reader by a new one, on the index file as it is now: after a rebuild made the file
+   * anew, the old readers' connections still read the damaged one. A read they are answering ends there.
+   */
+  restart(): void {
+    for (const reader of this.readers.splice(0)) void reader.close(CLOSE_WAIT_MS);
+    this.warm();
+  }
+
+  /** Refuses the waiting reads and ends the readers, waiting at most CLOSE_WAIT_MS for one busy with a read. */
   async close(): Promise<void> {
     for (const waiting of this.waiting.splice(0)) waiting.reject(new BrainError('the brain is closing', 503));
-    await Promise.all(this.readers.splice(0).map((reader) => reader.close()));
+    await Promise.all(this.readers.splice(0).map((reader) => reader.close(CLOSE_WAIT_MS)));
+  }
+
+  private newReader(): IndexThread {
+    return new IndexThread('reader', this.file, (reason) => this.onDamage(reason));
   }
 
   private freeReader(): IndexThread | undefined {
     const free = this.readers.find((reader) => reader.idle);
     if (free || this.readers.length >= this.size) return free;
-    const started = new IndexThread('reader', this.file);
+    const started = this.newReader();
     this.readers.push(started);
     return started;
   }
 
   private async run(reader: IndexThread, call: ReaderCall): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined;
+    const overtime = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(this.stopForTime(reader)), this.timeLimitMs);
+    });
     try {
-      return await reader.call(call.method, ...call.args);
+      return await Promise.race([reader.call(call.method, ...call.args), overtime]);
     } finally {
-      this.next(reader);
+      clearTimeout(timer);
+      // A reader stopped for time has left the pool: a fresh one takes the longest-waiting read.
+      this.next(this.readers.includes(reader) ? reader : this.freeReader());
     }
   }
 
+  /** Ends a reader that took too long, dropping it from the pool at once; answers the caller's error. */
+  private stopForTime(reader: IndexThread): BrainError {
+    const seconds = this.timeLimitMs / 1000;
+    const error = new BrainError(`the search took longer than ${seconds} s and was stopped; retry, and report it if it happens again`, 503);
+    const at = this.readers.indexOf(reader);
+    if (at >= 0) this.readers.splice(at, 1);
+    reader.abandon(error);
+    return error;
+  }
+
   /** Gives a reader that just became free the longest-waiting search. */
-  private next(reader: IndexThread): void {
+  private next(reader: IndexThread | undefined): void {
+    if (!reader || !this.readers.includes(reader)) return; // replaced (restart): its successor takes the waiting reads
     const waiting = this.waiting.shift();
     if (waiting) this.run(reader, waiting.call).then(waiting.resolve, waiting.reject);
   }

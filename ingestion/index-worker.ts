@@ -15,12 +15,13 @@ export interface CallMessage {
   args: unknown[];
 }
 
-export type ReplyMessage = { id: number; result: unknown } | { id: number; error: string };
+/** A failure carries SQLite's error code (e.g. SQLITE_CORRUPT), so the service can tell a damaged index from other faults. */
+export type ReplyMessage = { id: number; result: unknown } | { id: number; error: string; code?: string | undefined };
 
 const { role, file } = workerData as { role: IndexRole; file: string };
 // Opened when the thread starts: a failure here is the thread's 'error', which every waiting call is told.
 const opened = role === 'writer' ? SearchIndex.open(file) : { index: SearchIndex.openReader(file), rebuilt: false };
-const index = opened.index;
+let index = opened.index;
 
 const methods = {
   opened: () => ({ rebuilt: opened.rebuilt, reason: 'reason' in opened ? opened.reason : undefined, count: index.count() }),
@@ -30,6 +31,16 @@ const methods = {
   stamps: () => index.stamps(),
   stamp: (path: string) => index.stamp(path),
   pathsUnder: (dir: string) => index.pathsUnder(dir),
+  /** The writer's cure for a damaged index: start it again, empty, to be filled from the notes. */
+  rebuild: () => {
+    try {
+      index.close();
+    } catch {
+      // a damaged file may refuse to close cleanly; it is thrown away either way
+    }
+    index = SearchIndex.recreate(file);
+    return { count: index.count() };
+  },
   close: () => index.close(),
 };
 
@@ -38,7 +49,8 @@ parentPort?.on('message', ({ id, method, args }: CallMessage) => {
   try {
     reply = { id, result: (methods[method] as (...a: unknown[]) => unknown)(...args) };
   } catch (error) {
-    reply = { id, error: error instanceof Error ? error.message : String(error) };
+    const code = (error as { code?: unknown } | null)?.code;
+    reply = { id, error: error instanceof Error ? error.message : String(error), code: typeof code === 'string' ? code : undefined };
   }
   parentPort?.postMessage(reply);
 });

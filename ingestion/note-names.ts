@@ -4,6 +4,7 @@
  */
 import { lstat, mkdir, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import { cutToBytes } from '../common/utf8.js';
 
 export class BadNoteName extends Error {}
 
@@ -54,18 +55,6 @@ export function nameFromTitle(title: string): string | null {
     .replace(/^-+|-+$/g, '');
   const cut = cutToBytes(Array.from(slug).slice(0, GENERATED_NAME_CHARS).join(''), GENERATED_NAME_BYTES).replace(/-+$/, '');
   return cut ? `${cut}.md` : null;
-}
-
-/** The longest start of `text` that fits in `maxBytes` of UTF-8, never splitting a character. */
-function cutToBytes(text: string, maxBytes: number): string {
-  let bytes = 0;
-  let end = 0;
-  for (const char of text) {
-    bytes += Buffer.byteLength(char);
-    if (bytes > maxBytes) break;
-    end += char.length;
-  }
-  return text.slice(0, end);
 }
 
 /** A file name from the moment of writing, unique enough that two writes in a second differ. */

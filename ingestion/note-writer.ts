@@ -17,6 +17,10 @@ import type { FileStamp } from './search-index.js';
 // An append that must also change frontmatter rewrites the note; when another process keeps
 // changing the file meanwhile, it is read again this many times before the caller is told.
 const REWRITE_ATTEMPTS = 3;
+// A process that opened the note just before a rewrite's rename (`>>` opens, writes, closes) may
+// write into the replaced file a moment after it was carried over: the replaced file is looked at
+// again after these delays (from the rename), and what landed there carried over too.
+const LATE_LOOKS_MS = [50, 250, 1_000];
 
 export interface NoteWriterOptions {
   knowledgeDir: string;
@@ -30,6 +34,9 @@ export interface NoteWriterOptions {
 }
 
 export class NoteWriter {
+  // Replaced files still looked at for what another process writes there late, each with its last look.
+  private readonly lateLooks = new Set<() => Promise<void>>();
+
   constructor(private readonly options: NoteWriterOptions) {}
 
   /**
@@ -114,12 +121,15 @@ export class NoteWriter {
    * Replaces the note with a version computed from what it holds (an append that sets frontmatter,
    * a conditional write), only if nobody changed the file since it was read ('changed' otherwise).
    * The file stays open meanwhile: a line another process appends between the last check and the
-   * rename lands in the old file, and is carried over to the end of the new one, never lost.
+   * rename lands in the old file, and is carried over to the end of the new one, never lost; so is
+   * one written there up to a second later (LATE_LOOKS_MS) by a process that opened it before.
    */
   private async rewrite(write: PlannedWrite, absolute: string, before: FileStamp): Promise<WriteResult | 'changed'> {
     const { path, mode, incoming, fields, content, expectedSha256 } = write;
     const old = await open(absolute, 'r').catch(ifMissing(null));
     if (!old) return 'changed';
+    // Once rewritten, the old file is looked at again a while (lookAgainLater), which closes it.
+    let handedOn = false;
     try {
       const bytes = await readWhole(old, path);
       if (bytes.length !== before.size) return 'changed';
@@ -140,30 +150,75 @@ export class NoteWriter {
       };
       const outcome = await writeFileAtomic(absolute, text, { exclusive: false, unchanged });
       if (outcome === 'changed') return 'changed';
-      await this.carryOver(old, bytes.length, absolute, path);
+      const carried = await this.carryOver(old, bytes.length, absolute, path);
+      this.lookAgainLater(old, carried, absolute, path);
+      handedOn = true;
       return { path, action: mode === 'append' ? 'appended' : 'overwritten', sha256: await this.options.index(path, absolute) };
     } finally {
-      await old.close();
+      if (!handedOn) await old.close();
     }
   }
 
-  /** Bytes another process appended to the old file after it was read end up after the new version. */
-  private async carryOver(old: FileHandle, read: number, absolute: string, path: string): Promise<void> {
+  /**
+   * Bytes another process appended to the old file past `from` (what was read or carried before)
+   * end up after the new version; answers how far the old file is carried over now.
+   */
+  private async carryOver(old: FileHandle, from: number, absolute: string, path: string): Promise<number> {
     const { size } = await old.stat();
-    if (size <= read) return;
-    const late = Buffer.alloc(size - read);
-    const { bytesRead } = await old.read(late, 0, late.length, read);
-    if (bytesRead === 0) return;
+    if (size <= from) return from;
+    const late = Buffer.alloc(size - from);
+    const { bytesRead } = await old.read(late, 0, late.length, from);
+    if (bytesRead === 0) return from;
+    const bytes = late.subarray(0, bytesRead);
+    let kept = false;
+    let failure: unknown = 'the note is gone (deleted or renamed since)';
     try {
-      await appendToFile(absolute, late.subarray(0, bytesRead));
-      this.options.logger.info({ path, bytes: bytesRead }, 'kept what another process appended while the note was rewritten');
+      kept = await appendToFile(absolute, bytes);
     } catch (error) {
-      // The rewrite stands; the other process's addition is in the log so a person can restore it.
-      this.options.logger.error(
-        { path, err: error, lost: late.subarray(0, bytesRead).toString('utf8') },
-        'could not carry over what another process appended while the note was rewritten',
-      );
+      failure = error;
     }
+    if (kept) this.options.logger.info({ path, bytes: bytesRead }, 'kept what another process appended while the note was rewritten');
+    // The rewrite stands; the other process's addition is in the log so a person can restore it.
+    else this.options.logger.error({ path, err: failure, lost: bytes.toString('utf8') }, 'could not carry over what another process appended while the note was rewritten');
+    return from + bytesRead;
+  }
+
+  /**
+   * Looks at the replaced file again after each of LATE_LOOKS_MS, under the note's lock (as a write
+   * of ours), carrying over what landed there since; then closes it. Timers do not hold the process;
+   * `close` does the last look at once.
+   */
+  private lookAgainLater(old: FileHandle, carried: number, absolute: string, path: string): void {
+    let from = carried;
+    let timer: NodeJS.Timeout | undefined;
+    let finished = false;
+    const lookNow = () =>
+      this.options.locks
+        .run(path, async () => {
+          from = await this.carryOver(old, from, absolute, path);
+        })
+        .catch((error: unknown) => this.options.logger.error({ path, err: error }, 'could not look at a replaced note again'));
+    const finish = async () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      this.lateLooks.delete(finish);
+      await lookNow();
+      await old.close().catch(() => undefined);
+    };
+    const schedule = (index: number) => {
+      if (finished) return;
+      const last = index === LATE_LOOKS_MS.length - 1;
+      timer = setTimeout(() => void (last ? finish() : lookNow().then(() => schedule(index + 1))), LATE_LOOKS_MS[index]! - (LATE_LOOKS_MS[index - 1] ?? 0));
+      timer.unref();
+    };
+    this.lateLooks.add(finish);
+    schedule(0);
+  }
+
+  /** Gives every replaced file still looked at (lookAgainLater) its last look now, and closes it. */
+  async close(): Promise<void> {
+    await Promise.all([...this.lateLooks].map((finish) => finish()));
   }
 }
 

@@ -20,7 +20,11 @@ export async function logStartupLine(deps: Pick<Deps, 'llm' | 'models' | 'brain'
   await facts.brainLoaded.catch(() => undefined);
   const { report } = await probeStatus(deps);
   const { litellm, brain } = report;
-  const brainPart = brain.reachable ? `${brain.notes} notes` : `NOT reachable (${brain.error}): consulting tools answer without knowledge`;
+  const brainPart = brain.reachable
+    ? `${brain.notes} notes`
+    : brain.token_refused
+      ? `${brain.error}; until then consulting tools answer without knowledge and brain tools fail`
+      : `NOT reachable (${brain.error}): consulting tools answer without knowledge`;
   const line =
     `supervisor ${facts.version} ready: MCP ${facts.mcpUrl}; brain ${facts.brainAt}, ${brainPart}; ` +
     `LiteLLM ${litellm.url} ${liteLlmState(litellm)}`;
@@ -29,6 +33,7 @@ export async function logStartupLine(deps: Pick<Deps, 'llm' | 'models' | 'brain'
     mcp: facts.mcpUrl,
     brain: facts.brainAt,
     brain_notes: brain.notes ?? null,
+    ...(brain.token_refused ? { brain_token_refused: true } : {}),
     litellm_reachable: litellm.reachable,
     models_missing: litellm.models_missing,
   };

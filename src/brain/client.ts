@@ -63,6 +63,21 @@ export class BrainRefused extends Error {
 /** The brain could not be reached or failed; consulting calls go on without knowledge. */
 export class BrainUnavailable extends Error {}
 
+/**
+ * The brain service answers but refuses our token (401): INGEST_TOKEN is missing or not the
+ * service's. Unavailable all the same — every route but /health, /ready and /metrics answers 401 —
+ * but said as what it is, since the fix is a setting, not a restart.
+ */
+export class BrainTokenRefused extends BrainUnavailable {
+  constructor(
+    where: string,
+    /** What is wrong and what to do, without `where`: "refuses our token (401): set INGEST_TOKEN …". */
+    readonly reason: string,
+  ) {
+    super(`${where} ${reason}`);
+  }
+}
+
 export class LocalBrainClient implements BrainClient {
   readonly where: string;
   // The Brain's own change events, debounced.
@@ -160,6 +175,10 @@ export class HttpBrainClient implements BrainClient {
 
   async count(signal?: AbortSignal): Promise<number> {
     const body = (await this.json('GET', '/ready', { signal })) as ReadyResponse;
+    // /ready is public: it answers whatever token we send. The cheapest authenticated request says
+    // whether the service takes ours (BrainTokenRefused), so status and the start-up line never call
+    // a brain fine that refuses every search and write.
+    await this.json('GET', '/notes?limit=1', { signal });
     return body.notes ?? 0;
   }
 
@@ -245,7 +264,10 @@ export class HttpBrainClient implements BrainClient {
     if (response.ok) return response;
     // A refusal is an ErrorBody; a 503 from /ready carries a reason instead.
     const answer = (await response.json().catch(() => ({}))) as Partial<ErrorBody> & Partial<ReadyResponse>;
-    if (response.status === 401) throw new BrainUnavailable(`${this.where} refused the token (401): check INGEST_TOKEN`);
+    if (response.status === 401) {
+      const fix = "set INGEST_TOKEN to the brain service's token";
+      throw new BrainTokenRefused(this.where, this.token ? `refuses our token (401): ${fix}` : `asks for a token (401) and INGEST_TOKEN is not set: ${fix}`);
+    }
     if (response.status >= 500) throw new BrainUnavailable(`${this.where} failed (${response.status}): ${answer.error ?? answer.reason ?? 'no reason given'}`);
     throw new BrainRefused(answer.error ?? `refused (${response.status})`, response.status, answer.path, answer.sha256);
   }

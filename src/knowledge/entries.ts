@@ -150,7 +150,8 @@ function cleanTitle(heading: string): string {
     .replace(/\s+/g, ' ')
     .trim();
   if (title.length <= TITLE_CHARS) return title;
-  const cut = title.slice(0, TITLE_CHARS - 1);
+  // Never half of a character outside the BMP (a 4-byte script, an emoji): a lone surrogate is no text.
+  const cut = title.slice(0, TITLE_CHARS - 1).replace(/[\ud800-\udbff]$/, '');
   const space = cut.lastIndexOf(' ');
   return `${space > TITLE_CHARS / 2 ? cut.slice(0, space) : cut}…`;
 }

@@ -3,10 +3,15 @@
  * brain's search finds for it (read in full) and against the entries saved before it in the same
  * call, then created, appended to the note it restates when it adds something, or skipped. An
  * append is conditional on the note being as it was read (expected_sha256); when another writer
- * changed it meanwhile, the entry is checked once more against the new version. A brain that fails
- * or refuses costs the entry, said in its outcome, never the call.
+ * changed it meanwhile, the entry is checked again against the new version (up to WRITE_ATTEMPTS
+ * writes). A create whose name another writer took meanwhile compares the entry with the note at that
+ * name before trying another name: writers racing to save the same lesson (several MCP replicas on
+ * one brain) converge on one note instead of `-2`, `-3` copies. Within one process, the calls'
+ * saves take turns (inTurn in src/tools/session-review.ts). A brain that fails or refuses costs the
+ * entry, said in its outcome, never the call.
  */
 import type { NoteResponse, SearchHit, WriteRequest, WriteResult } from '../../common/brain-contract.js';
+import { cutToBytes } from '../../common/utf8.js';
 import { BrainRefused, BrainUnavailable } from '../brain/client.js';
 import { firstTerms } from '../consult/knowledge.js';
 import type { DraftedEntry } from './entries.js';
@@ -16,6 +21,15 @@ import { compare, DUPLICATE_RULE, type Candidate, type Comparison, type Duplicat
 export const CANDIDATES = 5;
 /** Names tried for a new note when the one from its title is taken by a different note. */
 const NAME_ATTEMPTS = 3;
+/**
+ * Writes tried for one entry: creates under another name, appends after another writer changed the
+ * note. Each retry follows a write that another writer won, so N racers need up to N; the bound keeps
+ * a note that never stops changing from holding the call.
+ */
+export const WRITE_ATTEMPTS = 5;
+/** A generated name's bytes (UTF-8): well inside the brain's 200 per name, with room for `-N` and `.md`. */
+const SLUG_BYTES = 120;
+const SLUG_CHARS = 60;
 
 /** What saving needs of the brain: BrainClient's search, read and write. */
 export interface NoteStore {
@@ -79,8 +93,24 @@ async function saveOne(store: NoteStore, entry: DraftedEntry, run: RunSoFar, con
   if (sameAsUnwritten && sameAsUnwritten.score >= rule.threshold && (!best || sameAsUnwritten.score > best.score)) {
     return { title: entry.title, outcome: 'skipped', path: sameAsUnwritten.path, similarity: round(sameAsUnwritten.score) };
   }
-  if (!best || best.score < rule.threshold) return create(store, entry, context);
-  return merge(store, entry, notes.get(best.path)!, best, context, rule);
+  const writing: Writing = { store, entry, context, rule, writesLeft: WRITE_ATTEMPTS };
+  if (!best || best.score < rule.threshold) return create(writing);
+  return merge(writing, notes.get(best.path)!, best);
+}
+
+/** One entry being written: what create and merge share, and the writes it may still try. */
+interface Writing {
+  store: NoteStore;
+  entry: DraftedEntry;
+  context: SaveContext;
+  rule: DuplicateRule;
+  writesLeft: number;
+}
+
+/** Tries one write of the entry, counting it against WRITE_ATTEMPTS. */
+function tryWrite(writing: Writing, note: WriteRequest): Promise<WriteResult> {
+  writing.writesLeft--;
+  return writing.store.write(note);
 }
 
 /** The candidates read in full, and the one the entry is closest to. */
@@ -114,23 +144,27 @@ async function readIfThere(store: NoteStore, path: string): Promise<NoteResponse
   }
 }
 
-/** The entry restates `note`: skipped, or its new sentences appended — if the note is still as read. */
-async function merge(store: NoteStore, entry: DraftedEntry, note: NoteResponse, found: Comparison, context: SaveContext, rule: DuplicateRule): Promise<SavedEntry> {
+/**
+ * The entry restates `note`: skipped, or its new sentences appended — if the note is still as read.
+ * When another writer changed it meanwhile (409), it is read again and the entry decided again:
+ * skipped when the new version says it all, created when it no longer restates it.
+ */
+async function merge(writing: Writing, note: NoteResponse, found: Comparison): Promise<SavedEntry> {
+  const { store, entry, context, rule } = writing;
   let current = note;
   let comparison = found;
-  for (let attempt = 1; ; attempt++) {
+  for (;;) {
     if (comparison.newSentences.length === 0) return { title: entry.title, outcome: 'skipped', path: current.path, similarity: round(comparison.score) };
     try {
-      await store.write({ filename: current.path, mode: 'append', expected_sha256: current.sha256, content: addition(comparison.newSentences, context) });
+      await tryWrite(writing, { filename: current.path, mode: 'append', expected_sha256: current.sha256, content: addition(comparison.newSentences, context) });
       return { title: entry.title, outcome: 'appended', path: current.path, similarity: round(comparison.score) };
     } catch (error) {
-      // Changed by another writer since it was read: read it again and decide again, once.
-      if (!(error instanceof BrainRefused && error.status === 409 && error.sha256 !== undefined) || attempt > 1) throw error;
+      if (!(error instanceof BrainRefused && error.status === 409 && error.sha256 !== undefined) || writing.writesLeft <= 0) throw error;
       const again = await readIfThere(store, current.path);
-      if (!again) return create(store, entry, context);
+      if (!again) return create(writing);
       current = again;
       comparison = compare(entry, [current], rule)[0]!;
-      if (comparison.score < rule.threshold) return create(store, entry, context);
+      if (comparison.score < rule.threshold) return create(writing);
     }
   }
 }
@@ -142,14 +176,20 @@ function addition(sentences: string[], context: SaveContext): string {
   return `### Added by ${context.source}, ${day} (session ${context.sessionId})\n\n${lines.join('\n')}\n`;
 }
 
-/** A new note: in the entry's domain folder, named from its title (another name if that one is taken). */
-async function create(store: NoteStore, entry: DraftedEntry, context: SaveContext): Promise<SavedEntry> {
+/**
+ * A new note: in the entry's domain folder, named from its title. A name that is taken (409) is
+ * first compared with the entry: another writer may have saved the same lesson there a moment ago
+ * (a racing call of another MCP replica), and then the entry is skipped or appended to it, as if the
+ * search had found it. Only a note with another lesson sends the entry to the next name.
+ */
+async function create(writing: Writing): Promise<SavedEntry> {
+  const { store, entry, context, rule } = writing;
   const base = slug(entry.title) || 'entry';
   const folder = entry.domain ? `${entry.domain}/` : '';
   for (let attempt = 1; ; attempt++) {
     const filename = `${folder}${base}${attempt === 1 ? '' : `-${attempt}`}`;
     try {
-      const result = await store.write({
+      const result = await tryWrite(writing, {
         filename,
         mode: 'create',
         content: `${entry.body}\n`,
@@ -162,13 +202,20 @@ async function create(store: NoteStore, entry: DraftedEntry, context: SaveContex
       });
       return { title: entry.title, outcome: 'created', path: result.path };
     } catch (error) {
-      if (error instanceof BrainRefused && error.status === 409 && attempt < NAME_ATTEMPTS) continue;
-      throw error;
+      if (!(error instanceof BrainRefused && error.status === 409) || writing.writesLeft <= 0) throw error;
+      const taken = await readIfThere(store, error.path ?? `${filename}.md`);
+      const comparison = taken ? compare(entry, [taken], rule)[0] : undefined;
+      if (taken && comparison && comparison.score >= rule.threshold) return merge(writing, taken, comparison);
+      if (attempt >= NAME_ATTEMPTS) throw error;
     }
   }
 }
 
-/** A file name from a title: lowercase words of any script joined by dashes, at most 60 characters. */
+/**
+ * A file name from a title: lowercase words of any script joined by dashes, at most SLUG_CHARS
+ * characters and SLUG_BYTES bytes — cut at a character, never inside one: the brain counts a name's
+ * limit in bytes, and a character of a 4-byte script (Gothic, CJK Extension B) takes 4.
+ */
 export function slug(title: string): string {
   const words = title
     .normalize('NFKD')
@@ -176,7 +223,7 @@ export function slug(title: string): string {
     .toLowerCase()
     .replace(/[^\p{L}\p{N}]+/gu, '-')
     .replace(/^-+|-+$/g, '');
-  return Array.from(words).slice(0, 60).join('').replace(/-+$/, '');
+  return cutToBytes(Array.from(words).slice(0, SLUG_CHARS).join(''), SLUG_BYTES).replace(/-+$/, '');
 }
 
 function describeFailure(error: unknown): string {

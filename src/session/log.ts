@@ -1,10 +1,13 @@
 /**
  * Session logs: one append-only JSONL file per session, one line per consulting
- * call. Lines are appended with a single write, and a torn line (a crash mid-append) is skipped on
- * read and never glued to the next entry. The calls read a log from its end (lines-from-end.ts), only
- * as far as they need: what a read costs is bounded, however long the session.
+ * call. Lines are appended with a single write, and a torn line (a crash mid-append, another writer's
+ * partial line, a full disk) is skipped on read and never glued to the next entry: every append
+ * looks at the log's last byte first, and a write of ours that fails part-way is cut back. The calls
+ * read a log from its end (lines-from-end.ts), only as far as they need: what a read costs is
+ * bounded, however long the session.
  */
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { appendWhole } from '../../common/append-whole.js';
 import { join } from 'node:path';
 import { CallRefused } from '../errors.js';
 import type { WhatWasCut } from '../consult/prompt.js';
@@ -92,12 +95,7 @@ export interface Tail {
   earlierExact: boolean;
 }
 
-/** Logs remembered as ending with a newline (appended to by this process); past this, the memory starts afresh. */
-const CLEAN_FILES_KEPT = 10_000;
-
 export class SessionLog {
-  /** Files this process has appended to: they end with a newline, so no torn-line check is needed. */
-  private readonly clean = new Set<string>();
   private dirReady = false;
   private readonly directory: SessionDirectory;
   /** Told of each log this process starts, while anyone listens (newLogs). */
@@ -138,24 +136,17 @@ export class SessionLog {
     }
     const handle = await open(file, 'a+');
     try {
-      let prefix = '';
-      let started = false;
-      if (!this.clean.has(file)) {
-        // A crash mid-append (of an earlier process) leaves a torn last line: start on a fresh one.
-        const { size } = await handle.stat();
-        started = size === 0;
-        const last = Buffer.alloc(1);
-        if (size > 0) await handle.read(last, 0, 1, size - 1);
-        if (size > 0 && last[0] !== 0x0a) prefix = '\n';
-      }
-      // One write in append mode: concurrent appenders never interleave within a line.
-      const line = `${prefix}${JSON.stringify(entry)}\n`;
-      await handle.write(line);
-      // Bounded whatever number of session ids callers use: forgetting costs one torn-line check.
-      if (this.clean.size >= CLEAN_FILES_KEPT) this.clean.clear();
-      this.clean.add(file);
-      this.directory.appended(entry.session_id, Buffer.byteLength(line));
-      if (started) this.logStarted?.();
+      // The last byte, before every append (one 1-byte read): a log that this process ended with a
+      // newline may since have got a torn line from another writer (a crash, a second server on
+      // the same folder), and our line must start on a fresh one, or it is glued on and lost.
+      const { size } = await handle.stat();
+      const last = Buffer.alloc(1);
+      if (size > 0) await handle.read(last, 0, 1, size - 1);
+      const prefix = size > 0 && last[0] !== 0x0a ? '\n' : '';
+      const line = Buffer.from(`${prefix}${JSON.stringify(entry)}\n`);
+      await appendWhole(handle, line);
+      this.directory.appended(entry.session_id, line.length);
+      if (size === 0) this.logStarted?.();
     } finally {
       await handle.close();
     }

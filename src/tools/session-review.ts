@@ -40,13 +40,28 @@ export function sessionReviewTool<Result extends Consultation>(spec: SessionRevi
         const reviewed = await spec.review(deps, log, args, call);
         if (!args.save) return reviewed;
         call.onProgress?.('saving the drafted entries to the brain');
-        const saved = await saveEntries(deps.brain, spec.drafted(reviewed), { source: spec.name, sessionId: call.sessionId });
+        const saved = await inTurn(deps.brain, () => saveEntries(deps.brain, spec.drafted(reviewed), { source: spec.name, sessionId: call.sessionId }));
         // First in the text: the session log keeps an answer's start, and this is what the call changed.
         return { ...reviewed, text: `${savedSection(saved)}\n\n${reviewed.text}`, saved };
       });
       return consultationAnswer(result);
     },
   });
+}
+
+/**
+ * The save of one call at a time, per brain. Each save searches, then writes what the search did not
+ * find: two calls saving the same lesson at once would both find nothing and both create it. Taking
+ * turns, the second one's search finds the first one's note. (Across processes — several MCP
+ * replicas on one brain — save.ts makes racing writers converge instead.)
+ */
+const saving = new WeakMap<object, Promise<unknown>>();
+function inTurn<T>(brain: object, save: () => Promise<T>): Promise<T> {
+  const before = saving.get(brain) ?? Promise.resolve();
+  const mine = before.then(save);
+  // The next save waits for this one to end, however it ends; it never sees this one's failure.
+  saving.set(brain, mine.catch(() => undefined));
+  return mine;
 }
 
 /** What became of each drafted entry, one line each, as the answer's first section. */

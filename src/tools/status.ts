@@ -1,5 +1,6 @@
 /** The `status` tool: which tiers answer, each probe bounded so a dead tier costs at most 2 s. */
 import { z } from 'zod';
+import { BrainTokenRefused } from '../brain/client.js';
 import type { Deps } from '../deps.js';
 import { errorLine } from '../errors.js';
 import { defineTool } from './define.js';
@@ -8,7 +9,8 @@ export const PROBE_TIMEOUT_MS = 2000;
 
 export interface StatusReport {
   litellm: { url: string; reachable: boolean; error?: string; models_served: string[]; models_missing: string[] };
-  brain: { where: string; reachable: boolean; error?: string; notes?: number };
+  /** `token_refused`: the brain service answers, but not to our INGEST_TOKEN (missing or not its token). */
+  brain: { where: string; reachable: boolean; error?: string; notes?: number; token_refused?: true };
 }
 
 export async function probeStatus(deps: Pick<Deps, 'llm' | 'models' | 'brain'>): Promise<{ summary: string; report: StatusReport }> {
@@ -24,15 +26,20 @@ export async function probeStatus(deps: Pick<Deps, 'llm' | 'models' | 'brain'>):
   const brain: StatusReport['brain'] =
     notes.status === 'fulfilled'
       ? { where: deps.brain.where, reachable: true, notes: notes.value }
-      : { where: deps.brain.where, reachable: false, error: errorLine(notes.reason) };
+      : notes.reason instanceof BrainTokenRefused
+        ? { where: deps.brain.where, reachable: false, error: notes.reason.reason, token_refused: true }
+        : { where: deps.brain.where, reachable: false, error: errorLine(notes.reason) };
 
-  const lines = [
-    `LiteLLM at ${litellm.url}: ${liteLlmState(litellm)}`,
-    brain.reachable
-      ? `Brain (${brain.where}): reachable, ${brain.notes} notes.`
-      : `Brain (${brain.where}): NOT reachable (${brain.error}). Consulting tools answer without knowledge.`,
-  ];
+  const lines = [`LiteLLM at ${litellm.url}: ${liteLlmState(litellm)}`, `Brain (${brain.where}): ${brainState(brain)}`];
   return { summary: lines.join('\n'), report: { litellm, brain } };
+}
+
+/** The brain's state in a sentence or two, with what it costs. */
+function brainState(brain: StatusReport['brain']): string {
+  if (brain.reachable) return `reachable, ${brain.notes} notes.`;
+  // A refused token is no outage: the service is up and the fix is a setting, said as such.
+  if (brain.token_refused) return `${brain.error}. Until then consulting tools answer without knowledge, and brain tools fail.`;
+  return `NOT reachable (${brain.error}). Consulting tools answer without knowledge.`;
 }
 
 /** What to do when LiteLLM does not answer: the same words in `status` and the start-up line. */

@@ -23,13 +23,16 @@ export const SESSION_RESOURCE_BYTES = 64 * 1024;
 
 export const sessionUri = (id: string) => `${SESSION_URI_PREFIX}${id}`;
 
+/** What a session resource's id must be, as a refusal says it. */
+const SESSION_ID_RULE = 'a session id is 1–128 letters, digits, - or _ (nothing else, no percent-encoding)';
+
 export function sessionResources(sessions: SessionStore): ResourceKind {
   return {
     prefix: SESSION_URI_PREFIX,
 
     check(uri) {
       const id = uri.slice(SESSION_URI_PREFIX.length);
-      if (!SESSION_ID_PATTERN.test(id)) throw badResourceUri(uri, 'a session id is 1–128 letters, digits, - or _ (nothing else, no percent-encoding)');
+      if (!SESSION_ID_PATTERN.test(id)) throw badResourceUri(uri, SESSION_ID_RULE);
     },
 
     async page(after, limit) {
@@ -66,6 +69,11 @@ export function sessionResources(sessions: SessionStore): ResourceKind {
         { title: 'Session log', description: "A session's consultations, newest last.", mimeType: 'text/markdown' },
         async (uri, variables) => {
           const id = String(variables.session_id);
+          // check() saw the URI as sent, only when it starts with the prefix as spelt; the SDK matched
+          // this template after parsing it as a URL, which lowercases the scheme and drops tabs, line
+          // breaks and leading spaces (SUPERVISOR://sessions/..%2F..). The id is checked again here,
+          // so such a spelling is refused as invalid params too, not failed by the session log.
+          if (!SESSION_ID_PATTERN.test(id)) throw badResourceUri(uri.href, SESSION_ID_RULE);
           return { contents: [{ uri: uri.href, mimeType: 'text/markdown', text: await sessionMarkdown(sessions, id, uri.href) }] };
         },
       );
