@@ -52,7 +52,13 @@ export function diskFault(error: unknown, path: string): BrainError | null {
     case 'EROFS':
       return new BrainError(`the brain's disk is read-only: ${nothing}; mount it writable and retry`, 503, { path });
     case 'EIO':
-      return new BrainError(`I/O error on the brain's disk: ${nothing}; check the disk (the system log says more) and retry`, 500, { path });
+      // An I/O error may come after the note took its name (flushing the folder, reading it back for
+      // the index): it is then whole, or as it was, never half; only a read tells which.
+      return new BrainError(
+        `I/O error on the brain's disk while writing ${path}: the note is as it was or written whole, never half; check the disk (the system log says more), then read the note (GET /notes/${path}) before retrying`,
+        500,
+        { path },
+      );
     case 'EACCES':
     case 'EPERM':
       return new BrainError(`the brain service may not write there (permission denied): ${nothing}; give its user write access to the brain folder`, 500, { path });

@@ -12,7 +12,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { queryTerms } from '../common/query-terms.js';
 import { BrainError } from '../ingestion/errors.js';
 import { SearchPool } from '../ingestion/index-thread.js';
-import { SearchIndex, tidyExcerpt, EXCERPT_MAX_CHARS } from '../ingestion/search-index.js';
+import { EXCERPT_MAX_CHARS, tidyExcerpt } from '../ingestion/excerpt.js';
+import { SearchIndex } from '../ingestion/search-index.js';
 import { useTestService, type TestService } from './support/service.js';
 
 /** Rejects once `ms` pass, so that a search that would take a minute fails the test in seconds. */
