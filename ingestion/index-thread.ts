@@ -32,6 +32,7 @@ class IndexThread {
   private worker: Worker | null = null;
   private nextId = 0;
   private readonly pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  private booted: Promise<void> | null = null;
 
   constructor(
     private readonly role: IndexRole,
@@ -40,8 +41,16 @@ class IndexThread {
     private readonly damaged: (reason: string) => void = () => undefined,
   ) {}
 
-  get idle(): boolean {
-    return this.pending.size === 0;
+  /** Resolves once the thread has started and opened its connection (starting it if need be). */
+  ready(): Promise<void> {
+    this.booted ??= this.call('opened').then(
+      () => undefined,
+      (error: unknown) => {
+        this.booted = null; // the next call starts it afresh
+        throw error;
+      },
+    );
+    return this.booted;
   }
 
   call<T>(method: CallMessage['method'], ...args: unknown[]): Promise<T> {
@@ -110,6 +119,7 @@ class IndexThread {
     });
     const stopped = (why: string, code?: unknown) => {
       if (this.worker === worker) this.worker = null;
+      this.booted = null;
       for (const waiting of this.pending.values()) waiting.reject(this.failure(`the search index ${this.role} thread stopped: ${why}`, code));
       this.pending.clear();
     };
@@ -205,6 +215,8 @@ type ReaderCall = { method: 'search'; args: [SearchQuery] } | { method: 'list'; 
 export class SearchPool {
   private readonly readers: IndexThread[] = [];
   private readonly waiting: Array<{ call: ReaderCall; resolve(answer: unknown): void; reject(error: Error): void }> = [];
+  /** Readers answering a read now. Any other takes the next read, one still starting too: the read waits for its start. */
+  private readonly busy = new Set<IndexThread>();
   /** Told when a reader finds the index file damaged (the brain sets it: it rebuilds the index). */
   onDamage: (reason: string) => void = () => undefined;
 
@@ -241,8 +253,8 @@ export class SearchPool {
     while (this.readers.length < this.size) {
       const reader = this.newReader();
       this.readers.push(reader);
-      // A reader that cannot open is started again by its next search; searches that came meanwhile wait for it.
-      void reader.call('opened').catch(() => undefined).finally(() => this.next(reader));
+      // A reader that cannot open is started again by its next search.
+      void reader.ready().catch(() => undefined).finally(() => this.next(reader));
     }
   }
 
@@ -266,7 +278,7 @@ export class SearchPool {
   }
 
   private freeReader(): IndexThread | undefined {
-    const free = this.readers.find((reader) => reader.idle);
+    const free = this.readers.find((reader) => !this.busy.has(reader));
     if (free || this.readers.length >= this.size) return free;
     const started = this.newReader();
     this.readers.push(started);
@@ -275,6 +287,9 @@ export class SearchPool {
 
   private async run(reader: IndexThread, call: ReaderCall): Promise<unknown> {
     let timer: NodeJS.Timeout | undefined;
+    this.busy.add(reader);
+    // Counted from the request, a reader's start included: a thread that cannot even open its
+    // connection (the file locked by another process) is as stuck as one in a runaway search.
     const overtime = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(this.stopForTime(reader)), this.timeLimitMs);
     });
@@ -282,6 +297,7 @@ export class SearchPool {
       return await Promise.race([reader.call(call.method, ...call.args), overtime]);
     } finally {
       clearTimeout(timer);
+      this.busy.delete(reader);
       // A reader stopped for time has left the pool: a fresh one takes the longest-waiting read.
       this.next(this.readers.includes(reader) ? reader : this.freeReader());
     }
@@ -294,12 +310,14 @@ export class SearchPool {
     const at = this.readers.indexOf(reader);
     if (at >= 0) this.readers.splice(at, 1);
     reader.abandon(error);
+    this.warm(); // its successor starts now, so the next read does not wait for a thread to start
     return error;
   }
 
   /** Gives a reader that just became free the longest-waiting search. */
   private next(reader: IndexThread | undefined): void {
-    if (!reader || !this.readers.includes(reader)) return; // replaced (restart): its successor takes the waiting reads
+    // Replaced (restart, time limit): its successor takes the waiting reads.
+    if (!reader || !this.readers.includes(reader) || this.busy.has(reader)) return;
     const waiting = this.waiting.shift();
     if (waiting) this.run(reader, waiting.call).then(waiting.resolve, waiting.reject);
   }

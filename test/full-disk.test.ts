@@ -70,8 +70,8 @@ describe.skipIf(cannotMount !== null)(`a full disk under the brain${cannotMount 
   afterEach(freeDisk);
   afterAll(async () => {
     await service?.stop();
-    // A rewritten note's replaced file may stay open a second more (the writer looks at it again for
-    // lines another process wrote late), which keeps the tmpfs busy until then.
+    // The service has closed every file it held (a rewritten note's replaced file included); should
+    // the tmpfs still be busy a moment (a thread closing its files), the unmount is tried again.
     const unmounted = async () => {
       try {
         execFileSync('umount', [mountPoint], { stdio: 'pipe' });
