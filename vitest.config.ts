@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -7,6 +8,12 @@ export default defineConfig({
     globalSetup: ['test/support/build.ts'],
     // Resets the fake LiteLLMs before each test and kills processes a test left running.
     setupFiles: ['test/support/setup.ts'],
+    env: {
+      // The brain's index threads run the build of the sources under test (made by the global setup
+      // above) instead of the sources through tsx: a quarter of a second less for each of the thousands
+      // of threads a run starts. The name is BUILT_WORKER_VARIABLE of ingestion/index-thread.ts.
+      SUPERVISOR_TEST_BUILT_INDEX_WORKER: fileURLToPath(new URL('./dist/ingestion/index-worker.js', import.meta.url)),
+    },
     // Generous: a test waits for events, so these only bound how long a broken one takes to fail,
     // and a loaded 2-core machine must not reach them.
     testTimeout: 60_000,

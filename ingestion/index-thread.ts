@@ -14,6 +14,8 @@ import { BrainError } from './errors.js';
 import type { CallMessage, IndexRole, ReplyMessage } from './index-worker.js';
 import { isIndexDamage, type ApplyResult, type FileStamp, type IndexChange, type SearchQuery, type StampColumns } from './search-index.js';
 
+/** Where a test run has the compiled index-worker.js, built from the sources it tests (spawnIndexWorker). */
+export const BUILT_WORKER_VARIABLE = 'SUPERVISOR_TEST_BUILT_INDEX_WORKER';
 /** Reader threads per brain: searches beyond this many at once wait for one to be free. */
 const SEARCH_THREADS = 2;
 /** Searches that may wait for a reader; more are refused with 503 rather than queued without end. */
@@ -133,10 +135,15 @@ class IndexThread {
 /**
  * The thread of index-worker.ts. From the TypeScript sources (tests, tsx) the thread registers tsx
  * first, as its parent did, so it can load them too; the build runs the compiled file directly.
+ * The test suite names the build of the same sources in BUILT_WORKER_VARIABLE (vitest.config.ts; its
+ * global setup builds dist/ from the sources first): starting a thread through tsx costs ~250 ms of
+ * CPU, and a test run starts thousands of them.
  */
 function spawnIndexWorker(role: IndexRole, file: string): Worker {
   const workerData = { role, file };
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./index-worker.js', import.meta.url), { workerData });
+  const built = process.env[BUILT_WORKER_VARIABLE];
+  if (built) return new Worker(built, { workerData });
   const entry = new URL('./index-worker.ts', import.meta.url).href;
   const boot = `import(${JSON.stringify(tsxLoader())}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
   return new Worker(boot, { eval: true, workerData });

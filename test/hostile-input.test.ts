@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_NOTE_READ_BYTES } from '../ingestion/note-files.js';
-import { rawGet, snapshot, startService, type TestService } from './support/service.js';
+import { rawGet, snapshot, startService, within, type TestService } from './support/service.js';
+import { GENEROUS_MS } from './support/wait.js';
 
 let service: TestService;
 let outside: string;
@@ -156,7 +157,12 @@ describe('a note grown past the size a note is read whole at', () => {
 
   it('is still found by a search, and a plain overwrite replaces it unread', async () => {
     await grow();
-    const hits = (await service.post('/query', { query: 'wombats burrows' })).body.results as Array<{ path: string }>;
+    // The watcher reports the file once it is written and its events settle: wait for the index, not for time.
+    let hits: Array<{ path: string }> = [];
+    await within(GENEROUS_MS, async () => {
+      hits = (await service.post('/query', { query: 'wombats burrows' })).body.results ?? [];
+      return hits.length > 0;
+    });
     expect(hits.map((hit) => hit.path)).toEqual(['grown.md']);
     const replaced = await service.post('/write', { filename: 'grown', mode: 'overwrite', content: 'Wombats, in short.' });
     expect(replaced).toMatchObject({ status: 200, body: { path: 'grown.md', action: 'overwritten' } });
