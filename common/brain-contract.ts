@@ -39,12 +39,17 @@ export const MAX_TAG_CHARS = 100;
 const TOO_MANY_TAGS = `must name at most ${MAX_TAGS} tags, as a list or as a comma-separated string`;
 const tooLongTag = (tag: string) => `"${Array.from(tag).slice(0, 20).join('')}…" is ${tag.length} characters long: a tag may have at most ${MAX_TAG_CHARS}`;
 
+/** What breaks the tag limits in tags as the brain reads them (tagList), or null: the same words for every spelling. */
+export function tagLimitProblem(tags: readonly string[]): string | null {
+  if (tags.length > MAX_TAGS) return `${TOO_MANY_TAGS} (got ${tags.length})`;
+  const long = tags.find((tag) => tag.length > MAX_TAG_CHARS);
+  return long === undefined ? null : tooLongTag(long);
+}
+
 /** A comma-separated string held to the limits of a list: split as notes' tags are (tagList). */
 function withinTagLimits(value: string, ctx: z.RefinementCtx): void {
-  const tags = tagList(value);
-  if (tags.length > MAX_TAGS) ctx.addIssue({ code: 'custom', message: `${TOO_MANY_TAGS} (got ${tags.length})` });
-  const long = tags.find((tag) => tag.length > MAX_TAG_CHARS);
-  if (long !== undefined) ctx.addIssue({ code: 'custom', message: tooLongTag(long) });
+  const problem = tagLimitProblem(tagList(value));
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 }
 
 const tags = z

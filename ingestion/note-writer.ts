@@ -11,7 +11,7 @@ import { noteTags, parseNote, scalarField, withFields, type Frontmatter, type Pa
 import type { KeyedLock } from './keyed-lock.js';
 import { hashBytes, MAX_CONTENT_BYTES, readWhole, sameStamp, toStamp } from './note-files.js';
 import { nameFromDate, nameFromTitle, normaliseNoteName, placeNote } from './note-names.js';
-import { describeIssue, MAX_FIELDS, WriteBody, type WriteMode, type WriteRequest, type WriteResult } from '../common/brain-contract.js';
+import { describeIssue, MAX_FIELDS, tagLimitProblem, WriteBody, type WriteMode, type WriteRequest, type WriteResult } from '../common/brain-contract.js';
 import type { FileStamp } from './search-index.js';
 
 // An append that must also change frontmatter rewrites the note; when another process keeps
@@ -53,6 +53,9 @@ export class NoteWriter {
     checkContentSize(content);
     const incoming = parseNote(content);
     if (incoming.problem) throw badRequest(`content: ${incoming.problem}`);
+    // Tags in the content's own frontmatter are one more spelling of the field: the same limits.
+    const contentTags = incoming.data.tags === undefined ? null : tagLimitProblem(noteTags(incoming.data.tags));
+    if (contentTags) throw badRequest(`content: its frontmatter's tags ${contentTags}`);
     const fields = normaliseFields(given);
     // An append sets the content's own frontmatter keys on the note too: the same bound as for fields.
     if (mode === 'append' && new Set([...Object.keys(incoming.data), ...Object.keys(fields)]).size > MAX_FIELDS) {

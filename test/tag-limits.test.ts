@@ -3,7 +3,8 @@
  * list, or one comma-separated string, which is split as notes' tags are (at commas, trimmed, a
  * leading # dropped, empty ones left out). Over HTTP (POST /write, POST /query) and over MCP
  * (brain_write, brain_query) alike, a refusal names the limit. A query once took a string of 1,000
- * tags and answered 500; a write once stored it.
+ * tags and answered 500; a write once stored it. Tags written in a write's content, in its own
+ * frontmatter, are held to the same limits.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +46,16 @@ describe('over HTTP', () => {
     const query = await service.post('/query', { query: 'retry', tags });
     expect(query.status).toBe(400);
     expect(query.body.error).toMatch(says);
+  });
+
+  it.each([
+    ['a YAML list of 51', `tags: [${tagNames(51).join(', ')}]`],
+    ['a string of 1,000', `tags: "${THOUSAND}"`],
+  ])("POST /write refuses tags in the content's own frontmatter over the limit (%s) with 400, and writes nothing", async (_what, yaml) => {
+    const write = await service.post('/write', { content: `---\n${yaml}\n---\nA note tagged in its own frontmatter.`, filename: 'tagged/in-content' });
+    expect(write.status).toBe(400);
+    expect(write.body.error).toMatch(/^content: its frontmatter's tags must name at most 50 tags, as a list or as a comma-separated string \(got (51|1000)\)$/);
+    expect((await service.get('/notes/tagged/in-content.md')).status).toBe(404);
   });
 
   it('counts the tags a string names as notes read them: empty pieces and a leading # do not count, 50 pass', async () => {
