@@ -88,19 +88,27 @@ class IndexThread {
   }
 
   /**
-   * Ends the thread without waiting: its calls are answered with `error`, a reply it still sends is
-   * ignored, and it no longer keeps the process alive. A thread in a native call (one SQLite
-   * statement) cannot be stopped there; terminate() ends it as soon as that call returns.
+   * Lets the thread go without waiting for it: its calls are answered with `error`, a reply it still
+   * sends is ignored, and it no longer keeps the process alive. It is not terminated while it works:
+   * better-sqlite3 aborts the whole process (V8 "Empty MaybeLocal") when a statement ends or fails in
+   * a thread being terminated. So it is asked to close once its current call is done (calls are
+   * answered in order), and terminated then, idle, like any thread that closes.
    */
   abandon(error: Error): void {
     const worker = this.worker;
     if (!worker) return;
     this.worker = null;
-    worker.removeAllListeners('message');
-    worker.unref();
+    this.booted = null;
     for (const waiting of this.pending.values()) waiting.reject(error);
     this.pending.clear();
-    void worker.terminate().catch(() => undefined);
+    const closeId = this.nextId++;
+    worker.removeAllListeners();
+    worker.on('error', () => undefined); // it is gone for us; its failure was answered above
+    worker.on('message', (reply: ReplyMessage) => {
+      if (reply.id === closeId) void worker.terminate();
+    });
+    worker.postMessage({ id: closeId, method: 'close', args: [] } satisfies CallMessage);
+    worker.unref();
   }
 
   /** An error with SQLite's code kept; a damaged index is reported as such on the way. */
