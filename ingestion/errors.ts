@@ -31,7 +31,7 @@ export const noteTooLarge = (path: string, bytes: number, limit: number) =>
 export const notReady = (read: number, total: number, damage: string | null = null) =>
   new BrainError(
     damage
-      ? `the search index was found damaged (${damage}) and is being rebuilt from the notes, which are intact (${read} of ${total} read); retry in a moment`
+      ? `the search index was found damaged (${damage}) and is being rebuilt from the notes, which are intact${total > 0 ? ` (${read} of ${total} read)` : ''}; retry in a moment`
       : `the brain index is still loading (${read} of ${total} changed notes read); retry in a moment`,
     503,
   );

@@ -144,9 +144,7 @@ export function noteTitle(data: Frontmatter, body: string, path: string): string
  * Tags as a list, whether written as a YAML list or a comma-separated string: split by the
  * contract's own rule, the one its tag limits count by.
  */
-export function noteTags(value: unknown): string[] {
-  return tagList(value);
-}
+export const noteTags = tagList;
 
 export function scalarField(value: unknown): string | null {
   return typeof value === 'string' || typeof value === 'number' ? String(value).trim() || null : null;

@@ -11,6 +11,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTestService, within, type TestService } from './support/service.js';
+import { GENEROUS_MS } from './support/wait.js';
 
 let service: TestService;
 useTestService((started) => (service = started));
@@ -130,7 +131,8 @@ describe('another process appending to a note while the service rewrites it', ()
       for (let i = 0; i < otherLines; i++) if (lines.get(`other ${i}`) !== 1) out.push(i);
       return out;
     };
-    await within(3_000, async () => {
+    // Generous: it ends as soon as every line is there; only a loss waits it out.
+    await within(GENEROUS_MS, async () => {
       text = await readFile(file, 'utf8');
       lines = tallyLines(text);
       return missing().length === 0;
