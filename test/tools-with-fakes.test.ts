@@ -3,12 +3,12 @@
  * (src/deps.ts): no HTTP, no LiteLLM, no files. What reaches the model, what the caller gets and what
  * the session log keeps.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Deps, DisciplineStore, ModelClient, SessionStore } from '../src/deps.js';
 import type { ChatMessage, CompletionRequest } from '../src/llm/chain.js';
-import { createMcpServer } from '../src/mcp/server.js';
+import { CallGate } from '../src/mcp/call-gate.js';
+import { createMcpServer, mcpSurface } from '../src/mcp/server.js';
 import type { SessionEntry } from '../src/session/log.js';
 
 const ROOT = '/work/shop';
@@ -82,7 +82,7 @@ afterEach(async () => {
 
 async function connect(deps: Deps): Promise<Client> {
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await createMcpServer(deps, { version: 'test' }).connect(serverSide);
+  await createMcpServer(mcpSurface(deps, { version: 'test', gate: new CallGate(100) })).connect(serverSide);
   const client = new Client({ name: 'fakes-test', version: '1' });
   await client.connect(clientSide);
   clients.push(client);
@@ -145,7 +145,7 @@ describe('a consultation with fake dependencies', () => {
     const deps = fakeDeps({ sessions: memorySessions([], true) });
     const client = await connect(deps);
 
-    const result = await client.callTool({ name: 'spec', arguments: { project_root: ROOT, requirements: 'a cart' } });
+    const result = await client.callTool({ name: 'spec', arguments: { project_root: ROOT, requirements: 'a cart', session_id: 's1' } });
 
     expect(result.isError).toBeFalsy();
     expect(texts(result)).toEqual(['the model answer', "Session log not written: the disk is full (ENOSPC); the server log has the details: this call is missing from the session's history."]);

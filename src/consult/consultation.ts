@@ -12,6 +12,8 @@ import { findKnowledge } from './knowledge.js';
 
 export interface CallContext {
   sessionId: string;
+  /** The server minted `sessionId` for this call: the caller passes it on to later calls. */
+  sessionStarted?: boolean | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((message: string) => void) | undefined;
   /** Tells the client what is happening that it would otherwise only see at the end (a fallback). */

@@ -4,7 +4,7 @@
  * with a generic line, since a raw error may carry server paths or internals (an fs error names the
  * absolute path). Metrics are counted on the way.
  */
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { BrainRefused, BrainUnavailable } from '../brain/client.js';
 import type { Logger } from '../deps.js';
 import { CallRefused } from '../errors.js';

@@ -6,70 +6,116 @@
  * session_id from the session logs.
  */
 import { isAbsolute } from 'node:path';
-import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { GetPromptResult } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode, type CompleteResult, type GetPromptResult, type ListPromptsResult } from '@modelcontextprotocol/server';
 import * as z from 'zod';
+import { describeIssue } from '../../common/brain-contract.js';
 import type { Deps } from '../deps.js';
 import { SESSION_ID_PATTERN } from '../session/log.js';
 import { COMPLETION_MAX } from './resources/kind.js';
+import { completion } from './resources/index.js';
 
 /** A prompt argument is typed by a person: a spec of a few pages at most. */
 export const PROMPT_ARGUMENT_CHARS = 20_000;
 
 const bounded = (name: string, max = PROMPT_ARGUMENT_CHARS) => z.string().refine((value) => value.length <= max, `${name}: at most ${max} characters`);
 
-export function registerPrompts(server: McpServer, deps: Pick<Deps, 'sessions' | 'projectRoots'>): void {
-  const projectRoot = completable(
-    bounded('project_root', 4096)
-      .refine((path) => isAbsolute(path), 'project_root must be an absolute path')
-      .optional()
-      .describe('Absolute path; default: the project you are in.'),
-    (value) => deps.projectRoots.filter((root) => root.startsWith(value ?? '')).slice(0, COMPLETION_MAX),
-  );
-  const sessionId = completable(
-    z
-      .string()
-      .refine((id) => SESSION_ID_PATTERN.test(id), 'session_id: 1–128 letters, digits, - or _')
-      .optional()
-      .describe('Default: this session.'),
-    async (value) => {
-      const prefix = value ?? '';
-      if (prefix !== '' && !SESSION_ID_PATTERN.test(prefix)) return [];
-      // One more than shown: the answer then says there are more (resources/index.ts).
-      return (await deps.sessions.list({ prefix, limit: COMPLETION_MAX + 1 })).sessions.map((s) => s.id);
-    },
-  );
+type Completer = (value: string) => string[] | Promise<string[]>;
 
-  server.registerPrompt(
-    'tdd_cycle',
+interface PromptSpec {
+  name: string;
+  title: string;
+  description: string;
+  args: z.ZodObject;
+  /** Completers of the arguments the server knows values for. */
+  complete: Record<string, Completer>;
+  text(args: Record<string, string | undefined>): string;
+}
+
+export interface Prompts {
+  readonly list: ListPromptsResult;
+  get(name: string, args: Record<string, string> | undefined): GetPromptResult;
+  /** Completes a prompt's argument; null when the prompt is none of ours. */
+  complete(prompt: string, argument: { name: string; value: string }): Promise<CompleteResult | null>;
+}
+
+export function prompts(deps: Pick<Deps, 'sessions' | 'projectRoots'>): Prompts {
+  const projectRoot = bounded('project_root', 4096)
+    .refine((path) => isAbsolute(path), 'project_root must be an absolute path')
+    .optional()
+    .describe('Absolute path; default: the project you are in.');
+  const completeRoot: Completer = (value) => deps.projectRoots.filter((root) => root.startsWith(value)).slice(0, COMPLETION_MAX);
+  const sessionId = z
+    .string()
+    .refine((id) => SESSION_ID_PATTERN.test(id), 'session_id: 1–128 letters, digits, - or _')
+    .optional()
+    .describe('The session to end: the session_id its consulting answers gave.');
+  const completeSession: Completer = async (prefix) => {
+    if (prefix !== '' && !SESSION_ID_PATTERN.test(prefix)) return [];
+    // One more than shown: the answer then says there are more.
+    return (await deps.sessions.list({ prefix, limit: COMPLETION_MAX + 1 })).sessions.map((s) => s.id);
+  };
+
+  const specs: PromptSpec[] = [
     {
+      name: 'tdd_cycle',
       title: 'TDD cycle',
       description: 'Red, green, refactor on a spec, with the tdd tools.',
-      argsSchema: { spec: bounded('spec').min(1, 'spec must not be empty').describe('The behaviour wanted.'), project_root: projectRoot },
+      args: z.object({ spec: bounded('spec').min(1, 'spec must not be empty').describe('The behaviour wanted.'), project_root: projectRoot }),
+      complete: { project_root: completeRoot },
+      text: ({ spec, project_root }) => tddCycle(spec ?? '', project_root),
     },
-    ({ spec, project_root }) => say(tddCycle(spec, project_root)),
-  );
-
-  server.registerPrompt(
-    'review_changes',
     {
+      name: 'review_changes',
       title: 'Review before commit',
       description: 'Review the uncommitted changes before a commit.',
-      argsSchema: { project_root: projectRoot, focus: bounded('focus', 2000).optional().describe('What to look at most.') },
+      args: z.object({ project_root: projectRoot, focus: bounded('focus', 2000).optional().describe('What to look at most.') }),
+      complete: { project_root: completeRoot },
+      text: ({ project_root, focus }) => reviewChanges(project_root, focus),
     },
-    ({ project_root, focus }) => say(reviewChanges(project_root, focus)),
-  );
-
-  server.registerPrompt(
-    'end_session',
     {
+      name: 'end_session',
       title: 'End-of-session retrospective',
-      description: "Retrospective and trainer on a session, saving what was learned to the brain.",
-      argsSchema: { session_id: sessionId },
+      description: 'Retrospective and trainer on a session, saving what was learned to the brain.',
+      args: z.object({ session_id: sessionId }),
+      complete: { session_id: completeSession },
+      text: ({ session_id }) => endSession(session_id),
     },
-    ({ session_id }) => say(endSession(session_id)),
-  );
+  ];
+  const byName = new Map(specs.map((spec) => [spec.name, spec]));
+
+  return {
+    list: { prompts: specs.map(listed) },
+
+    get(name, args) {
+      const spec = byName.get(name);
+      if (!spec) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `no prompt named ${JSON.stringify(name.slice(0, 100))}: prompts/list names them`);
+      const checked = spec.args.safeParse(args ?? {});
+      if (!checked.success) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Invalid arguments for prompt ${name}: ${describeIssue(checked.error)}`);
+      return say(spec.text(checked.data as Record<string, string | undefined>));
+    },
+
+    async complete(prompt, argument) {
+      const spec = byName.get(prompt);
+      if (!spec) return null;
+      const completer = spec.complete[argument.name];
+      return completion(completer ? await completer(argument.value) : []);
+    },
+  };
+}
+
+/** A prompt as prompts/list shows it: its arguments with their descriptions and whether each is required. */
+function listed(spec: PromptSpec): ListPromptsResult['prompts'][number] {
+  const shape = spec.args.shape as Record<string, z.ZodType>;
+  return {
+    name: spec.name,
+    title: spec.title,
+    description: spec.description,
+    arguments: Object.entries(shape).map(([name, schema]) => ({
+      name,
+      ...(schema.description ? { description: schema.description } : {}),
+      required: !schema.safeParse(undefined).success,
+    })),
+  };
 }
 
 const say = (text: string): GetPromptResult => ({ messages: [{ role: 'user', content: { type: 'text', text } }] });
@@ -94,7 +140,7 @@ For every behaviour of the spec, in the order the consultant suggests:
 2. Green: call \`tdd_green\` with {"project_root": ${root}, "test_path": <the test file, relative to the root>, "test_cmd": <same>}. Write the least code it proposes, no more, and run the tests until all pass.
 3. Refactor: call \`tdd_refactor\` with {"project_root": ${root}, "test_path": <same>, "impl_path": <the file you changed to pass it>, "test_cmd": <same>}. Apply its steps one at a time, running the tests after each; undo any step that turns a test red.
 
-Use one session for the whole cycle (pass the same \`session_id\` to every call, or none): each phase then sees what the others concluded. ${ATTACHING}
+Use one session for the whole cycle: the first answer gives a \`session_id\`; pass it to every later call, so each phase sees what the others concluded. ${ATTACHING}
 
 When the spec is covered, tell me which behaviours were built, which test shows each, and anything the consultants advised that you did not do, with why.`;
 }
@@ -114,7 +160,7 @@ Do not commit. Tell me the findings, what you fixed, what you left and why, and 
 }
 
 function endSession(sessionId: string | undefined): string {
-  const session = sessionId ? `{"session_id": ${JSON.stringify(sessionId)}, "save": true}` : '{"save": true} (no session_id: this session)';
+  const session = `{"session_id": ${sessionId ? JSON.stringify(sessionId) : '<the session_id this session\'s consulting answers gave>'}, "save": true}`;
   return `End this session by saving what it taught, with the supervisor tools.
 
 1. Call \`retrospective\` with ${session}. It reads the session's consultations and answers with the learnings worth keeping, each with its context, evidence and recommendation.

@@ -1,81 +1,62 @@
 /**
- * The MCP server: the tools of src/tools/index.ts, the resources (brain notes, session logs) and the
- * prompts, registered on one McpServer per MCP session; the dependencies (model client, brain,
- * session logs, disciplines) are shared.
+ * What the MCP server answers, made once per process (the surface), and the SDK `Server` that answers
+ * one request or one 2025-era session with it: every method handled here, in one place, by the
+ * modules named for it. The 2026-07-28 protocol builds a `Server` for each request, so building one
+ * is setting eight handlers and no more.
  */
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallContext } from '../consult/consultation.js';
+import { ProtocolError, ProtocolErrorCode, Server } from '@modelcontextprotocol/server';
 import type { Deps } from '../deps.js';
-import { lazySchemaValidator } from '../schema-validator.js';
 import type { McpMetrics } from '../metrics/mcp-metrics.js';
-import type { Extra, ToolHost } from '../tools/define.js';
 import { TOOLS } from '../tools/index.js';
-import { checkArguments } from './argument-check.js';
-import { callMetrics } from './call-metrics.js';
-import { logCalls, trackCalls, type CallTracker } from './call-tracking.js';
-import { toolBoundary } from './errors.js';
-import { callNotices, type CallLog } from './notices.js';
-import { registerPrompts } from './prompts.js';
-import { registerResources } from './resources/index.js';
+import type { CallGate } from './call-gate.js';
+import { prompts, type Prompts } from './prompts.js';
+import { resources, type Resources } from './resources/index.js';
+import { toolCalls, type CallTool } from './tool-calls.js';
 import { compactToolList } from './tool-list.js';
 
-export type { CallTracker } from './call-tracking.js';
+export const INSTRUCTIONS =
+  "Consult local models with a senior engineer's discipline (TDD, review, debug, spec), primed with the team's brain and this session's history. Pass project_root and the code (attachments) so the consultant sees it, and the session_id the first answer gives to every later call.";
 
-export interface ServerOptions {
-  /** Version reported to clients. */
+export interface McpSurface {
   version: string;
-  metrics?: McpMetrics | undefined;
-  /** Told of every tool call as it starts and ends: the HTTP layer's notion of a busy session. */
-  calls?: CallTracker | undefined;
+  toolList: ReturnType<typeof compactToolList>;
+  callTool: CallTool;
+  resources: Resources;
+  prompts: Prompts;
 }
 
-/** One for every session: each McpServer would otherwise build its own ajv at `initialize`. */
-const schemaValidator = lazySchemaValidator();
+export function mcpSurface(deps: Deps, options: { version: string; gate: CallGate; metrics?: McpMetrics | undefined }): McpSurface {
+  return {
+    version: options.version,
+    toolList: compactToolList(TOOLS),
+    callTool: toolCalls(TOOLS, deps, options),
+    resources: resources(deps),
+    prompts: prompts(deps),
+  };
+}
 
-export function createMcpServer(deps: Deps, options: ServerOptions): McpServer {
-  const server = new McpServer(
-    { name: 'supervisor', version: options.version },
+export function createMcpServer(surface: McpSurface): Server {
+  const server = new Server(
+    { name: 'supervisor', version: surface.version },
     {
-      capabilities: { logging: {} },
-      jsonSchemaValidator: schemaValidator,
-      instructions:
-        'Consult local models with a senior engineer\'s discipline (TDD, review, debug, spec), primed with the team\'s brain and this session\'s history. Pass project_root and the code (attachments) so the consultant sees it.',
+      // Resources change as notes are written and sessions logged: told by list_changed (2025) and on
+      // subscriptions/listen (2026-07-28). No per-resource subscriptions.
+      capabilities: { tools: {}, resources: { listChanged: true }, prompts: {}, completions: {}, logging: {} },
+      instructions: INSTRUCTIONS,
     },
   );
-
-  const metrics = callMetrics(options.metrics, deps.models, deps.logger);
-  // First: it wraps the SDK's resources/list, resources/read and completion/complete as they are installed.
-  registerResources(server, deps);
-  compactToolList(server);
-  logCalls(server, metrics);
-  if (options.calls) trackCalls(server, options.calls, metrics);
-  checkArguments(server, TOOLS, metrics);
-  const notices = callNotices(server);
-  const host: ToolHost = {
-    deps,
-    context: (args, extra) => callContext(notices(extra), args, extra),
-    answer: toolBoundary(metrics, deps.logger),
-  };
-  for (const tool of TOOLS) tool.register(server, host);
-  registerPrompts(server, deps);
+  server.setRequestHandler('tools/list', () => surface.toolList);
+  server.setRequestHandler('tools/call', (request, ctx) => surface.callTool(request, ctx));
+  server.setRequestHandler('resources/list', (request, ctx) => surface.resources.list(request.params?.cursor, ctx.mcpReq.signal));
+  server.setRequestHandler('resources/templates/list', () => surface.resources.templates);
+  server.setRequestHandler('resources/read', (request, ctx) => surface.resources.read(request.params.uri, ctx.mcpReq.signal));
+  server.setRequestHandler('prompts/list', () => surface.prompts.list);
+  server.setRequestHandler('prompts/get', (request) => surface.prompts.get(request.params.name, request.params.arguments));
+  server.setRequestHandler('completion/complete', async (request) => {
+    const { ref, argument } = request.params;
+    const completed = ref.type === 'ref/prompt' ? await surface.prompts.complete(ref.name, argument) : await surface.resources.complete(ref.uri, argument);
+    if (!completed) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `nothing to complete for ${ref.type === 'ref/prompt' ? `prompt ${ref.name}` : `resource template ${ref.uri}`}`);
+    return completed;
+  });
   return server;
-}
-
-/** The session a call belongs to: the one it names, else the MCP session's own id. */
-function callContext(log: CallLog, args: { session_id?: unknown }, extra: Extra): CallContext {
-  const token = extra._meta?.progressToken;
-  let progress = 0;
-  return {
-    sessionId: typeof args.session_id === 'string' ? args.session_id : (extra.sessionId ?? 'no-session'),
-    signal: extra.signal,
-    // A log message on the call's own stream, filtered by the level the client set (logging/setLevel).
-    notice: (message) => log('warning', message),
-    onProgress:
-      token === undefined
-        ? undefined
-        : (message) => {
-            progress++;
-            void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, message } }).catch(() => undefined);
-          },
-  };
 }

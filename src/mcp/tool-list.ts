@@ -9,24 +9,22 @@
  * assumes for a hint left out, and that mean something: destructiveHint and idempotentHint only do
  * for a tool that is not read-only. A tool's `_meta` (its file arguments, its output file) is kept.
  */
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ListToolsRequestSchema, type ListToolsRequest, type ListToolsResult, type ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
-import { intercept } from './intercept.js';
+import type { ListToolsResult, Tool as ToolListing, ToolAnnotations } from '@modelcontextprotocol/server';
+import type { Tool } from '../tools/define.js';
 
-export function compactToolList(server: McpServer): void {
-  intercept<ListToolsRequest, ListToolsResult>(server, ListToolsRequestSchema, (list) => async (request, extra) => {
-    const result = await list(request, extra);
-    return {
-      ...result,
-      tools: result.tools.map(({ execution, inputSchema, outputSchema, annotations, ...tool }) => ({
-        ...tool,
-        ...(annotations ? { annotations: withoutDefaults(annotations) } : {}),
-        inputSchema: portable(inputSchema),
-        ...(outputSchema ? { outputSchema: portable(outputSchema) } : {}),
-        ...(execution && execution.taskSupport !== 'forbidden' ? { execution } : {}),
-      })),
-    };
-  });
+/** The tools/list answer: the same for every request, so made once. */
+export function compactToolList(tools: readonly Tool[]): ListToolsResult {
+  return { tools: tools.map((tool) => compact(tool.listing)) };
+}
+
+function compact({ execution, inputSchema, outputSchema, annotations, ...tool }: ToolListing): ToolListing {
+  return {
+    ...tool,
+    ...(annotations ? { annotations: withoutDefaults(annotations) } : {}),
+    inputSchema: portable(inputSchema),
+    ...(outputSchema ? { outputSchema: portable(outputSchema) } : {}),
+    ...(execution && execution.taskSupport !== 'forbidden' ? { execution } : {}),
+  };
 }
 
 const HINT_DEFAULTS: Partial<Record<keyof ToolAnnotations, boolean>> = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };

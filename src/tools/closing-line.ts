@@ -12,6 +12,7 @@ const NAMED = 3;
 
 export function closingLine(result: Consultation & ConsultingExtras): string | null {
   const said: string[] = [];
+  if (result.session_started) said.push(`started session ${result.session_id}: pass "session_id": "${result.session_id}" to the later calls of this task, so each sees what the others concluded`);
   if (result.phase_warning) said.push(result.phase_warning);
   const failed = result.attempts.filter((attempt) => attempt.outcome !== 'ok');
   if (failed.length > 0) {

@@ -52,6 +52,7 @@ export function consultingTool<Own extends z.ZodRawShape>(spec: ConsultingSpec<O
     description: spec.description,
     kind: 'consult',
     family: spec.family,
+    session: 'start',
     input,
     output: consultationOutput,
     fileArguments: spec.fileArguments,
@@ -84,6 +85,7 @@ async function consult<Own extends z.ZodRawShape>(deps: Deps, spec: ConsultingSp
     ...(await runConsultation(deps, { tool: spec.name, family: spec.family, phase: spec.phase, discipline: spec.discipline, searchText, task, model: args.model }, context)),
     files: attached.report,
     ...(phaseWarning ? { phase_warning: phaseWarning } : {}),
+    ...(context.sessionStarted ? { session_started: true as const } : {}),
   }));
 }
 
@@ -101,6 +103,8 @@ export interface ConsultingExtras {
   files?: AttachmentReport[];
   /** The call came out of its TDD order (src/consult/tdd-cycle.ts). */
   phase_warning?: string;
+  /** The call named no session and had none from its connection: it started `session_id`. */
+  session_started?: true;
 }
 
 /**

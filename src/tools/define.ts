@@ -1,11 +1,11 @@
 /**
  * How an MCP tool is defined: one `defineTool` for all of them. The input shape's inferred type is the
  * handler's argument type; the MCP annotations follow from the tool's kind; the arguments that name
- * files are declared here and published in tools/list, where the bridge reads them.
+ * files are declared here and published in tools/list, where the bridge reads them. A tool is plain
+ * data and a function: src/mcp/tool-calls.ts checks its arguments and runs it, src/mcp/tool-list.ts
+ * lists it.
  */
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool as ToolListing, ToolAnnotations } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { describeIssue } from '../../common/brain-contract.js';
 import type { CallContext } from '../consult/consultation.js';
@@ -19,8 +19,6 @@ import type { Attempt } from '../llm/chain.js';
  */
 export type ToolKind = 'consult' | 'read' | 'write';
 
-
-export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 /** What a handler answers with: the MCP result's text and structured content, and what metrics count. */
 export interface ToolAnswer {
@@ -40,15 +38,6 @@ export interface ToolUse {
   call: CallContext;
 }
 
-/** The server a tool registers with: where its dependencies and its boundary come from. */
-export interface ToolHost {
-  deps: Deps;
-  /** The call's context: its session, signal, progress and notices. */
-  context(args: { session_id?: unknown }, extra: Extra): CallContext;
-  /** The tool boundary: an answer or an error as the MCP result, metrics counted. */
-  answer(tool: string, work: () => Promise<ToolAnswer>): Promise<CallToolResult>;
-}
-
 /** A handler's arguments: each argument of the shape, as its schema outputs it (optional ones may be undefined). */
 export type Input<Shape extends z.ZodRawShape> = { [K in keyof Shape]: z.output<Shape[K]> };
 
@@ -65,6 +54,11 @@ export interface ToolSpec<Shape extends z.ZodRawShape> {
   kind: ToolKind;
   /** Consulting tools: the models.yaml family whose chain the tool asks when it has none of its own. */
   family?: string;
+  /**
+   * What the tool does with a consultation session (`session_id`): `start` one when the call names
+   * none, or `read` the one named (retrospective, trainer). Without it, the tool has none.
+   */
+  session?: 'start' | 'read';
   /** `read` tools: whether the answer comes from beyond this server (status asks LiteLLM). */
   reachesNetwork?: boolean;
   input: Shape;
@@ -82,9 +76,13 @@ export interface Tool {
   readonly family?: string | undefined;
   readonly annotations: ToolAnnotations;
   readonly fileArguments: readonly string[];
-  /** Why these arguments are refused, in one line, or null when they are good. */
-  argumentProblem(args: unknown): string | null;
-  register(server: McpServer, host: ToolHost): void;
+  readonly session?: 'start' | 'read' | undefined;
+  /** The tool as tools/list shows it, before src/mcp/tool-list.ts leaves out what means nothing. */
+  readonly listing: ToolListing;
+  /** The arguments as the tool's input schema makes them, or why they are refused, in one line. */
+  parse(args: unknown): { args: Record<string, unknown> } | { problem: string };
+  /** Runs the tool on arguments `parse` accepted. */
+  run(args: Record<string, unknown>, use: ToolUse): Promise<ToolAnswer>;
 }
 
 export function annotationsOf(kind: ToolKind, reachesNetwork = false): ToolAnnotations {
@@ -101,40 +99,35 @@ export function annotationsOf(kind: ToolKind, reachesNetwork = false): ToolAnnot
 export function defineTool<Shape extends z.ZodRawShape>(spec: ToolSpec<Shape>): Tool {
   const annotations = annotationsOf(spec.kind, spec.reachesNetwork);
   const fileArguments: readonly string[] = spec.fileArguments ?? [];
-  // The SDK types a handler's arguments by a conditional type it cannot resolve for a generic shape:
-  // the shape is registered as a plain one, and its arguments — validated by the SDK against this
-  // very shape — are given their inferred type here, once for every tool.
-  const input: z.ZodRawShape = spec.input;
-  const inputObject = z.object(input);
+  const input = z.object(spec.input);
+  const meta = {
+    ...(fileArguments.length > 0 ? { [FILE_ARGUMENTS_META]: fileArguments } : {}),
+    ...(spec.outputFile ? { [OUTPUT_FILE_META]: spec.outputFile } : {}),
+  };
   return {
     name: spec.name,
     kind: spec.kind,
     family: spec.family,
     annotations,
     fileArguments,
-    argumentProblem(args) {
-      const checked = inputObject.safeParse(args);
-      return checked.success ? null : refusal(checked.error);
+    session: spec.session,
+    listing: {
+      name: spec.name,
+      title: spec.title,
+      description: spec.description,
+      inputSchema: z.toJSONSchema(input, { io: 'input' }) as ToolListing['inputSchema'],
+      outputSchema: z.toJSONSchema(spec.output, { io: 'output' }) as ToolListing['outputSchema'],
+      annotations,
+      ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}),
     },
-    register(server, host) {
-      server.registerTool(
-        spec.name,
-        {
-          title: spec.title,
-          description: spec.description,
-          inputSchema: input,
-          outputSchema: spec.output,
-          annotations,
-          ...(fileArguments.length > 0 || spec.outputFile
-            ? { _meta: { ...(fileArguments.length > 0 ? { [FILE_ARGUMENTS_META]: fileArguments } : {}), ...(spec.outputFile ? { [OUTPUT_FILE_META]: spec.outputFile } : {}) } }
-            : {}),
-        },
-        (args, extra) =>
-          host.answer(spec.name, async () => {
-            const answer = await spec.run(args as Input<Shape>, { deps: host.deps, call: host.context(args, extra) });
-            return withUnsavedOutput(answer, spec.outputFile === undefined ? undefined : (args as Record<string, unknown>)[spec.outputFile]);
-          }),
-      );
+    parse(args) {
+      const checked = input.safeParse(args);
+      return checked.success ? { args: checked.data } : { problem: refusal(checked.error) };
+    },
+    async run(args, use) {
+      // parse() gave these arguments: they have the shape's output types.
+      const answer = await spec.run(args as Input<Shape>, use);
+      return withUnsavedOutput(answer, spec.outputFile === undefined ? undefined : args[spec.outputFile]);
     },
   };
 }

@@ -30,6 +30,7 @@ export function sessionReviewTool<Result extends Consultation>(spec: SessionRevi
     description: spec.description,
     kind: 'consult',
     family: spec.name,
+    session: 'read',
     input: sessionReviewArgs,
     output: consultationOutput,
     run: async (args, { deps, call }) => {

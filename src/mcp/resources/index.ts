@@ -1,29 +1,23 @@
 /**
- * The resources of one MCP session: brain notes and session logs (read-only). McpServer lists a
- * template's resources all at once, so resources/list is answered here instead, a page of
- * RESOURCE_PAGE at a time — notes first, then sessions — with a cursor that says which kind and
- * where in it; a 100k-note brain is never listed in one answer. Reads are checked on the URI as sent,
- * before the SDK parses it as a URL and folds `..` segments away.
+ * The resources: brain notes and session logs (read-only), answered here for every MCP request.
+ * resources/list goes a page of RESOURCE_PAGE at a time — notes first, then sessions — with a cursor
+ * that says which kind and where in it; a 100k-note brain is never listed in one answer. A read goes
+ * to the kind whose prefix the URI has, as sent.
  */
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import {
-  CompleteRequestSchema,
-  ErrorCode,
-  ListResourcesRequestSchema,
-  McpError,
-  ReadResourceRequestSchema,
+  ProtocolError,
+  ProtocolErrorCode,
   type CompleteRequest,
   type CompleteResult,
-  type ListResourcesRequest,
   type ListResourcesResult,
-  type ReadResourceRequest,
+  type ListResourceTemplatesResult,
   type ReadResourceResult,
   type Resource,
-} from '@modelcontextprotocol/sdk/types.js';
+} from '@modelcontextprotocol/server';
 import { BrainUnavailable } from '../../brain/client.js';
 import type { Deps } from '../../deps.js';
-import { intercept } from '../intercept.js';
-import type { ResourceKind } from './kind.js';
+import { resourceNotFound } from './errors.js';
+import { COMPLETION_MAX, type ResourceKind } from './kind.js';
 import { noteResources } from './notes.js';
 import { sessionResources } from './sessions.js';
 
@@ -36,48 +30,63 @@ interface Position {
   after?: string;
 }
 
-/** Registers the resources on `server`; call before anything else registers (intercept). */
-export function registerResources(server: McpServer, deps: Pick<Deps, 'brain' | 'sessions' | 'logger'>): void {
+export interface Resources {
+  list(cursor: string | undefined, signal: AbortSignal): Promise<ListResourcesResult>;
+  readonly templates: ListResourceTemplatesResult;
+  read(uri: string, signal: AbortSignal): Promise<ReadResourceResult>;
+  /** Completes a template's argument; null when `uriTemplate` is none of ours. */
+  complete(uriTemplate: string, argument: CompleteRequest['params']['argument']): Promise<CompleteResult | null>;
+}
+
+export function resources(deps: Pick<Deps, 'brain' | 'sessions' | 'logger'>): Resources {
   const kinds: ResourceKind[] = [noteResources(deps.brain), sessionResources(deps.sessions)];
 
-  intercept<ListResourcesRequest, ListResourcesResult>(server, ListResourcesRequestSchema, () => async (request, extra) => {
-    let position: Position | null = request.params?.cursor === undefined ? { kind: 0 } : decodeCursor(request.params.cursor, kinds.length);
-    const resources: Resource[] = [];
-    // A page filled across kinds takes a request or two to each; the bound keeps a kind that keeps
-    // answering empty pages with a cursor from holding the request forever.
-    for (let asked = 0; position && resources.length < RESOURCE_PAGE && asked < 2 * kinds.length; asked++) {
-      const kind = kinds[position.kind] as ResourceKind;
-      let next: string | null = null;
-      try {
-        const page = await kind.page(position.after, RESOURCE_PAGE - resources.length, extra.signal);
-        resources.push(...page.resources);
-        next = page.next;
-      } catch (error) {
-        // The sessions are still worth listing when the brain is down; reading a note says why it fails.
-        if (!(error instanceof BrainUnavailable)) throw error;
-        deps.logger.warn({ err: error }, 'resources/list: the brain is unavailable; its notes are left out');
+  return {
+    async list(cursor, signal) {
+      let position: Position | null = cursor === undefined ? { kind: 0 } : decodeCursor(cursor, kinds.length);
+      const found: Resource[] = [];
+      // A page filled across kinds takes a request or two to each; the bound keeps a kind that keeps
+      // answering empty pages with a cursor from holding the request forever.
+      for (let asked = 0; position && found.length < RESOURCE_PAGE && asked < 2 * kinds.length; asked++) {
+        const kind = kinds[position.kind] as ResourceKind;
+        let next: string | null = null;
+        try {
+          const page = await kind.page(position.after, RESOURCE_PAGE - found.length, signal);
+          found.push(...page.resources);
+          next = page.next;
+        } catch (error) {
+          // The sessions are still worth listing when the brain is down; reading a note says why it fails.
+          if (!(error instanceof BrainUnavailable)) throw error;
+          deps.logger.warn({ err: error }, 'resources/list: the brain is unavailable; its notes are left out');
+        }
+        position = next !== null ? { kind: position.kind, after: next } : position.kind + 1 < kinds.length ? { kind: position.kind + 1 } : null;
       }
-      position = next !== null ? { kind: position.kind, after: next } : position.kind + 1 < kinds.length ? { kind: position.kind + 1 } : null;
-    }
-    return { resources, ...(position ? { nextCursor: encodeCursor(position) } : {}) };
-  });
+      return { resources: found, ...(position ? { nextCursor: encodeCursor(position) } : {}) };
+    },
 
-  intercept<ReadResourceRequest, ReadResourceResult>(server, ReadResourceRequestSchema, (read) => async (request, extra) => {
-    const uri = request.params.uri;
-    kinds.find((kind) => uri.startsWith(kind.prefix))?.check(uri);
-    return read(request, extra);
-  });
+    templates: { resourceTemplates: kinds.map((kind) => kind.template) },
 
-  // Completers ask for one value more than a completion holds, so the SDK says hasMore; the total it
-  // then gives (101) is only a lower bound, so it is left out.
-  intercept<CompleteRequest, CompleteResult>(server, CompleteRequestSchema, (complete) => async (request, extra) => {
-    const result = await complete(request, extra);
-    if (!result.completion.hasMore) return result;
-    const { total: _lowerBound, ...completion } = result.completion;
-    return { ...result, completion };
-  });
+    async read(uri, signal) {
+      const kind = kinds.find((candidate) => uri.startsWith(candidate.prefix));
+      if (!kind) throw resourceNotFound(uri, `this server's resources are ${kinds.map((k) => `${k.prefix}…`).join(' and ')}`);
+      return kind.read(uri, signal);
+    },
 
-  for (const kind of kinds) kind.register(server);
+    async complete(uriTemplate, argument) {
+      const kind = kinds.find((candidate) => candidate.template.uriTemplate === uriTemplate);
+      if (!kind) return null;
+      return completion(await kind.complete(argument.name, argument.value));
+    },
+  };
+}
+
+/**
+ * Completers ask for one value more than a completion holds, so the answer can say hasMore; the
+ * total is then left out, since it would only be a lower bound.
+ */
+export function completion(values: string[]): CompleteResult {
+  if (values.length > COMPLETION_MAX) return { completion: { values: values.slice(0, COMPLETION_MAX), hasMore: true } };
+  return { completion: { values, total: values.length, hasMore: false } };
 }
 
 function encodeCursor(position: Position): string {
@@ -94,7 +103,7 @@ function decodeCursor(cursor: string, kinds: number): Position {
   }
   const { kind, after } = (position ?? {}) as Partial<Position>;
   if (!Number.isInteger(kind) || (kind as number) < 0 || (kind as number) >= kinds || (after !== undefined && typeof after !== 'string')) {
-    throw new McpError(ErrorCode.InvalidParams, 'Invalid cursor: pass the nextCursor of the page before, as given');
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'Invalid cursor: pass the nextCursor of the page before, as given');
   }
   return { kind: kind as number, ...(after === undefined ? {} : { after }) };
 }

@@ -1,6 +1,5 @@
-/** What each kind of resource (notes, sessions) gives the shared listing and the URI check (index.ts). */
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { Resource } from '@modelcontextprotocol/sdk/types.js';
+/** What each kind of resource (notes, sessions) gives the shared listing, reads and completion (index.ts). */
+import type { ReadResourceResult, Resource, ResourceTemplateType } from '@modelcontextprotocol/server';
 
 export interface ResourcePage {
   resources: Resource[];
@@ -11,15 +10,17 @@ export interface ResourcePage {
 export interface ResourceKind {
   /** Every URI of this kind starts with this (and no other kind's does). */
   readonly prefix: string;
-  /**
-   * Checks a URI as the client sent it, before the SDK parses it as a URL (which folds `..` and
-   * `%2e%2e` segments away), and throws a clear MCP error for one that names no resource.
-   */
-  check(uri: string): void;
   /** Up to `limit` resources after `after` (a `next` this kind gave). */
   page(after: string | undefined, limit: number, signal: AbortSignal): Promise<ResourcePage>;
-  /** Registers the template (read and completion) on one MCP session's server. */
-  register(server: McpServer): void;
+  /** The kind's URI template, as resources/templates/list shows it. */
+  readonly template: ResourceTemplateType;
+  /** Values for the template's `argument` that start with `value`: at most COMPLETION_MAX + 1. */
+  complete(argument: string, value: string): Promise<string[]>;
+  /**
+   * Reads the resource a URI names, the URI checked as the client sent it (never parsed as a URL,
+   * which would fold `..` and `%2e%2e` segments away), with a clear MCP error for one that names none.
+   */
+  read(uri: string, signal: AbortSignal): Promise<ReadResourceResult>;
 }
 
 /** The most values a completion answers with (the MCP spec's bound). */

@@ -4,8 +4,7 @@
  * encodeURIComponent does. A note is read as written, frontmatter and all. Read-only: writing stays
  * the brain_write tool.
  */
-import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ErrorCode, McpError, type Resource } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode, type Resource } from '@modelcontextprotocol/server';
 import { BrainRefused, BrainUnavailable, type BrainClient } from '../../brain/client.js';
 import { MAX_PATH_BYTES } from '../../../ingestion/index.js';
 import { badResourceUri, resourceNotFound, resourceUnavailable } from './errors.js';
@@ -53,48 +52,38 @@ export function notePathOf(uri: string): string {
 export function noteResources(brain: BrainClient): ResourceKind {
   return {
     prefix: NOTE_URI_PREFIX,
-    check: (uri) => void notePathOf(uri),
 
     async page(after, limit, signal) {
       const listing = await brain.list({ ...(after === undefined ? {} : { after }), limit }, signal).catch((error: unknown) => {
-        if (error instanceof BrainRefused) throw new McpError(ErrorCode.InvalidParams, `Invalid cursor: ${error.message}`);
+        if (error instanceof BrainRefused) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Invalid cursor: ${error.message}`);
         throw error;
       });
       const resources = listing.notes.map((note): Resource => ({ uri: noteUri(note.path), name: note.path, title: note.title, mimeType: 'text/markdown' }));
       return { resources, next: listing.next };
     },
 
-    register(server: McpServer) {
-      server.registerResource(
-        'note',
-        new ResourceTemplate(`${NOTE_URI_PREFIX}{+path}`, {
-          // Listed by the server's own resources/list (index.ts), a page at a time.
-          list: undefined,
-          complete: {
-            path: async (value) => {
-              // One more than shown: the answer then says there are more (index.ts). A brain that
-              // cannot answer completes nothing rather than failing the client's typing.
-              const listing = await brain.list({ prefix: value, limit: COMPLETION_MAX + 1 }).catch(() => null);
-              return listing?.notes.map((note) => note.path) ?? [];
-            },
-          },
-        }),
-        { title: 'Brain note', description: 'A note of the brain, as written.', mimeType: 'text/markdown' },
-        async (uri, _variables, extra) => {
-          const path = notePathOf(uri.href);
-          try {
-            const note = await brain.readMarkdown(path, extra.signal);
-            return { contents: [{ uri: noteUri(note.path), mimeType: 'text/markdown', text: note.text }] };
-          } catch (error) {
-            if (error instanceof BrainRefused && error.status === 404) throw resourceNotFound(uri.href, 'no such note in the brain');
-            // The note exists but is too large to be read whole (MAX_NOTE_READ_BYTES): the URI is fine.
-            if (error instanceof BrainRefused && error.status === 422) throw resourceUnavailable(uri.href, error.message);
-            if (error instanceof BrainRefused) throw badResourceUri(uri.href, error.message);
-            if (error instanceof BrainUnavailable) throw resourceUnavailable(uri.href, `the brain is unavailable: ${error.message}`);
-            throw error;
-          }
-        },
-      );
+    template: { name: 'note', uriTemplate: `${NOTE_URI_PREFIX}{+path}`, title: 'Brain note', description: 'A note of the brain, as written.', mimeType: 'text/markdown' },
+
+    async complete(argument, value) {
+      if (argument !== 'path') return [];
+      // A brain that cannot answer completes nothing rather than failing the client's typing.
+      const listing = await brain.list({ prefix: value, limit: COMPLETION_MAX + 1 }).catch(() => null);
+      return listing?.notes.map((note) => note.path) ?? [];
+    },
+
+    async read(uri, signal) {
+      const path = notePathOf(uri);
+      try {
+        const note = await brain.readMarkdown(path, signal);
+        return { contents: [{ uri: noteUri(note.path), mimeType: 'text/markdown', text: note.text }] };
+      } catch (error) {
+        if (error instanceof BrainRefused && error.status === 404) throw resourceNotFound(uri, 'no such note in the brain');
+        // The note exists but is too large to be read whole (MAX_NOTE_READ_BYTES): the URI is fine.
+        if (error instanceof BrainRefused && error.status === 422) throw resourceUnavailable(uri, error.message);
+        if (error instanceof BrainRefused) throw badResourceUri(uri, error.message);
+        if (error instanceof BrainUnavailable) throw resourceUnavailable(uri, `the brain is unavailable: ${error.message}`);
+        throw error;
+      }
     },
   };
 }

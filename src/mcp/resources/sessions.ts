@@ -3,8 +3,7 @@
  * the log's newest calls (its last SESSION_RESOURCE_BYTES), each as retrospective reads it, and how
  * many earlier calls were left out.
  */
-import { ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ErrorCode, McpError, type Resource } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode, type Resource } from '@modelcontextprotocol/server';
 import { formatReviewEntry } from '../../consult/session-review.js';
 import { SESSION_ENTRY_SEPARATOR } from '../../consult/prompt.js';
 import type { SessionStore } from '../../deps.js';
@@ -30,14 +29,9 @@ export function sessionResources(sessions: SessionStore): ResourceKind {
   return {
     prefix: SESSION_URI_PREFIX,
 
-    check(uri) {
-      const id = uri.slice(SESSION_URI_PREFIX.length);
-      if (!SESSION_ID_PATTERN.test(id)) throw badResourceUri(uri, SESSION_ID_RULE);
-    },
-
     async page(after, limit) {
       const listing = await sessions.list({ ...(after === undefined ? {} : { after }), limit }).catch((error: unknown) => {
-        if (error instanceof BadSessionCursor) throw new McpError(ErrorCode.InvalidParams, `Invalid cursor: ${error.message}`);
+        if (error instanceof BadSessionCursor) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Invalid cursor: ${error.message}`);
         throw error;
       });
       const resources = listing.sessions.map(
@@ -52,31 +46,17 @@ export function sessionResources(sessions: SessionStore): ResourceKind {
       return { resources, next: listing.next };
     },
 
-    register(server) {
-      server.registerResource(
-        'session',
-        new ResourceTemplate(`${SESSION_URI_PREFIX}{session_id}`, {
-          // Listed by the server's own resources/list (index.ts), a page at a time.
-          list: undefined,
-          complete: {
-            session_id: async (value) => {
-              if (value !== '' && !SESSION_ID_PATTERN.test(value)) return [];
-              // One more than shown: the answer then says there are more (completion.ts).
-              return (await sessions.list({ prefix: value, limit: COMPLETION_MAX + 1 })).sessions.map((s) => s.id);
-            },
-          },
-        }),
-        { title: 'Session log', description: "A session's consultations, newest last.", mimeType: 'text/markdown' },
-        async (uri, variables) => {
-          const id = String(variables.session_id);
-          // check() saw the URI as sent, only when it starts with the prefix as spelt; the SDK matched
-          // this template after parsing it as a URL, which lowercases the scheme and drops tabs, line
-          // breaks and leading spaces (SUPERVISOR://sessions/..%2F..). The id is checked again here,
-          // so such a spelling is refused as invalid params too, not failed by the session log.
-          if (!SESSION_ID_PATTERN.test(id)) throw badResourceUri(uri.href, SESSION_ID_RULE);
-          return { contents: [{ uri: uri.href, mimeType: 'text/markdown', text: await sessionMarkdown(sessions, id, uri.href) }] };
-        },
-      );
+    template: { name: 'session', uriTemplate: `${SESSION_URI_PREFIX}{session_id}`, title: 'Session log', description: "A session's consultations, newest last.", mimeType: 'text/markdown' },
+
+    async complete(argument, value) {
+      if (argument !== 'session_id' || (value !== '' && !SESSION_ID_PATTERN.test(value))) return [];
+      return (await sessions.list({ prefix: value, limit: COMPLETION_MAX + 1 })).sessions.map((s) => s.id);
+    },
+
+    async read(uri) {
+      const id = uri.slice(SESSION_URI_PREFIX.length);
+      if (!SESSION_ID_PATTERN.test(id)) throw badResourceUri(uri, SESSION_ID_RULE);
+      return { contents: [{ uri, mimeType: 'text/markdown', text: await sessionMarkdown(sessions, id, uri) }] };
     },
   };
 }

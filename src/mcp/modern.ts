@@ -1,0 +1,94 @@
+/**
+ * The 2026-07-28 leg of /mcp: every request carries its protocol version and client capabilities in
+ * `_meta`, so each is answered by a fresh server from the factory, and nothing is kept between
+ * requests. Change notifications reach the clients holding a `subscriptions/listen` stream.
+ */
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler, InMemoryServerEventBus, isLegacyRequest, type Server, type ServerEvent, type ServerEventBus } from '@modelcontextprotocol/server';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { serveRaw } from './replies.js';
+
+export interface ModernLegOptions {
+  factory(): Server;
+  /** The largest body: the same as the HTTP server's. */
+  maxBodyBytes: number;
+  /** Open subscriptions/listen streams at most. */
+  maxSubscriptions: number;
+  logger: Logger;
+  /** Called when a listen stream opens or closes. */
+  onListenersChange(): void;
+}
+
+export class ModernLeg {
+  readonly #bus: CountingBus;
+  readonly #handler: ReturnType<typeof createMcpHandler>;
+  readonly #node: ReturnType<typeof toNodeHandler>;
+
+  constructor(private readonly options: ModernLegOptions) {
+    this.#bus = new CountingBus(options.onListenersChange);
+    // 'reject': 2025-era requests never get here (http.ts routes them to the sessions leg).
+    this.#handler = createMcpHandler(() => options.factory(), {
+      legacy: 'reject',
+      bus: this.#bus,
+      maxSubscriptions: options.maxSubscriptions,
+      maxRequestBodySize: options.maxBodyBytes,
+      onerror: (error) => options.logger.debug({ err: error }, 'MCP request refused'),
+    });
+    this.#node = toNodeHandler(this.#handler);
+  }
+
+  /** Open subscriptions/listen streams. */
+  get listeners(): number {
+    return this.#bus.listeners;
+  }
+
+  async serve(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    await serveRaw(reply, this.options.logger, () => this.#node(request.raw, reply.raw, request.body));
+  }
+
+  resourcesChanged(): void {
+    this.#handler.notify.resourcesChanged();
+  }
+
+  /** Ends the exchanges in flight and the listen streams. */
+  close(): Promise<void> {
+    return this.#handler.close();
+  }
+}
+
+/**
+ * Whether a POST speaks the 2026-07-28 protocol (its requests carry the `_meta` envelope): the SDK's
+ * own classification, so the two legs never disagree with it. Anything else (an `initialize`, a
+ * request of a 2025-era session) is for the sessions leg.
+ */
+export async function isModernRequest(request: FastifyRequest): Promise<boolean> {
+  if (request.method !== 'POST' || request.headers['mcp-session-id'] !== undefined) return false;
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) if (typeof value === 'string') headers.set(name, value);
+  return !(await isLegacyRequest(new Request('http://localhost/mcp', { method: 'POST', headers }), request.body));
+}
+
+/** The in-process bus, counting its listeners: the server listens for changes only while someone hears them. */
+class CountingBus implements ServerEventBus {
+  readonly #inner = new InMemoryServerEventBus();
+
+  constructor(private readonly onChange: () => void) {}
+
+  get listeners(): number {
+    return this.#inner.listenerCount;
+  }
+
+  publish(event: ServerEvent): void {
+    this.#inner.publish(event);
+  }
+
+  subscribe(listener: (event: ServerEvent) => void): () => void {
+    const unsubscribe = this.#inner.subscribe(listener);
+    this.onChange();
+    return () => {
+      unsubscribe();
+      this.onChange();
+    };
+  }
+}
