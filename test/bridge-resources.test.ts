@@ -133,7 +133,7 @@ describe('prompts through the bridge', () => {
     const refused = await failure(client.getPrompt(bad));
     expect(refused).toEqual(await failure(direct.getPrompt(bad)));
     expect(refused.code).toBe(-32602);
-    expect(refused.message).toBe('MCP error -32602: Invalid arguments for prompt end_session: session_id: 1–128 letters, digits, - or _ at session_id');
+    expect(refused.message).toBe('MCP error -32602: Invalid arguments for prompt end_session: session_id: 1–128 letters, digits, - or _');
     const sessions = await client.complete({ ref: { type: 'ref/prompt', name: 'end_session' }, argument: { name: 'session_id', value: 'bridged-' } });
     expect(sessions.completion.values).toEqual(['bridged-session']);
   });

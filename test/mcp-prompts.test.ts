@@ -68,7 +68,7 @@ describe('prompts/get', () => {
     const said = await text('end_session', { session_id: 'ticket-412' });
     expect(said).toContain('`retrospective` with {"session_id": "ticket-412", "save": true}');
     expect(said).toContain('`trainer` with {"session_id": "ticket-412", "save": true}');
-    expect(await text('end_session', {})).toContain('`trainer` with {"save": true} (no session_id: this session)');
+    expect(await text('end_session', {})).toContain('`trainer` with {"session_id": <the session_id this session\'s consulting answers gave>, "save": true}');
   });
 
   it('refuses missing, malformed and oversized arguments, naming them', async () => {
@@ -82,8 +82,8 @@ describe('prompts/get', () => {
 
   it("says each refusal once: the client puts 'MCP error -32602: ' before it, and the server does not", async () => {
     const malformed = await failure(client.getPrompt({ name: 'end_session', arguments: { session_id: '../x' } }));
-    expect(malformed.message).toBe('MCP error -32602: Invalid arguments for prompt end_session: session_id: 1–128 letters, digits, - or _ at session_id');
-    expect((await failure(client.getPrompt({ name: 'no_such_prompt' }))).message).toBe('MCP error -32602: Prompt no_such_prompt not found');
+    expect(malformed.message).toBe('MCP error -32602: Invalid arguments for prompt end_session: session_id: 1–128 letters, digits, - or _');
+    expect((await failure(client.getPrompt({ name: 'no_such_prompt' }))).message).toBe('MCP error -32602: Prompt no_such_prompt not found: prompts/list names them');
   });
 });
 

@@ -122,11 +122,12 @@ describe('resources/read of a note', () => {
     }
   });
 
-  it('answers resource-not-found (-32002) for a note that does not exist', async () => {
+  it('answers resource-not-found (-32602, with the URI as its data) for a note that does not exist', async () => {
     const error = await failure(client.readResource({ uri: 'brain://knowledge/testing/no-such-note.md' }));
-    expect(error.code).toBe(-32002);
-    // The client puts "MCP error -32002: " before the message the server sent, once.
-    expect(error.message).toBe('MCP error -32002: Resource not found: brain://knowledge/testing/no-such-note.md: no such note in the brain');
+    expect(error.code).toBe(-32602);
+    expect(error.data).toEqual({ uri: 'brain://knowledge/testing/no-such-note.md' });
+    // The client puts "MCP error -32602: " before the message the server sent, once.
+    expect(error.message).toBe('MCP error -32602: Resource not found: brain://knowledge/testing/no-such-note.md: no such note in the brain');
   });
 
   it('answers internal error (-32603) naming the limit for a note grown too large to be read whole', async () => {
@@ -186,7 +187,7 @@ describe('resources/read of a session', () => {
   });
 
   it('answers resource-not-found for a session with no log, and refuses an id that is no session id', async () => {
-    expect((await failure(client.readResource({ uri: 'supervisor://sessions/never-used' }))).code).toBe(-32002);
+    expect((await failure(client.readResource({ uri: 'supervisor://sessions/never-used' }))).code).toBe(-32602);
     for (const uri of ['supervisor://sessions/../../etc/passwd', 'supervisor://sessions/a%2Fb', 'supervisor://sessions/', `supervisor://sessions/${'x'.repeat(129)}`]) {
       const error = await failure(client.readResource({ uri }));
       expect(error.code).toBe(-32602);

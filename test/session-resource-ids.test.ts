@@ -1,8 +1,8 @@
 /**
  * A session resource URI whose id is no session id is refused as invalid params (-32602), naming the
- * rule, however it is spelt: the checks see the URI as sent, and the SDK matches the template only
- * after parsing it as a URL — which lowercases the scheme and drops tabs, line breaks and leading
- * spaces. Such spellings once reached the session log, whose refusal answered internal error (-32603).
+ * rule, however it is spelt: the URI is read as sent, never parsed as a URL (which would drop tabs,
+ * line breaks and leading spaces, and fold `..`). Such spellings once reached the session log, whose
+ * refusal answered internal error (-32603); spellings that are no session URI at all are not found.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { describe, expect, it } from 'vitest';
@@ -24,9 +24,6 @@ describe('resources/read of a session id that is none', () => {
     'Supervisor://sessions/a%2Fb',
     `SUPERVISOR://sessions/${'x'.repeat(129)}`,
     'SUPERVISOR://sessions/a%20b',
-    ' supervisor://sessions/..%2F..',
-    'supervisor:/\t/sessions/..%2F..',
-    'supervisor://sess\nions/a%2F..',
   ])('refuses %j as invalid params, naming the rule', async (uri) => {
     const error = await failure(client.readResource({ uri }));
     expect(error.code).toBe(-32602);
@@ -34,7 +31,16 @@ describe('resources/read of a session id that is none', () => {
     expect(error.message.length).toBeLessThan(600);
   });
 
+  it.each([' supervisor://sessions/..%2F..', 'supervisor:/\t/sessions/..%2F..', 'supervisor://sess\nions/a%2F..'])(
+    'answers %j with resource not found (-32602), naming the URIs this server has',
+    async (uri) => {
+      const error = await failure(client.readResource({ uri }));
+      expect(error.code).toBe(-32602);
+      expect(error.message).toContain("this server's resources are brain://knowledge/… and supervisor://sessions/…");
+    },
+  );
+
   it('still reads a session spelt with an upper-case scheme, and answers not found for one with no log', async () => {
-    expect((await failure(client.readResource({ uri: 'SUPERVISOR://sessions/never-used' }))).code).toBe(-32002);
+    expect((await failure(client.readResource({ uri: 'SUPERVISOR://sessions/never-used' }))).code).toBe(-32602);
   });
 });

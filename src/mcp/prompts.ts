@@ -8,8 +8,8 @@
 import { isAbsolute } from 'node:path';
 import { ProtocolError, ProtocolErrorCode, type CompleteResult, type GetPromptResult, type ListPromptsResult } from '@modelcontextprotocol/server';
 import * as z from 'zod';
-import { describeIssue } from '../../common/brain-contract.js';
 import type { Deps } from '../deps.js';
+import { refusal } from '../tools/define.js';
 import { SESSION_ID_PATTERN } from '../session/log.js';
 import { COMPLETION_MAX } from './resources/kind.js';
 import { completion } from './resources/index.js';
@@ -88,9 +88,9 @@ export function prompts(deps: Pick<Deps, 'sessions' | 'projectRoots'>): Prompts 
 
     get(name, args) {
       const spec = byName.get(name);
-      if (!spec) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `no prompt named ${JSON.stringify(name.slice(0, 100))}: prompts/list names them`);
+      if (!spec) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Prompt ${name.slice(0, 100)} not found: prompts/list names them`);
       const checked = spec.args.safeParse(args ?? {});
-      if (!checked.success) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Invalid arguments for prompt ${name}: ${describeIssue(checked.error)}`);
+      if (!checked.success) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Invalid arguments for prompt ${name}: ${refusal(checked.error)}`);
       return say(spec.text(checked.data as Record<string, string | undefined>));
     },
 

@@ -34,7 +34,7 @@ const sessionId = z
 /** Arguments every consulting tool takes (docs/mcp.md). */
 export const commonArgs = {
   model: modelArg.describe('Override the model chain.'),
-  session_id: sessionId.describe('Omit on the first call; then pass the session_id each answer gives, so every call sees the earlier ones.'),
+  session_id: sessionId.describe("Omit at first; then the answer's."),
 };
 
 /** The code to show the consultant: files, or a diff under a name like changes.diff. */
@@ -55,7 +55,7 @@ export const codeArgs = {
 
 /** retrospective and trainer: which session to read, the model, and whether to save what they draft. */
 export const sessionReviewArgs = {
-  session_id: sessionId.describe('The session to read: the session_id the consulting answers gave.'),
+  session_id: sessionId.describe('From consulting answers.'),
   model: commonArgs.model,
   save: z.boolean({ error: 'save must be true or false' }).optional().describe('Write its entries to the brain.'),
 };

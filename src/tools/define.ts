@@ -146,7 +146,7 @@ function withUnsavedOutput(answer: ToolAnswer, path: unknown): ToolAnswer {
  * brain_write and POST /write refuse alike; a rule that already names its argument (`files: at most
  * 200 entries`) is given as it is.
  */
-function refusal(error: z.ZodError): string {
+export function refusal(error: z.ZodError): string {
   const first = error.issues[0]?.path[0];
   const message = error.issues[0]?.message ?? 'invalid arguments';
   return first !== undefined && message.startsWith(String(first)) ? message : describeIssue(error);

@@ -67,7 +67,8 @@ export function resources(deps: Pick<Deps, 'brain' | 'sessions' | 'logger'>): Re
     templates: { resourceTemplates: kinds.map((kind) => kind.template) },
 
     async read(uri, signal) {
-      const kind = kinds.find((candidate) => uri.startsWith(candidate.prefix));
+      // A scheme and a host are case-insensitive (RFC 3986): SUPERVISOR://sessions/… is a session too.
+      const kind = kinds.find((candidate) => uri.slice(0, candidate.prefix.length).toLowerCase() === candidate.prefix);
       if (!kind) throw resourceNotFound(uri, `this server's resources are ${kinds.map((k) => `${k.prefix}…`).join(' and ')}`);
       return kind.read(uri, signal);
     },

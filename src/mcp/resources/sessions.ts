@@ -56,7 +56,7 @@ export function sessionResources(sessions: SessionStore): ResourceKind {
     async read(uri) {
       const id = uri.slice(SESSION_URI_PREFIX.length);
       if (!SESSION_ID_PATTERN.test(id)) throw badResourceUri(uri, SESSION_ID_RULE);
-      return { contents: [{ uri, mimeType: 'text/markdown', text: await sessionMarkdown(sessions, id, uri) }] };
+      return { contents: [{ uri: sessionUri(id), mimeType: 'text/markdown', text: await sessionMarkdown(sessions, id, uri) }] };
     },
   };
 }
