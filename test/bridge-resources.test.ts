@@ -74,7 +74,8 @@ const textOf = (contents: ReadonlyArray<{ text: string } | { blob: string }>) =>
 describe('resources through the bridge', () => {
   it('declares what the server declares, and lists every note and session page by page, as the server does', async () => {
     const client = await bridge();
-    expect(client.getServerCapabilities()).toMatchObject({ resources: { listChanged: true }, prompts: { listChanged: true }, completions: {} });
+    expect(client.getServerCapabilities()).toMatchObject({ resources: { listChanged: true }, prompts: {}, completions: {} });
+    expect(client.getServerCapabilities()?.prompts).toEqual(direct.getServerCapabilities()?.prompts);
     const bridged = await listAll(client);
     expect(bridged.pages).toBeGreaterThanOrEqual(2);
     expect(bridged.resources).toEqual((await listAll(direct)).resources);
@@ -93,7 +94,7 @@ describe('resources through the bridge', () => {
     expect(textOf(session.contents)).toContain('Arguments: spec: cart totals in cents');
   });
 
-  it("passes the server's errors on with their code and message: -32002 for an unknown note, -32602 for a bad URI or cursor", async () => {
+  it("passes the server's errors on with their code and message: -32602 with the URI for an unknown note, -32602 for a bad URI or cursor", async () => {
     const client = await bridge();
     for (const request of [
       { uri: 'brain://knowledge/testing/no-such-note.md' },
@@ -103,7 +104,7 @@ describe('resources through the bridge', () => {
       expect(await failure(client.readResource(request))).toEqual(await failure(direct.readResource(request)));
     }
     const unknown = await failure(client.readResource({ uri: 'brain://knowledge/testing/no-such-note.md' }));
-    expect(unknown.code).toBe(-32002);
+    expect(unknown.code).toBe(-32602);
     expect(unknown.message).toContain('Resource not found: brain://knowledge/testing/no-such-note.md: no such note');
     const cursor = await failure(client.listResources({ cursor: 'not-a-cursor' }));
     expect(cursor.code).toBe(-32602);

@@ -143,6 +143,29 @@ describe('the stdio bridge', () => {
 });
 
 describe('the remote lost mid-session', () => {
+  it('holds one consultation session for its life: history without a session_id, across a remote restart', async () => {
+    const brainDir = await mkdtemp(join(tmpdir(), 'supervisor-bridge-session-'));
+    const first = await startTestSupervisor({ SUPERVISOR_BRAIN_DIR: brainDir });
+    const port = Number(new URL(first.mcpUrl).port);
+    const client = await bridge({ SUPERVISOR_URL: first.mcpUrl, SUPERVISOR_TOKEN: '' });
+    const spec = await client.callTool({ name: 'spec', arguments: { project_root: project, requirements: 'a cart' } });
+    const id = (spec.structuredContent as { session_id: string }).session_id;
+    expect(texts(spec)[0]).not.toContain('started session');
+    await first.stop();
+
+    const back = await startTestSupervisor({ SUPERVISOR_PORT: String(port), SUPERVISOR_BRAIN_DIR: brainDir });
+    try {
+      const debug = await client.callTool({ name: 'debug', arguments: { project_root: project, error: 'NaN' } });
+      expect((debug.structuredContent as { session_id: string }).session_id).toBe(id);
+      expect(JSON.stringify(back.llm.requests[0]?.messages)).toMatch(/## Session history\\n\\n- [^\\]*spec \(spec\) ok/);
+      const retrospective = await client.callTool({ name: 'retrospective', arguments: {} });
+      expect(retrospective.isError).toBeFalsy();
+    } finally {
+      await back.stop();
+      await rm(brainDir, { recursive: true, force: true });
+    }
+  });
+
   it('gives tool errors that say so, and works again when the remote is back', async () => {
     const other = await startTestSupervisor();
     const port = Number(new URL(other.mcpUrl).port);

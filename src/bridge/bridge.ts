@@ -8,7 +8,12 @@
  * files, each tool publishes in tools/list (`_meta["supervisor/file_arguments"]`); a tool that
  * publishes none gets nothing attached by name. stdout carries protocol messages only; everything else
  * goes to stderr.
+ *
+ * One bridge process is one Claude Code session, so it holds one consultation session for its whole
+ * life: a call to a tool that takes a `session_id` and names none is given the bridge's. History then
+ * works without the model carrying the id, and survives the remote restarting (a new MCP session).
  */
+import { randomUUID } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -56,6 +61,7 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
   forwardRequests(server, remote, capabilities, options.url, log);
 
   const fileArguments = new FileArguments(remote);
+  const sessionId = randomUUID();
 
   server.setRequestHandler(ListToolsRequestSchema, async (request) => {
     try {
@@ -87,6 +93,7 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
     } catch (error) {
       return failed(error);
     }
+    if (args.session_id === undefined && fileArguments.takesSession(request.params.name)) args.session_id = sessionId;
     const output = await outputFile(args, outputArgument, roots);
     if (output && 'refused' in output) return { content: [{ type: 'text', text: output.refused }], isError: true };
     const files = await attachFiles(args, named, options, roots);
@@ -123,13 +130,14 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
 }
 
 /**
- * Which arguments of each remote tool name files, as the remote's tools/list says. Learnt from every
- * listing that passes through; a call to a tool not seen yet (a client that calls without listing, a
- * remote restarted with new tools) lists the remote's tools first.
+ * Which arguments of each remote tool name files, and which tools take a session_id, as the remote's
+ * tools/list says. Learnt from every listing that passes through; a call to a tool not seen yet (a
+ * client that calls without listing, a remote restarted with new tools) lists the remote's tools first.
  */
 class FileArguments {
   private readonly byTool = new Map<string, string[]>();
   private readonly outputByTool = new Map<string, string>();
+  private readonly withSession = new Set<string>();
 
   constructor(private readonly remote: Remote) {}
 
@@ -140,7 +148,14 @@ class FileArguments {
       const output = tool._meta?.[OUTPUT_FILE_META];
       if (typeof output === 'string') this.outputByTool.set(tool.name, output);
       else this.outputByTool.delete(tool.name);
+      if (tool.inputSchema.properties && 'session_id' in tool.inputSchema.properties) this.withSession.add(tool.name);
+      else this.withSession.delete(tool.name);
     }
+  }
+
+  /** Whether the tool takes a session_id; known once `of` has been asked. */
+  takesSession(tool: string): boolean {
+    return this.withSession.has(tool);
   }
 
   /** The argument naming the file the answer is saved to; known once `of` has been asked. */
