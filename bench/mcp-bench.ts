@@ -12,11 +12,16 @@
  *    server runs as `supervisor serve` in a process of its own, as it does for real: the 200 clients
  *    and the fake model (here in this process) must not compete with it for one event loop.
  *
+ * Both protocol eras are measured in the same run: a 2025-era client (the v1 SDK client, a protocol
+ * session) and a 2026-07-28 one (the v2 client pinned to it, stateless), their calls interleaved so
+ * that the machine's noise falls on both alike.
+ *
  * Prints one JSON line; run by bench/run.ts, or alone: `node dist/bench/mcp-bench.js [sizes…]`.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import OpenAI from 'openai';
@@ -29,13 +34,26 @@ import type { SessionEntry } from '../src/session/log.js';
 import { brainFor, promptQuery, Rng, Vocabulary, type Corpus } from './corpus.js';
 import { processCpuMs, startServerProcess } from './server-process.js';
 
+export type Era = 'legacy' | 'modern';
+export const ERAS: readonly Era[] = ['legacy', 'modern'];
+
 export interface OverheadAtSize {
   notes: number;
-  overhead: { p50: number; p99: number };
+  /** By era: 2025 (`legacy`) and 2026-07-28 (`modern`). */
+  overhead: Record<Era, { p50: number; p99: number }>;
   /** A bare MCP round trip in the same run (brain_query, one word): what this machine's framing costs. */
-  bareCall: { p50: number; p99: number };
+  bareCall: Record<Era, { p50: number; p99: number }>;
   /** Notes the calls' knowledge queries brought into the prompt, on average; and calls that found none. */
   knowledgePerCall: number;
+  callsWithoutKnowledge: number;
+}
+
+export interface ConcurrencyResult {
+  mcpWallMs: number;
+  ratio: number;
+  errors: number;
+  /** CPU time (user + system) the server process used during the phase, per call; null without /proc. */
+  serverCpuMsPerCall: number | null;
   callsWithoutKnowledge: number;
 }
 
@@ -49,14 +67,8 @@ export interface McpResult {
     notes: number;
     calls: number;
     modelMs: number;
-    mcpWallMs: number;
     directWallMs: number;
-    ratio: number;
-    errors: number;
-    /** CPU time (user + system) the server process used during the phase, per call; null without /proc. */
-    serverCpuMsPerCall: number | null;
-    callsWithoutKnowledge: number;
-  };
+  } & Record<Era, ConcurrencyResult>;
 }
 
 const CONCURRENT = 200;
@@ -79,14 +91,25 @@ function percentiles(samples: number[]): { p50: number; p99: number } {
   return { p50: Math.round(at(0.5) * 1000) / 1000, p99: Math.round(at(0.99) * 1000) / 1000 };
 }
 
-async function connect(url: string): Promise<Client> {
+/** What the bench asks of a client of either era. */
+interface BenchClient {
+  callTool(params: { name: string; arguments: Record<string, unknown> }): Promise<{ isError?: boolean; content?: unknown; structuredContent?: unknown }>;
+  close(): Promise<void>;
+}
+
+async function connect(url: string, era: Era): Promise<BenchClient> {
+  if (era === 'modern') {
+    const client = new ModernClient({ name: 'bench', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    await client.connect(new ModernTransport(new URL(url)));
+    return client as BenchClient;
+  }
   const client = new Client({ name: 'bench', version: '1' });
   await client.connect(new StreamableHTTPClientTransport(new URL(url)));
-  return client;
+  return client as BenchClient;
 }
 
 /** The brain notes a consulting call's answer says it used (its structured `knowledge`). */
-function knowledgeOf(result: Awaited<ReturnType<Client['callTool']>>): number {
+function knowledgeOf(result: { structuredContent?: unknown }): number {
   const knowledge = (result.structuredContent as { knowledge?: unknown } | undefined)?.knowledge;
   return Array.isArray(knowledge) ? knowledge.length : 0;
 }
@@ -111,11 +134,14 @@ async function measureOverhead(notes: number, sessionsDir: string, historyText: 
   const env = environment(brainDir, sessionsDir, llm.url);
   const supervisor = await startSupervisor(supervisorConfig(env), ingestionConfig(env), createLogger('silent'));
   await supervisor.ingestion?.loaded;
-  const client = await connect(supervisor.mcpUrl);
-  const overheads: number[] = [];
+  const clients = { legacy: await connect(supervisor.mcpUrl, 'legacy'), modern: await connect(supervisor.mcpUrl, 'modern') };
+  const overheads: Record<Era, number[]> = { legacy: [], modern: [] };
   let knowledge = 0;
   let withoutKnowledge = 0;
-  for (let i = 0; i < CALLS + WARM_UP_CALLS; i++) {
+  // Each era makes CALLS timed calls, one after the other's, so both see the same machine.
+  for (let i = 0; i < 2 * (CALLS + WARM_UP_CALLS); i++) {
+    const era = ERAS[i % 2] as Era;
+    const client = clients[era];
     await writeFile(join(sessionsDir, `${SESSION}.jsonl`), historyText); // keep the history at 200 entries
     const context = promptQuery(rng, vocab, CORPUS);
     const code = promptQuery(rng, vocab, CORPUS);
@@ -128,25 +154,26 @@ async function measureOverhead(notes: number, sessionsDir: string, historyText: 
     const wall = performance.now() - started;
     if (result.isError) throw new Error(`benchmark call failed: ${JSON.stringify(result.content)}`);
     const modelMs = llm.durations.slice(before).reduce((sum, ms) => sum + ms, 0);
-    if (i < WARM_UP_CALLS) continue; // the first calls warm caches and the JIT
-    overheads.push(wall - modelMs);
+    if (i < 2 * WARM_UP_CALLS) continue; // the first calls warm caches and the JIT
+    overheads[era].push(wall - modelMs);
     const found = knowledgeOf(result);
     knowledge += found;
     if (found === 0) withoutKnowledge++;
   }
-  const bare: number[] = [];
-  for (let i = 0; i < CALLS + WARM_UP_CALLS; i++) {
+  const bare: Record<Era, number[]> = { legacy: [], modern: [] };
+  for (let i = 0; i < 2 * (CALLS + WARM_UP_CALLS); i++) {
+    const era = ERAS[i % 2] as Era;
     const started = performance.now();
-    await client.callTool({ name: 'brain_query', arguments: { query: 'zzqqxx' } });
-    if (i >= WARM_UP_CALLS) bare.push(performance.now() - started);
+    await clients[era].callTool({ name: 'brain_query', arguments: { query: 'zzqqxx' } });
+    if (i >= 2 * WARM_UP_CALLS) bare[era].push(performance.now() - started);
   }
-  await client.close();
+  await Promise.all(ERAS.map((era) => clients[era].close()));
   await supervisor.close();
   return {
     notes,
-    overhead: percentiles(overheads),
-    bareCall: percentiles(bare),
-    knowledgePerCall: Math.round((knowledge / CALLS) * 100) / 100,
+    overhead: { legacy: percentiles(overheads.legacy), modern: percentiles(overheads.modern) },
+    bareCall: { legacy: percentiles(bare.legacy), modern: percentiles(bare.modern) },
+    knowledgePerCall: Math.round((knowledge / (2 * CALLS)) * 100) / 100,
     callsWithoutKnowledge: withoutKnowledge,
   };
 }
@@ -185,29 +212,8 @@ async function main(): Promise<void> {
   const server = await startServerProcess(environment(brainDir, sessionsDir, llm.url));
   // Each call's error text carries a prompt from the corpus: its knowledge query searches as a real one does.
   const errorTexts = Array.from({ length: CONCURRENT }, (_, i) => `TypeError in request ${i}: ${promptQuery(rng, vocab, CORPUS)}`);
-  const clients = await Promise.all(Array.from({ length: CONCURRENT }, () => connect(server.url)));
-  // Warm both paths alike (JIT, connection pools) before timing either.
-  for (let i = 0; i < 50; i++) {
-    await clients[i % CONCURRENT]?.callTool({ name: 'debug', arguments: { project_root: '/work/shop', error: `warm-up ${i}: ${promptQuery(rng, vocab, CORPUS)}` } });
-  }
-  let errors = 0;
-  let withoutKnowledge = 0;
-  const cpuBefore = processCpuMs(server.pid);
-  let started = performance.now();
-  await Promise.all(
-    clients.map((c, i) =>
-      c.callTool({ name: 'debug', arguments: { project_root: '/work/shop', error: errorTexts[i] as string, session_id: `concurrent-${i}` } }).then(
-        (r) => {
-          if (r.isError) errors++;
-          else if (knowledgeOf(r) === 0) withoutKnowledge++;
-        },
-        () => errors++,
-      ),
-    ),
-  );
-  const mcpWallMs = performance.now() - started;
-  const cpuAfter = processCpuMs(server.pid);
-  await Promise.all(clients.map((c) => c.close()));
+  const byEra = {} as Record<Era, ConcurrencyResult>;
+  for (const era of ERAS) byEra[era] = await concurrentCalls(server, era, errorTexts, rng);
   await server.stop();
 
   const openai = new OpenAI({ baseURL: `${llm.url}/v1`, apiKey: 'bench', maxRetries: 0 });
@@ -218,7 +224,7 @@ async function main(): Promise<void> {
     }
   };
   for (let i = 0; i < 50; i++) await direct(`warm-up ${i}`);
-  started = performance.now();
+  const started = performance.now();
   await Promise.all(errorTexts.map((text) => direct(text)));
   const directWallMs = performance.now() - started;
 
@@ -234,15 +240,45 @@ async function main(): Promise<void> {
       notes: CONCURRENCY_NOTES,
       calls: CONCURRENT,
       modelMs: MODEL_MS,
-      mcpWallMs: Math.round(mcpWallMs),
       directWallMs: Math.round(directWallMs),
-      ratio: Math.round((mcpWallMs / directWallMs) * 100) / 100,
-      errors,
-      serverCpuMsPerCall: cpuBefore === null || cpuAfter === null ? null : Math.round(((cpuAfter - cpuBefore) / CONCURRENT) * 100) / 100,
-      callsWithoutKnowledge: withoutKnowledge,
-    },
+      ...Object.fromEntries(ERAS.map((era) => [era, { ...byEra[era], ratio: Math.round((byEra[era].mcpWallMs / directWallMs) * 100) / 100 }])),
+    } as McpResult['concurrency'],
   };
   console.log(JSON.stringify(result));
+}
+
+/** CONCURRENT calls at once from CONCURRENT clients of one era to the server process, after a warm-up. */
+async function concurrentCalls(server: Awaited<ReturnType<typeof startServerProcess>>, era: Era, errorTexts: string[], rng: Rng): Promise<ConcurrencyResult> {
+  const clients = await Promise.all(Array.from({ length: CONCURRENT }, () => connect(server.url, era)));
+  // Warm the path (JIT, connection pools) before timing it.
+  for (let i = 0; i < 50; i++) {
+    await clients[i % CONCURRENT]?.callTool({ name: 'debug', arguments: { project_root: '/work/shop', error: `warm-up ${i}: ${promptQuery(rng, vocab, CORPUS)}` } });
+  }
+  let errors = 0;
+  let withoutKnowledge = 0;
+  const cpuBefore = processCpuMs(server.pid);
+  const started = performance.now();
+  await Promise.all(
+    clients.map((c, i) =>
+      c.callTool({ name: 'debug', arguments: { project_root: '/work/shop', error: errorTexts[i] as string, session_id: `concurrent-${era}-${i}` } }).then(
+        (r) => {
+          if (r.isError) errors++;
+          else if (knowledgeOf(r) === 0) withoutKnowledge++;
+        },
+        () => errors++,
+      ),
+    ),
+  );
+  const mcpWallMs = performance.now() - started;
+  const cpuAfter = processCpuMs(server.pid);
+  await Promise.all(clients.map((c) => c.close()));
+  return {
+    mcpWallMs: Math.round(mcpWallMs),
+    ratio: 0, // set against the direct calls
+    errors,
+    serverCpuMsPerCall: cpuBefore === null || cpuAfter === null ? null : Math.round(((cpuAfter - cpuBefore) / CONCURRENT) * 100) / 100,
+    callsWithoutKnowledge: withoutKnowledge,
+  };
 }
 
 await main();

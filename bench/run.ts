@@ -22,7 +22,11 @@ import type { HealResult } from './heal-bench.js';
 import type { SessionResult } from './session-bench.js';
 import type { Latency } from './latency.js';
 import type { LoadResult, QueryKindResult } from './load-bench.js';
-import type { McpResult } from './mcp-bench.js';
+import type { Era, McpResult } from './mcp-bench.js';
+
+// Not imported from mcp-bench.js, which runs its measurement when loaded.
+const ERAS: readonly Era[] = ['legacy', 'modern'];
+const ERA_NAMES: Record<Era, string> = { legacy: '2025 (session)', modern: '2026-07-28' };
 import type { StartupResult } from './startup-bench.js';
 
 const givenSizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
@@ -139,18 +143,18 @@ console.log(`\nraw: ${JSON.stringify(loads)}`);
 process.stderr.write('measuring consulting calls through MCP…\n');
 const mcp = await measure<McpResult>('./mcp-bench.js', brainSizes.map(String));
 console.log(`
-| consulting call (review, ${mcp.corpus} corpus, ${mcp.historyEntries}-entry history, ${mcp.calls} calls) | overhead p50 / p99 ms | bare MCP round trip p50 / p99 ms | notes found per call |
+| consulting call (review, ${mcp.corpus} corpus, ${mcp.historyEntries}-entry history, ${mcp.calls} calls per era, interleaved) | protocol | overhead p50 / p99 ms | bare MCP round trip p50 / p99 ms |
 |---|---|---|---|
 ${mcp.overheads
-  .map((o) => `| ${o.notes.toLocaleString('en')}-note brain | ${ms(o.overhead.p50)} / ${ms(o.overhead.p99)} | ${ms(o.bareCall.p50)} / ${ms(o.bareCall.p99)} | ${o.knowledgePerCall} (${o.callsWithoutKnowledge} calls found none) |`)
+  .flatMap((o) => ERAS.map((era) => `| ${o.notes.toLocaleString('en')}-note brain (${o.knowledgePerCall} notes found per call, ${o.callsWithoutKnowledge} calls none) | ${ERA_NAMES[era]} | ${ms(o.overhead[era].p50)} / ${ms(o.overhead[era].p99)} | ${ms(o.bareCall[era].p50)} / ${ms(o.bareCall[era].p99)} |`))
   .join('\n')}
 
-| ${mcp.concurrency.calls} concurrent calls, model takes ${mcp.concurrency.modelMs} ms, ${mcp.concurrency.notes.toLocaleString('en')}-note brain | |
-|---|---|
-| through supervisor (MCP), wall ms | ${mcp.concurrency.mcpWallMs} (${mcp.concurrency.errors} errors) |
-| direct openai client calls, wall ms | ${mcp.concurrency.directWallMs} |
-| ratio | ${mcp.concurrency.ratio}× |
-| server CPU per call | ${mcp.concurrency.serverCpuMsPerCall ?? 'n/a'} ms |
+| ${mcp.concurrency.calls} concurrent calls, model takes ${mcp.concurrency.modelMs} ms, ${mcp.concurrency.notes.toLocaleString('en')}-note brain | ${ERAS.map((era) => ERA_NAMES[era]).join(' | ')} |
+|---|---|---|
+| through supervisor (MCP), wall ms | ${ERAS.map((era) => `${mcp.concurrency[era].mcpWallMs} (${mcp.concurrency[era].errors} errors)`).join(' | ')} |
+| direct openai client calls, wall ms | ${mcp.concurrency.directWallMs} | ${mcp.concurrency.directWallMs} |
+| ratio | ${ERAS.map((era) => `${mcp.concurrency[era].ratio}×`).join(' | ')} |
+| server CPU per call | ${ERAS.map((era) => `${mcp.concurrency[era].serverCpuMsPerCall ?? 'n/a'} ms`).join(' | ')} |
 
 raw: ${JSON.stringify(mcp)}`);
 

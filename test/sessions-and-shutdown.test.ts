@@ -6,6 +6,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -56,6 +57,15 @@ async function connect(mcpUrl: string): Promise<Client> {
   await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl)));
   cleanups.push(() => client.close());
   return client;
+}
+
+/** A client of the era named: the v1 client (2025, a protocol session) or the v2 client pinned to 2026-07-28. */
+async function connectIn(era: string, mcpUrl: string): Promise<Pick<Client, 'callTool'>> {
+  if (era === '2025') return connect(mcpUrl);
+  const client = new ModernClient({ name: 'session-test', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+  await client.connect(new ModernTransport(new URL(mcpUrl)));
+  cleanups.push(() => client.close());
+  return client as unknown as Pick<Client, 'callTool'>;
 }
 
 describe('calls in flight (SUPERVISOR_MAX_CALLS)', () => {
@@ -173,10 +183,10 @@ describe('shutdown (a real process)', () => {
     return { llm, brainDir, sessionsDir: join(brainDir, 'sessions') };
   }
 
-  it('SIGTERM: a call still running after the grace period gets a tool error saying so, is logged, and the process exits 0', async () => {
+  it.each(['2025', '2026-07-28'])('SIGTERM (%s client): a call still running after the grace period gets a tool error saying so, is logged, and the process exits 0', async (era) => {
     const { llm, brainDir, sessionsDir } = await setUp();
     const server = await serve({ SUPERVISOR_BRAIN_DIR: brainDir, SUPERVISOR_SESSIONS_DIR: sessionsDir, LITELLM_BASE_URL: llm.url, SUPERVISOR_SHUTDOWN_SECONDS: '1' });
-    const client = await connect(server.url);
+    const client = await connectIn(era, server.url);
     const call = client.callTool({ name: 'review', arguments: { project_root: ROOT, files: ['a.ts'], session_id: 'at-shutdown' } });
     await within(GENEROUS_MS, async () => llm.requests.length === 1);
     server.kill('SIGTERM');
@@ -192,10 +202,10 @@ describe('shutdown (a real process)', () => {
     expect(entry.message).toMatch(/^the server is shutting down/);
   });
 
-  it('SIGTERM after a client cancelled its call exits at once, not after the grace period', async () => {
+  it.each(['2025', '2026-07-28'])('SIGTERM after a (%s) client cancelled its call exits at once, not after the grace period', async (era) => {
     const { llm, brainDir, sessionsDir } = await setUp();
     const server = await serve({ SUPERVISOR_BRAIN_DIR: brainDir, SUPERVISOR_SESSIONS_DIR: sessionsDir, LITELLM_BASE_URL: llm.url, SUPERVISOR_SHUTDOWN_SECONDS: '30' });
-    const client = await connect(server.url);
+    const client = await connectIn(era, server.url);
     const abort = new AbortController();
     const call = client.callTool({ name: 'review', arguments: { project_root: ROOT, files: ['a.ts'] } }, undefined, { signal: abort.signal });
     await within(GENEROUS_MS, async () => llm.requests.length === 1);
