@@ -59,13 +59,18 @@ async function connect(mcpUrl: string): Promise<Client> {
   return client;
 }
 
+type Call = (params: { name: string; arguments: Record<string, unknown> }, options?: { signal?: AbortSignal }) => Promise<{ isError?: boolean; content?: unknown }>;
+
 /** A client of the era named: the v1 client (2025, a protocol session) or the v2 client pinned to 2026-07-28. */
-async function connectIn(era: string, mcpUrl: string): Promise<Pick<Client, 'callTool'>> {
-  if (era === '2025') return connect(mcpUrl);
+async function connectIn(era: string, mcpUrl: string): Promise<{ callTool: Call }> {
+  if (era === '2025') {
+    const client = await connect(mcpUrl);
+    return { callTool: (params, options) => client.callTool(params, undefined, options) as ReturnType<Call> };
+  }
   const client = new ModernClient({ name: 'session-test', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
   await client.connect(new ModernTransport(new URL(mcpUrl)));
   cleanups.push(() => client.close());
-  return client as unknown as Pick<Client, 'callTool'>;
+  return { callTool: (params, options) => client.callTool(params, options) };
 }
 
 describe('calls in flight (SUPERVISOR_MAX_CALLS)', () => {
@@ -207,7 +212,7 @@ describe('shutdown (a real process)', () => {
     const server = await serve({ SUPERVISOR_BRAIN_DIR: brainDir, SUPERVISOR_SESSIONS_DIR: sessionsDir, LITELLM_BASE_URL: llm.url, SUPERVISOR_SHUTDOWN_SECONDS: '30' });
     const client = await connectIn(era, server.url);
     const abort = new AbortController();
-    const call = client.callTool({ name: 'review', arguments: { project_root: ROOT, files: ['a.ts'] } }, undefined, { signal: abort.signal });
+    const call = client.callTool({ name: 'review', arguments: { project_root: ROOT, files: ['a.ts'] } }, { signal: abort.signal });
     await within(GENEROUS_MS, async () => llm.requests.length === 1);
     abort.abort('never mind');
     await expect(call).rejects.toThrow();
