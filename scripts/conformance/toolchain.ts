@@ -1,7 +1,9 @@
 /**
  * The conformance suite and the Node it needs (≥ 22; the project itself runs on 20), installed from the
- * npm registry into a cache folder outside the project, pinned by scripts/conformance/pinned/ (a
- * package.json with exact versions and its package-lock.json, integrity hashes included).
+ * npm registry into a cache folder outside the project, pinned by a folder under scripts/conformance/
+ * (a package.json with exact versions and its package-lock.json, integrity hashes included): `pinned/`
+ * for the suite's 0.1 line, `pinned-0.2/` for its 0.2 line (scripts/conformance/scenarios.ts, LINES).
+ * Each line is its own install, with its own Node, in its own cache folder.
  *
  * Why not a devDependency: npm puts node_modules/.bin first on PATH for every npm script, so a `node`
  * package there would run the tests, and better-sqlite3's native build, under Node 22.
@@ -21,13 +23,13 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** The pinned manifest and lock; read from the sources (the build does not copy JSON files). */
-export const PINNED_DIR = fileURLToPath(new URL('../../../scripts/conformance/pinned/', import.meta.url));
+/** The folder holding the pinned folders; read from the sources (the build does not copy JSON files). */
+export const CONFORMANCE_DIR = fileURLToPath(new URL('../../../scripts/conformance/', import.meta.url));
 const PINNED_FILES = ['package.json', 'package-lock.json'] as const;
 const SUITE_PACKAGE = '@modelcontextprotocol/conformance';
 /** Marks a finished install: written last. */
 const INSTALLED_MARK = '.installed';
-/** The install downloads about 55 MB once; beyond this it is stuck. */
+/** An install downloads about 55 MB once (less when npm's own cache has the Node already); beyond this it is stuck. */
 const INSTALL_TIMEOUT_MS = 10 * 60_000;
 
 export interface Toolchain {
@@ -59,9 +61,13 @@ export function nodePackageName(platform: NodeJS.Platform = process.platform, ar
   return `${prefix}-${platform}-${arch}`;
 }
 
-/** The suite and its Node, installing them into the cache first when they are not there yet. */
-export async function ensureToolchain(log: (line: string) => void): Promise<Toolchain> {
-  const pinned = await Promise.all(PINNED_FILES.map((file) => readFile(join(PINNED_DIR, file))));
+/**
+ * The suite and its Node pinned by scripts/conformance/<pinnedName>/, installing them into the cache
+ * first when they are not there yet.
+ */
+export async function ensureToolchain(pinnedName: string, log: (line: string) => void): Promise<Toolchain> {
+  const pinnedDir = join(CONFORMANCE_DIR, pinnedName);
+  const pinned = await Promise.all(PINNED_FILES.map((file) => readFile(join(pinnedDir, file))));
   const hash = createHash('sha256');
   for (const content of pinned) hash.update(content);
   const root = cacheRoot();
@@ -69,25 +75,25 @@ export async function ensureToolchain(log: (line: string) => void): Promise<Tool
   let installedMs: number | null = null;
   if (!existsSync(join(dir, INSTALLED_MARK))) {
     const started = performance.now();
-    log(`installing the pinned conformance suite and its Node into ${dir} (first run; from the npm registry)…`);
-    await install(root, dir);
+    log(`installing the conformance suite pinned in scripts/conformance/${pinnedName}/ and its Node into ${dir} (first run; from the npm registry)…`);
+    await install(pinnedDir, root, dir);
     installedMs = performance.now() - started;
   }
   const manifest = JSON.parse(String(pinned[0])) as { dependencies: Record<string, string> };
   const suiteVersion = manifest.dependencies[SUITE_PACKAGE] ?? '?';
   const suite = join(dir, 'node_modules', SUITE_PACKAGE, 'dist', 'index.js');
-  const node = await nodeBinary(dir);
+  const node = await nodeBinary(dir, pinnedDir);
   const { stdout } = await run(node, ['--version']);
   return { node, nodeVersion: stdout.trim(), suite, suiteVersion, dir, installedMs };
 }
 
-async function install(root: string, dir: string): Promise<void> {
+async function install(pinnedDir: string, root: string, dir: string): Promise<void> {
   await mkdir(root, { recursive: true });
   const staging = `${dir}.${process.pid}.partial`;
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging);
   try {
-    for (const file of PINNED_FILES) await copyFile(join(PINNED_DIR, file), join(staging, file));
+    for (const file of PINNED_FILES) await copyFile(join(pinnedDir, file), join(staging, file));
     // No install scripts: none of these packages needs one, and none should run under Node 20.
     const args = ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'];
     try {
@@ -115,7 +121,7 @@ function npm(args: string[], cwd: string) {
  * The pinned Node for this platform; where the pin has none (another OS or CPU), the Node running
  * this script if it is recent enough; else an error saying what to do.
  */
-async function nodeBinary(dir: string): Promise<string> {
+async function nodeBinary(dir: string, pinnedDir: string): Promise<string> {
   const name = nodePackageName();
   const packageDir = join(dir, 'node_modules', name);
   if (existsSync(packageDir)) {
@@ -123,5 +129,5 @@ async function nodeBinary(dir: string): Promise<string> {
     return join(packageDir, bin.node);
   }
   if (Number(process.versions.node.split('.')[0]) >= 22) return process.execPath;
-  throw new Error(`the pinned Node has no package for ${process.platform}-${process.arch} (${name}); run with Node 22 or later, or add ${name} to ${join(PINNED_DIR, 'package.json')}`);
+  throw new Error(`the pinned Node has no package for ${process.platform}-${process.arch} (${name}); run with Node 22 or later, or add ${name} to ${join(pinnedDir, 'package.json')}`);
 }

@@ -9,23 +9,24 @@
  * publishes none gets nothing attached by name. stdout carries protocol messages only; everything else
  * goes to stderr.
  *
+ * It speaks to Claude Code in the protocol era Claude Code opens with (2025 `initialize`, or
+ * 2026-07-28), and to the remote in the era the remote offers (remote.ts).
+ *
  * One bridge process is one Claude Code session, so it holds one consultation session for its whole
  * life: a call to a tool that takes a `session_id` and names none is given the bridge's. History then
  * works without the model carrying the id, and survives the remote restarting (a new MCP session).
  */
 import { randomUUID } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { LOG_LEVEL_META_KEY, type CallToolResult, type LoggingMessageNotification, type Tool } from '@modelcontextprotocol/client';
+import { Server, type CallToolRequest, type ServerContext } from '@modelcontextprotocol/server';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { collectAttachments, MAX_NAMED_FILES, type AttachmentReport } from '../consult/attach.js';
 import type { Attachment } from '../consult/prompt.js';
 import { FILE_ARGUMENTS_META, OUTPUT_FILE_META } from '../tools/file-arguments.js';
 import { outputLine, outputTarget, writeOutput, type OutputReport } from './output-file.js';
-import { lazySchemaValidator } from '../schema-validator.js';
 import { failureMessage, reason, Remote } from './remote.js';
 import { answerError, bridgeCapabilities, forwardRequests, relayListChanges } from './forward.js';
-import { sendErrorsAsWritten } from '../json-rpc-errors.js';
 import { ProjectRoots } from './roots.js';
 import { closingLine } from '../tools/closing-line.js';
 
@@ -52,28 +53,24 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
   // Still unreachable after the retries: the caller prints the reason and exits.
   const first = await remote.connectWithin(options.connectMs);
   const capabilities = bridgeCapabilities(first.getServerCapabilities());
-  const server = new Server(
-    { name: 'supervisor', version: options.version },
-    { capabilities, jsonSchemaValidator: lazySchemaValidator(), ...(first.getInstructions() ? { instructions: first.getInstructions() } : {}) },
-  );
-  remote.onLog = (params) => void server.sendLoggingMessage(params as Parameters<Server['sendLoggingMessage']>[0]).catch(() => undefined);
-  relayListChanges(server, remote, capabilities);
-  forwardRequests(server, remote, capabilities, options.url, log);
-
+  const instructions = first.getInstructions();
   const fileArguments = new FileArguments(remote);
   const sessionId = randomUUID();
+  /** Calls in flight: the remote's log messages (a model failing over) are told on a call's own stream. */
+  const calls = new Set<ServerContext>();
 
-  server.setRequestHandler(ListToolsRequestSchema, async (request) => {
+  const listTools = async (request: { params?: { cursor?: string } }) => {
     try {
-      const listed = await remote.use((client, dropped) => client.listTools(request.params, { signal: dropped }));
+      // client.request, not listTools: a page, as asked for (listTools without a cursor fetches them all).
+      const listed = await remote.use((client, dropped) => client.request({ method: 'tools/list', params: request.params }, { signal: dropped }));
       fileArguments.learn(listed.tools);
       return listed;
     } catch (error) {
       throw answerError(options.url, error);
     }
-  });
+  };
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+  const callTool = async (request: CallToolRequest, ctx: ServerContext): Promise<CallToolResult> => {
     const args = { ...(request.params.arguments ?? {}) } as Record<string, unknown>;
     // A relative project_root means the bridge's folder (the project Claude Code started it in): the
     // server, which may be on another machine, gets the absolute path.
@@ -81,7 +78,7 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
       args.project_root = resolve(options.workingDirectory ?? process.cwd(), args.project_root);
     }
     const failed = (error: unknown): CallToolResult => {
-      if (extra.signal.aborted) throw error;
+      if (ctx.mcpReq.signal.aborted) throw error;
       log(`call ${request.params.name} failed: ${reason(error)}`);
       return { content: [{ type: 'text', text: failureMessage(options.url, error) }], isError: true };
     };
@@ -98,15 +95,18 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
     if (output && 'refused' in output) return { content: [{ type: 'text', text: output.refused }], isError: true };
     const files = await attachFiles(args, named, options, roots);
     if (files && 'refused' in files) return refusal(files.refused, files.report);
-    const token = request.params._meta?.progressToken;
+    const token = ctx.mcpReq._meta?.progressToken;
+    calls.add(ctx);
     try {
+      // Every log message the remote has for the call is asked for; the level Claude Code asked for
+      // filters them on the way out (ctx.mcpReq.log, in either era).
       const result = (await remote.use((client, dropped) =>
-        client.callTool({ name: request.params.name, arguments: args, ...(token !== undefined ? { _meta: { progressToken: token } } : {}) }, undefined, {
-          signal: AbortSignal.any([extra.signal, dropped]),
+        client.callTool({ name: request.params.name, arguments: args, _meta: { [LOG_LEVEL_META_KEY]: 'debug' } }, {
+          signal: AbortSignal.any([ctx.mcpReq.signal, dropped]),
           timeout: CALL_TIMEOUT_MS,
           resetTimeoutOnProgress: true,
           ...(token !== undefined
-            ? { onprogress: (p) => void extra.sendNotification({ method: 'notifications/progress', params: { ...p, progressToken: token } }).catch(() => undefined) }
+            ? { onprogress: (p) => void ctx.mcpReq.notify({ method: 'notifications/progress', params: { ...p, progressToken: token } }).catch(() => undefined) }
             : {}),
         }),
       )) as CallToolResult;
@@ -114,16 +114,33 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
       return output && !result.isError ? withOutput(reported, await writeOutput(output, answerText(result))) : reported;
     } catch (error) {
       return failed(error);
+    } finally {
+      calls.delete(ctx);
     }
-  });
+  };
 
-  const transport = new StdioServerTransport();
-  sendErrorsAsWritten(transport);
-  await server.connect(transport);
-  log(`bridge on stdio → ${options.url}`);
+  // One connection on stdio, so one server: kept to pass the remote's notifications on.
+  let current: Server | null = null;
+  remote.onLog = (params) => {
+    const { level, data, logger } = params as LoggingMessageNotification['params'];
+    // The newest call in flight: the remote does not say which call a message is about.
+    const call = [...calls].pop();
+    const told = call ? call.mcpReq.log(level, data, logger) : current?.sendLoggingMessage({ level, data, ...(logger ? { logger } : {}) });
+    void told?.catch(() => undefined);
+  };
+  relayListChanges(() => current, remote, capabilities);
+  const serving = serveStdio(() => {
+    const server = new Server({ name: 'supervisor', version: options.version }, { capabilities, ...(instructions ? { instructions } : {}) });
+    forwardRequests(server, remote, capabilities, options.url, log);
+    server.setRequestHandler('tools/list', listTools);
+    server.setRequestHandler('tools/call', callTool);
+    current = server;
+    return server;
+  });
+  log(`bridge on stdio → ${options.url} (${remote.era() === 'modern' ? 'MCP 2026-07-28' : 'MCP 2025'})`);
   return {
     async close() {
-      await server.close();
+      await serving.close();
       await remote.close();
     },
   };
@@ -194,9 +211,15 @@ async function outputFile(args: Record<string, unknown>, argument: string | unde
   return target;
 }
 
+/** A result's structuredContent when it is an object (as supervisor's tools give it), else undefined. */
+function structuredOf(result: CallToolResult): Record<string, unknown> | undefined {
+  const structured = result.structuredContent;
+  return structured && typeof structured === 'object' && !Array.isArray(structured) ? (structured as Record<string, unknown>) : undefined;
+}
+
 /** The answer as the model gave it: the structured `text`, else the first text block. */
 function answerText(result: CallToolResult): string {
-  const structured = result.structuredContent?.text;
+  const structured = structuredOf(result)?.text;
   if (typeof structured === 'string') return structured;
   const first = result.content.find((c) => c.type === 'text');
   return first?.type === 'text' ? first.text : '';
@@ -206,7 +229,7 @@ function withOutput(result: CallToolResult, report: OutputReport): CallToolResul
   return {
     ...result,
     content: [...result.content, { type: 'text', text: outputLine(report) }],
-    ...(result.structuredContent ? { structuredContent: { ...result.structuredContent, bridge_output: report } } : {}),
+    ...(structuredOf(result) ? { structuredContent: { ...structuredOf(result), bridge_output: report } } : {}),
   };
 }
 
@@ -251,7 +274,8 @@ function fileLines(files: AttachmentReport[]): string {
 }
 
 function withFileReport(result: CallToolResult, files: AttachmentReport[]): CallToolResult {
-  const structured = result.structuredContent && { ...result.structuredContent, ...serverFiles(result.structuredContent, files), bridge_files: files };
+  const given = structuredOf(result);
+  const structured = given && { ...given, ...serverFiles(given, files), bridge_files: files };
   return {
     ...result,
     content: [...withClosingLine(result.content, structured), { type: 'text', text: fileLines(files) }],

@@ -3,22 +3,10 @@
  * @-mention), prompts (slash commands), completion of their arguments, and the remote's list_changed
  * notifications. Each is offered only when the remote reached at start offers it, so a remote without
  * them still works behind this bridge. A remote's error reaches the client with its code, message and
- * data (-32002 for a note that does not exist); a remote that could not answer, the bridge's message.
+ * data (-32602 with the URI for a note that does not exist); a remote that could not answer, the bridge's message.
  */
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import {
-  CompleteRequestSchema,
-  ErrorCode,
-  GetPromptRequestSchema,
-  ListPromptsRequestSchema,
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  McpError,
-  ReadResourceRequestSchema,
-  type ServerCapabilities,
-} from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode, type Client, type RequestOptions, type ServerCapabilities } from '@modelcontextprotocol/client';
+import type { Server, ServerContext } from '@modelcontextprotocol/server';
 import { failureMessage, reason, type ListChanged, type Remote } from './remote.js';
 
 /**
@@ -37,47 +25,47 @@ export function bridgeCapabilities(remote: ServerCapabilities | undefined): Serv
   };
 }
 
-/** The SDK client's own errors (the connection closed, no answer in time): the remote said nothing. */
-const LOCAL_CODES = new Set<number>([ErrorCode.ConnectionClosed, ErrorCode.RequestTimeout]);
-
-/** An error the remote answered the request with, as opposed to the remote not answering. */
-const answeredByRemote = (error: unknown): error is McpError => error instanceof McpError && !LOCAL_CODES.has(error.code);
+/**
+ * An error the remote answered the request with (a JSON-RPC error: its code, message and data), as
+ * opposed to the remote not answering (the SDK client's own SdkError: the connection closed, no
+ * answer in time, an HTTP failure).
+ */
+const answeredByRemote = (error: unknown): error is ProtocolError => error instanceof ProtocolError;
 
 /** The error to answer the client with when the remote request failed. */
-export function answerError(url: string, error: unknown): McpError {
-  // Sent on as it came; the transport takes off the "MCP error N: " the client put before the
-  // remote's message (src/json-rpc-errors.ts).
+export function answerError(url: string, error: unknown): ProtocolError {
   if (answeredByRemote(error)) return error;
-  // Not a JSON-RPC code: a StreamableHTTPError's `code` is an HTTP status.
-  return new McpError(ErrorCode.InternalError, failureMessage(url, error));
+  return new ProtocolError(ProtocolErrorCode.InternalError, failureMessage(url, error));
 }
 
 /** Registers the forwarding of every request the declared capabilities promise. */
 export function forwardRequests(server: Server, remote: Remote, capabilities: ServerCapabilities, url: string, log: (line: string) => void): void {
   const forward =
-    <Q, R>(method: string, send: (client: Client, request: Q, options: RequestOptions) => Promise<R>) =>
-    async (request: Q, extra: { signal: AbortSignal }): Promise<R> => {
+    <Q extends { params?: unknown }, R>(method: string, send: (client: Client, params: Q['params'], options: RequestOptions) => Promise<R>) =>
+    async (request: Q, ctx: ServerContext): Promise<R> => {
       try {
-        return await remote.use((client, dropped) => send(client, request, { signal: AbortSignal.any([extra.signal, dropped]) }));
+        return await remote.use((client, dropped) => send(client, request.params, { signal: AbortSignal.any([ctx.mcpReq.signal, dropped]) }));
       } catch (error) {
         if (!answeredByRemote(error)) log(`${method} failed: ${reason(error)}`);
         throw answerError(url, error);
       }
     };
   if (capabilities.resources) {
-    server.setRequestHandler(ListResourcesRequestSchema, forward('resources/list', (client, { params }, options) => client.listResources(params, options)));
+    // client.request, not the typed list verbs: called without a cursor they fetch every page at once
+    // (SDK v2), and a page is what the client asked for (a 100k-note brain is never listed in one answer).
+    server.setRequestHandler('resources/list', forward('resources/list', (client, params, options) => client.request({ method: 'resources/list', params }, options)));
     server.setRequestHandler(
-      ListResourceTemplatesRequestSchema,
-      forward('resources/templates/list', (client, { params }, options) => client.listResourceTemplates(params, options)),
+      'resources/templates/list',
+      forward('resources/templates/list', (client, params, options) => client.request({ method: 'resources/templates/list', params }, options)),
     );
-    server.setRequestHandler(ReadResourceRequestSchema, forward('resources/read', (client, { params }, options) => client.readResource(params, options)));
+    server.setRequestHandler('resources/read', forward('resources/read', (client, params, options) => client.readResource(params as { uri: string }, options)));
   }
   if (capabilities.prompts) {
-    server.setRequestHandler(ListPromptsRequestSchema, forward('prompts/list', (client, { params }, options) => client.listPrompts(params, options)));
-    server.setRequestHandler(GetPromptRequestSchema, forward('prompts/get', (client, { params }, options) => client.getPrompt(params, options)));
+    server.setRequestHandler('prompts/list', forward('prompts/list', (client, params, options) => client.request({ method: 'prompts/list', params }, options)));
+    server.setRequestHandler('prompts/get', forward('prompts/get', (client, params, options) => client.getPrompt(params as { name: string }, options)));
   }
   if (capabilities.completions) {
-    server.setRequestHandler(CompleteRequestSchema, forward('completion/complete', (client, { params }, options) => client.complete(params, options)));
+    server.setRequestHandler('completion/complete', forward('completion/complete', (client, params, options) => client.complete(params as Parameters<Client['complete']>[0], options)));
   }
 }
 
@@ -86,13 +74,13 @@ export function forwardRequests(server: Server, remote: Remote, capabilities: Se
  * (the remote restarted, or dropped the session), every list is announced as changed: what changed
  * while the bridge was not connected was told to no one.
  */
-export function relayListChanges(server: Server, remote: Remote, capabilities: ServerCapabilities): void {
+export function relayListChanges(server: () => Server | null, remote: Remote, capabilities: ServerCapabilities): void {
   const announced: ListChanged[] = [];
   if (capabilities.resources?.listChanged) announced.push('notifications/resources/list_changed');
   if (capabilities.prompts?.listChanged) announced.push('notifications/prompts/list_changed');
   if (capabilities.tools?.listChanged) announced.push('notifications/tools/list_changed');
-  // Before the client's initialize, or after it left, there is no one to tell.
-  const tell = (method: ListChanged) => void server.notification({ method }).catch(() => undefined);
+  // Before the client's first request, or after it left, there is no one to tell.
+  const tell = (method: ListChanged) => void server()?.notification({ method }).catch(() => undefined);
   remote.onListChanged = (method) => {
     if (announced.includes(method)) tell(method);
   };

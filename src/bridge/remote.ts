@@ -1,19 +1,12 @@
 /**
  * The bridge's connection to the remote MCP server: made patiently at start (Claude Code starts the
  * server and the bridge at once), made again after it was lost, and watched during a call so a server
- * that dies mid-call gives an error within a second rather than a 30-minute wait.
+ * that dies mid-call gives an error within a second rather than a 30-minute wait. It speaks the
+ * protocol era the remote offers: 2026-07-28 when `server/discover` answers, else the 2025
+ * `initialize` handshake (an older supervisor, or another server).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import {
-  LoggingMessageNotificationSchema,
-  PromptListChangedNotificationSchema,
-  ResourceListChangedNotificationSchema,
-  ToolListChangedNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
-import { errorLine } from '../errors.js';
-import { lazySchemaValidator } from '../schema-validator.js';
+import { Client, StreamableHTTPClientTransport, type McpSubscription } from '@modelcontextprotocol/client';
 
 export interface RemoteOptions {
   url: string;
@@ -58,6 +51,13 @@ class StreamWatch {
     }, DROP_GRACE_MS).unref();
   }
 
+  /** The request's connection broke before any answer: nothing more can come. */
+  lost(why: string): void {
+    if (this.settled || this.dropped) return;
+    this.dropped = why;
+    this.controller.abort(new RemoteDropped(why));
+  }
+
   settle(): void {
     this.settled = true;
   }
@@ -66,13 +66,22 @@ class StreamWatch {
 /**
  * The SDK's client does not fail a request whose event stream breaks: it reports the error and keeps
  * waiting for an answer that cannot come. The fetch it is given is called in the async context of the
- * request, so the request's watch is known here and told when its stream ends.
+ * request, so the request's watch is known here and told when its stream ends, or when its connection
+ * breaks before the answer began.
  */
 const currentCall = new AsyncLocalStorage<StreamWatch>();
 
 const watchingFetch: typeof fetch = async (input, init) => {
-  const response = await fetch(input, init);
   const watch = currentCall.getStore();
+  let response: Response;
+  try {
+    response = await fetch(input, init);
+  } catch (error) {
+    // Refused: the request never reached the server, and may be sent again. Anything else (reset,
+    // closed): the server had it and went away before answering.
+    if (watch && systemCode(error) !== 'ECONNREFUSED') watch.lost(reason(error));
+    throw error;
+  }
   const isStream = response.headers.get('content-type')?.startsWith('text/event-stream');
   if (!watch || !response.ok || !response.body || !isStream) return response;
   return new Response(watchedBody(response.body, watch), { status: response.status, statusText: response.statusText, headers: response.headers });
@@ -102,8 +111,12 @@ function watchedBody(body: ReadableStream<Uint8Array>, watch: StreamWatch): Read
 /** The remote's notifications that the bridge passes on as they are: a list to fetch again. */
 export type ListChanged = 'notifications/resources/list_changed' | 'notifications/prompts/list_changed' | 'notifications/tools/list_changed';
 
+const LIST_CHANGED: readonly ListChanged[] = ['notifications/resources/list_changed', 'notifications/prompts/list_changed', 'notifications/tools/list_changed'];
+
 export class Remote {
   private client: Client | null = null;
+  /** A 2026-07-28 remote's change notifications come on a stream the client opens (subscriptions/listen). */
+  private subscription: McpSubscription | null = null;
   /** A connection was made before: the next one is a reconnection (a new MCP session). */
   private connectedBefore = false;
   onLog: ((params: unknown) => void) | null = null;
@@ -117,11 +130,9 @@ export class Remote {
   /** One attempt. */
   async connect(): Promise<Client> {
     if (this.client) return this.client;
-    const client = new Client({ name: 'supervisor-bridge', version: this.options.version }, { jsonSchemaValidator: lazySchemaValidator() });
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => this.onLog?.(notification.params));
-    for (const schema of [ResourceListChangedNotificationSchema, PromptListChangedNotificationSchema, ToolListChangedNotificationSchema]) {
-      client.setNotificationHandler(schema, (notification) => this.onListChanged?.(notification.method));
-    }
+    const client = new Client({ name: 'supervisor-bridge', version: this.options.version }, { versionNegotiation: { mode: 'auto' } });
+    client.setNotificationHandler('notifications/message', (notification) => this.onLog?.(notification.params));
+    for (const method of LIST_CHANGED) client.setNotificationHandler(method, (notification) => this.onListChanged?.(notification.method as ListChanged));
     const headers: Record<string, string> = this.options.token ? { authorization: `Bearer ${this.options.token}` } : {};
     try {
       await client.connect(new StreamableHTTPClientTransport(new URL(this.options.url), { requestInit: { headers }, fetch: watchingFetch }));
@@ -133,6 +144,7 @@ export class Remote {
       if (this.client === client) this.client = null;
     };
     this.client = client;
+    if (client.getProtocolEra() === 'modern') await this.listen(client);
     if (this.connectedBefore) this.onReconnected?.();
     this.connectedBefore = true;
     return client;
@@ -170,8 +182,27 @@ export class Remote {
     }
   }
 
+  /** The era the connection speaks: `modern` (2026-07-28) or `legacy` (2025); undefined before one is made. */
+  era(): 'modern' | 'legacy' | undefined {
+    return this.client?.getProtocolEra();
+  }
+
   async close(): Promise<void> {
+    await this.subscription?.close().catch(() => undefined);
     await this.client?.close().catch(() => undefined);
+  }
+
+  /** Listens for the list changes the remote offers; a remote that cannot listen still serves calls. */
+  private async listen(client: Client): Promise<void> {
+    const offered = client.getServerCapabilities();
+    const filter = {
+      ...(offered?.resources?.listChanged ? { resourcesListChanged: true } : {}),
+      ...(offered?.prompts?.listChanged ? { promptsListChanged: true } : {}),
+      ...(offered?.tools?.listChanged ? { toolsListChanged: true } : {}),
+    };
+    if (Object.keys(filter).length === 0) return;
+    await this.subscription?.close().catch(() => undefined);
+    this.subscription = await client.listen(filter).catch(() => null);
   }
 }
 
@@ -187,10 +218,26 @@ async function watched<T>(client: Client, work: (client: Client, dropped: AbortS
   }
 }
 
+/** The HTTP status an SDK error carries (SdkHttpError's `status`), if any. */
+function httpStatus(error: unknown): number | undefined {
+  const status = (error as { status?: unknown })?.status;
+  return typeof status === 'number' && status > 0 ? status : undefined;
+}
+
 function notUpYet(error: unknown): boolean {
-  const status = (error as { code?: unknown })?.code;
+  const status = httpStatus(error);
   if (typeof status === 'number') return status === 502 || status === 503 || status === 504;
-  return typeof (error as { cause?: { code?: unknown } })?.cause?.code === 'string'; // refused, reset, no such host yet
+  return systemCode(error) !== undefined; // refused, reset, no such host yet
+}
+
+/** The system error code (ECONNREFUSED…) somewhere down the error's causes: the SDK wraps fetch's, which wraps the socket's. */
+function systemCode(error: unknown): string | undefined {
+  for (let cause = (error as { cause?: unknown })?.cause, depth = 0; cause && depth < 5; cause = (cause as { cause?: unknown }).cause, depth++) {
+    const code = (cause as { code?: unknown }).code;
+    // ECONNREFUSED, UND_ERR_SOCKET…: not the SDK's own codes (REQUEST_TIMEOUT), which say nothing of the network.
+    if (typeof code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code)) return code;
+  }
+  return undefined;
 }
 
 function isConnectionLoss(error: unknown): boolean {
@@ -200,13 +247,19 @@ function isConnectionLoss(error: unknown): boolean {
 
 /** One line: the cause's code, or the server's own words from an HTTP refusal, and the message. */
 export function reason(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown } })?.cause;
-  const status = (error as { code?: unknown })?.code;
-  const refusal = !cause?.code && typeof status === 'number' && status > 0 ? jsonRpcErrorMessage(String((error as Error)?.message ?? '')) : null;
-  return refusal ? `HTTP ${status}: ${refusal}`.slice(0, 300) : errorLine(error, 300);
+  const status = httpStatus(error);
+  const code = systemCode(error);
+  if (code === undefined && status !== undefined) {
+    // The server's own words: the body the SDK kept (data.text), or quoted in its message.
+    const body = (error as { data?: { text?: unknown } }).data?.text;
+    const refusal = jsonRpcErrorMessage(typeof body === 'string' ? body : '') ?? jsonRpcErrorMessage(String((error as Error)?.message ?? ''));
+    if (refusal) return `HTTP ${status}: ${refusal}`.slice(0, 300);
+  }
+  const line = String((error as Error | null)?.message ?? error).replace(/\s+/g, ' ');
+  return (code && !line.includes(code) ? `${code}: ${line}` : line).slice(0, 300);
 }
 
-/** The server's own words from an HTTP refusal the SDK quotes whole ("Error POSTing to endpoint: {json}"). */
+/** The server's own words from an HTTP refusal: a JSON-RPC error body, alone or quoted in a message. */
 function jsonRpcErrorMessage(message: string): string | null {
   const body = message.slice(message.indexOf('{'));
   try {

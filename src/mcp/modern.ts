@@ -27,9 +27,13 @@ export class ModernLeg {
 
   constructor(private readonly options: ModernLegOptions) {
     this.#bus = new CountingBus(options.onListenersChange);
-    // 'reject': 2025-era requests never get here (http.ts routes them to the sessions leg).
+    // 'reject': 2025-era requests never get here (http.ts routes them to the sessions leg). 'sse': every
+    // answer is a stream from the start, so a consulting call that takes minutes keeps its connection
+    // alive through proxies (a comment every 15 s) and a client sees a server that dies mid-call as a
+    // broken stream, not as a request that may never have arrived.
     this.#handler = createMcpHandler(() => options.factory(), {
       legacy: 'reject',
+      responseMode: 'sse',
       bus: this.#bus,
       maxSubscriptions: options.maxSubscriptions,
       maxRequestBodySize: options.maxBodyBytes,
