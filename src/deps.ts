@@ -3,7 +3,7 @@
  * pass fakes (an in-memory session store, a model client that answers at once).
  */
 import type { BrainClient } from './brain/client.js';
-import type { Discipline } from './consult/disciplines.js';
+import type { DisciplineStore } from './consult/disciplines.js';
 import type { Completion, CompletionRequest } from './llm/chain.js';
 import type { ModelsConfig } from './llm/models.js';
 import type { SessionListing, SessionListRequest } from './session/listing.js';
@@ -38,10 +38,7 @@ export interface SessionStore {
   onNewLog(listener: () => void): () => void;
 }
 
-/** The discipline texts a consultation starts from (src/consult/disciplines.ts DisciplineFiles). */
-export interface DisciplineStore {
-  text(name: Discipline): Promise<string>;
-}
+export type { DisciplineStore };
 
 /** The part of a pino logger the tools use. */
 export interface Logger {

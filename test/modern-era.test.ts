@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, LOG_LEVEL_META_KEY, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consultationOf, type ConsultationResult } from '../common/consultation-contract.js';
 import { MODELS } from './support/fixture-config.js';
 import { failure } from './support/json-rpc.js';
 import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
@@ -45,7 +46,12 @@ afterAll(async () => {
 
 type Text = { type: string; text: string };
 const textOf = (result: unknown) => ((result as { content: Text[] }).content[0] as Text).text;
-const structured = (result: unknown) => (result as { structuredContent: Record<string, unknown> }).structuredContent;
+/** A consulting result's structuredContent, as the contract says it is (throws when it is not). */
+function structured(result: { structuredContent?: unknown }): ConsultationResult {
+  const consultation = consultationOf(result.structuredContent);
+  if (!consultation) throw new Error(`not a consultation: ${JSON.stringify(result.structuredContent)}`);
+  return consultation;
+}
 
 describe('a 2026-07-28 client', () => {
   it('speaks the modern era, and the server holds no session for it', async () => {
@@ -64,7 +70,7 @@ describe('a 2026-07-28 client', () => {
   it('a first consulting call starts a session and says its id; passed on, the next call sees the first', async () => {
     const first = await client.callTool({ name: 'spec', arguments: { project_root: ROOT, requirements: 'a cart that totals line items' } });
     expect(first.isError).toBeFalsy();
-    const id = structured(first).session_id as string;
+    const id = structured(first).session_id;
     expect(id).toMatch(UUID);
     expect(structured(first).session_started).toBe(true);
     expect(textOf(first)).toContain(`started session ${id}: pass "session_id": "${id}"`);
@@ -97,7 +103,7 @@ describe('a 2026-07-28 client', () => {
 
   it('reads a session log, gets a prompt and completes a session id', async () => {
     const started = await client.callTool({ name: 'review', arguments: { project_root: ROOT, files: ['cart.ts'] } });
-    const id = structured(started).session_id as string;
+    const id = structured(started).session_id;
     const log = await client.readResource({ uri: `supervisor://sessions/${id}` });
     expect((log.contents[0] as { text: string }).text).toContain(`# Session ${id}`);
     const prompt = await client.getPrompt({ name: 'end_session', arguments: { session_id: id } });
@@ -141,7 +147,7 @@ describe('a 2026-07-28 client', () => {
 
   it('carries history by the session handle across a server restart', async () => {
     const first = await client.callTool({ name: 'spec', arguments: { project_root: ROOT, requirements: 'remembered across restarts' } });
-    const id = structured(first).session_id as string;
+    const id = structured(first).session_id;
     await sup.stop();
     sup = await startTestSupervisor({ SUPERVISOR_BRAIN_DIR: brainDir });
     const after = await modernClient(sup.mcpUrl);

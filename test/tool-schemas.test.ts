@@ -59,4 +59,9 @@ describe('a wrongly typed argument', () => {
     expect(result.isError).toBe(true);
     expect((result.content as Array<{ text: string }>)[0]?.text).toBe('overwrite must be true or false');
   });
+
+  it('is as committed in test/snapshots/tools-list.json: what every client reads changes only on purpose', async () => {
+    const { tools } = await client.listTools();
+    await expect(`${JSON.stringify(tools, null, 2)}\n`).toMatchFileSnapshot('./snapshots/tools-list.json');
+  });
 });

@@ -23,12 +23,12 @@ import { Server, type CallToolRequest, type ServerContext } from '@modelcontextp
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { collectAttachments, MAX_NAMED_FILES, type AttachmentReport } from '../consult/attach.js';
 import type { Attachment } from '../consult/prompt.js';
-import { FILE_ARGUMENTS_META, OUTPUT_FILE_META } from '../tools/file-arguments.js';
+import { consultationOf, FILE_ARGUMENTS_META, OUTPUT_FILE_META } from '../../common/consultation-contract.js';
 import { outputLine, outputTarget, writeOutput, type OutputReport } from './output-file.js';
 import { failureMessage, reason, Remote } from './remote.js';
 import { answerError, bridgeCapabilities, forwardRequests, relayListChanges } from './forward.js';
 import { ProjectRoots } from './roots.js';
-import { closingLine } from '../tools/closing-line.js';
+import { closingLine } from '../../common/closing-line.js';
 
 export interface BridgeOptions {
   url: string;
@@ -290,9 +290,10 @@ function withFileReport(result: CallToolResult, files: AttachmentReport[]): Call
  */
 function withClosingLine(content: CallToolResult['content'], structured: Record<string, unknown> | undefined): CallToolResult['content'] {
   const [first, ...rest] = content;
-  if (first?.type !== 'text' || typeof structured?.text !== 'string' || !Array.isArray(structured.attempts)) return content;
-  const closing = closingLine(structured as unknown as Parameters<typeof closingLine>[0]);
-  return [{ ...first, text: closing ? `${structured.text}\n\n${closing}` : structured.text }, ...rest];
+  const consultation = consultationOf(structured);
+  if (first?.type !== 'text' || !consultation) return content;
+  const closing = closingLine(consultation);
+  return [{ ...first, text: closing ? `${consultation.text}\n\n${closing}` : consultation.text }, ...rest];
 }
 
 /**

@@ -23,12 +23,9 @@ export const MAX_NAMED_FILES = LIMITS.files;
  */
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOFOLLOW ?? 0);
 
-export interface AttachmentReport {
-  path: string;
-  status: 'given' | 'attached' | 'skipped';
-  reason?: string;
-  chars?: number;
-}
+import type { AttachmentReport } from '../../common/consultation-contract.js';
+
+export type { AttachmentReport };
 
 export interface Attached {
   attachments: Attachment[];

@@ -5,8 +5,7 @@
  */
 import type { Deps } from '../deps.js';
 import type { SessionEntry } from '../session/log.js';
-import type { Attempt, Usage } from '../llm/chain.js';
-import { assemblePrompt, estimateTokens, MAX_HISTORY_ENTRIES, refitWindow, type Prompt, type Task, type WhatWasCut } from './prompt.js';
+import { assemblePrompt, estimateTokens, MAX_HISTORY_ENTRIES, refitWindow, type Prompt, type Task } from './prompt.js';
 import type { Discipline } from './disciplines.js';
 import { findKnowledge } from './knowledge.js';
 
@@ -20,20 +19,9 @@ export interface CallContext {
   notice?: ((message: string) => void) | undefined;
 }
 
-export interface Consultation {
-  text: string;
-  model: string;
-  duration_ms: number;
-  attempts: Attempt[];
-  /** Brain notes given to the model, by path. */
-  knowledge: string[];
-  session_id: string;
-  phase: string;
-  /** "ok", or why the call went on without the brain. */
-  brain: string;
-  cut: WhatWasCut;
-  usage: Usage | null;
-}
+import type { Consultation } from '../../common/consultation-contract.js';
+
+export type { Consultation };
 
 export interface ConsultationRequest {
   /** The tool, whose models.yaml chain (else its family's) is asked. */

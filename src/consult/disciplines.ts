@@ -6,10 +6,14 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../../common/env.js';
-import type { DisciplineStore } from '../deps.js';
 
 export const DISCIPLINES = ['protocols', 'tdd', 'review', 'debug', 'spec', 'retrospective', 'trainer-reader', 'trainer-writer'] as const;
 export type Discipline = (typeof DISCIPLINES)[number];
+
+/** The discipline texts a consultation starts from (a dependency: tests give their own). */
+export interface DisciplineStore {
+  text(name: Discipline): Promise<string>;
+}
 
 export class DisciplineFiles implements DisciplineStore {
   private readonly cache = new Map<Discipline, { mtimeMs: number; text: string }>();

@@ -4,6 +4,7 @@
  * Whatever had to be left out is reported, never dropped silently.
  */
 import type { SearchHit } from '../../common/brain-contract.js';
+import type { WhatWasCut } from '../../common/consultation-contract.js';
 import { formatHistory, type SessionEntry } from '../session/log.js';
 
 export interface Attachment {
@@ -40,20 +41,7 @@ export interface PromptInput {
   contextWindow: number;
 }
 
-export interface WhatWasCut {
-  knowledge: number;
-  history: number;
-  /** Attachments shortened to fit, by path. */
-  truncated: string[];
-  /** Attachments left out entirely (even their first lines would not fit), by path. */
-  omitted: string[];
-  /** Text arguments shortened to fit, by argument name (e.g. `requirements`). */
-  fields: string[];
-  /** retrospective/trainer: how many of the oldest session-log entries were left out. */
-  session_entries?: number;
-  /** retrospective/trainer: set when the log is too long to count whole, and `session_entries` is a lower bound. */
-  session_entries_at_least?: true;
-}
+export type { WhatWasCut } from '../../common/consultation-contract.js';
 
 export interface Prompt {
   system: string;

@@ -8,34 +8,9 @@
 import OpenAI from 'openai';
 import { cleanAnswer, refusalOf } from './clean.js';
 
-export type Outcome =
-  | 'ok'
-  | 'connection_refused'
-  | 'connection_error'
-  | 'timeout'
-  | 'rate_limited'
-  | 'server_error'
-  | 'not_found'
-  | 'client_error'
-  | 'unauthorized'
-  | 'context_exceeded'
-  | 'empty'
-  | 'cancelled';
+import type { Attempt, Outcome, Usage } from '../../common/consultation-contract.js';
 
-export interface Attempt {
-  model: string;
-  outcome: Outcome;
-  ms: number;
-  status?: number;
-  detail?: string;
-  /** Set on a second try of the same model: the context window, in tokens, the prompt was fitted to again. */
-  refit_window?: number;
-}
-
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-}
+export type { Attempt, Outcome, Usage } from '../../common/consultation-contract.js';
 
 export interface ChatMessage {
   role: 'system' | 'user';

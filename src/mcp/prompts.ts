@@ -10,7 +10,7 @@ import { ProtocolError, ProtocolErrorCode, type CompleteResult, type GetPromptRe
 import * as z from 'zod';
 import type { Deps } from '../deps.js';
 import { refusal } from '../tools/define.js';
-import { SESSION_ID_PATTERN } from '../session/log.js';
+import { SESSION_ID_PATTERN } from '../../common/consultation-contract.js';
 import { COMPLETION_MAX } from './resources/kind.js';
 import { completion } from './resources/index.js';
 

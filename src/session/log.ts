@@ -10,14 +10,13 @@ import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { appendWhole } from '../../common/append-whole.js';
 import { join } from 'node:path';
 import { CallRefused } from '../errors.js';
-import type { WhatWasCut } from '../consult/prompt.js';
+import { SESSION_ID_PATTERN, type WhatWasCut } from '../../common/consultation-contract.js';
 import type { Attempt, Usage } from '../llm/chain.js';
 import { countLineEnds, eachLineFromEnd } from './lines-from-end.js';
 import { SessionDirectory, type SessionListing, type SessionListRequest } from './listing.js';
 import { ChangeSignal } from '../change-signal.js';
 
-/** A session id is a short opaque token: it becomes a file name, so nothing else is accepted. */
-export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+export { SESSION_ID_PATTERN } from '../../common/consultation-contract.js';
 
 /**
  * Bounds of what one entry holds, so a line stays a few KiB however large the call was: the

@@ -5,7 +5,7 @@
  */
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
-import { SESSION_ID_PATTERN } from '../session/log.js';
+import { SESSION_ID_PATTERN } from '../../common/consultation-contract.js';
 import { LIMITS, maxChars, maxEntries, modelArg, optionalText } from './limits.js';
 
 /** A required text argument whose absence is reported by name ("test_path is required"), bounded to `max` characters. */

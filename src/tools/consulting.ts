@@ -5,15 +5,16 @@
  * session entry. Each tool's file declares only what is its own.
  */
 import { z } from 'zod';
-import type { CallContext, Consultation } from '../consult/consultation.js';
+import type { CallContext } from '../consult/consultation.js';
 import { runConsultation } from '../consult/consultation.js';
-import { logged, type Logged } from '../consult/session-entry.js';
+import { logged } from '../consult/session-entry.js';
 import { tddCycleWarning } from '../consult/tdd-cycle.js';
 import type { Deps } from '../deps.js';
-import { collectAttachments, type AttachmentReport } from '../consult/attach.js';
+import { collectAttachments } from '../consult/attach.js';
 import type { Task, TaskField } from '../consult/prompt.js';
 import { codeArgs, commonArgs, projectRoot } from './arguments.js';
-import { closingLine } from './closing-line.js';
+import { closingLine } from '../../common/closing-line.js';
+import type { ConsultationResult } from '../../common/consultation-contract.js';
 import { defineTool, type FileArgument, type Input, type Tool, type ToolAnswer } from './define.js';
 
 // Minimal on purpose: every schema is sent to every Claude Code user's context with tools/list. The
@@ -98,21 +99,12 @@ function present(args: Record<string, unknown>, labels: Partial<Record<string, s
   });
 }
 
-/** What a consulting tool's result holds besides the consultation (docs/mcp.md). */
-export interface ConsultingExtras {
-  files?: AttachmentReport[];
-  /** The call came out of its TDD order (src/consult/tdd-cycle.ts). */
-  phase_warning?: string;
-  /** The call named no session and had none from its connection: it started `session_id`. */
-  session_started?: true;
-}
-
 /**
  * A consultation as the tool's answer: the model's text, closed by a line saying what the agent must
  * know of how it was made (closing-line.ts), in the text and not only in structuredContent; a session
  * log that could not be written is said beside it.
  */
-export function consultationAnswer(result: Logged<Consultation> & ConsultingExtras): ToolAnswer {
+export function consultationAnswer(result: ConsultationResult): ToolAnswer {
   const closing = closingLine(result);
   return {
     text: closing ? `${result.text}\n\n${closing}` : result.text,

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { describeIssue } from '../../common/brain-contract.js';
 import type { CallContext } from '../consult/consultation.js';
 import type { Deps } from '../deps.js';
-import { FILE_ARGUMENTS_META, OUTPUT_FILE_META } from './file-arguments.js';
+import { FILE_ARGUMENTS_META, OUTPUT_FILE_META } from '../../common/consultation-contract.js';
 import type { Attempt } from '../llm/chain.js';
 
 /**

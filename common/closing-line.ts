@@ -4,13 +4,12 @@
  * left out — in one short line of the text itself, since many clients never show structuredContent.
  * Nothing happened, no line.
  */
-import type { Consultation } from '../consult/consultation.js';
-import type { ConsultingExtras } from './consulting.js';
+import type { ConsultationResult } from './consultation-contract.js';
 
 /** Paths named in full before the rest are counted: the line stays short. */
 const NAMED = 3;
 
-export function closingLine(result: Consultation & ConsultingExtras): string | null {
+export function closingLine(result: ConsultationResult): string | null {
   const said: string[] = [];
   if (result.session_started) said.push(`started session ${result.session_id}: pass "session_id": "${result.session_id}" to the later calls of this task, so each sees what the others concluded`);
   if (result.phase_warning) said.push(result.phase_warning);
