@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consultationOf, type ConsultationResult } from '../common/consultation-contract.js';
 import { MODELS } from './support/fixture-config.js';
 import { failure } from './support/json-rpc.js';
+import { waitFor } from './support/wait.js';
 import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 
 const ROOT = '/work/shop';
@@ -155,3 +156,25 @@ describe('a 2026-07-28 client', () => {
     expect(JSON.stringify(sup.llm.requests[0]?.messages)).toMatch(/## Session history\\n\\n- [^\\]*spec \(spec\) ok/);
   });
 });
+
+describe('subscriptions/listen streams', () => {
+  let capped: TestSupervisor;
+  beforeAll(async () => {
+    capped = await startTestSupervisor({ SUPERVISOR_MAX_SESSIONS: '2' });
+  });
+  afterAll(async () => {
+    await capped.stop();
+  });
+
+  it('are held to SUPERVISOR_MAX_SESSIONS, the refusal naming it; a closed one makes room', async () => {
+    const listener = await modernClient(capped.mcpUrl);
+    const first = await listener.listen({ resourcesListChanged: true });
+    await listener.listen({ resourcesListChanged: true });
+    const refused = await failure(listener.listen({ resourcesListChanged: true }));
+    expect(refused.code).toBe(-32603);
+    expect(refused.message).toContain('all 2 (SUPERVISOR_MAX_SESSIONS) are open');
+    await first.close();
+    await waitFor(async () => (await listener.listen({ resourcesListChanged: true }).then(() => true, () => false)), 'a listen stream after one closed');
+  });
+});
+

@@ -16,7 +16,7 @@ import type { Deps } from '../deps.js';
 import { McpMetrics } from '../metrics/mcp-metrics.js';
 import { CallGate } from './call-gate.js';
 import { LegacySessions } from './legacy-sessions.js';
-import { isModernRequest, ModernLeg } from './modern.js';
+import { isModernRequest, ModernLeg, opensListenStream } from './modern.js';
 import { jsonRpcError } from './replies.js';
 import { createMcpServer, mcpSurface } from './server.js';
 
@@ -173,11 +173,6 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
 /** Whether a POST body holds a request (something to answer), not only notifications or responses. */
 function carriesRequest(body: unknown): boolean {
   return Array.isArray(body) ? body.some((message) => isJSONRPCRequest(message)) : isJSONRPCRequest(body);
-}
-
-/** A subscriptions/listen request: its stream stays open for as long as the client listens. */
-function opensListenStream(body: unknown): boolean {
-  return isJSONRPCRequest(body) && body.method === 'subscriptions/listen';
 }
 
 async function until(condition: () => boolean, ms: number): Promise<void> {

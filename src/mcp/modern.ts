@@ -4,7 +4,7 @@
  * requests. Change notifications reach the clients holding a `subscriptions/listen` stream.
  */
 import { toNodeHandler } from '@modelcontextprotocol/node';
-import { createMcpHandler, InMemoryServerEventBus, isLegacyRequest, type Server, type ServerEvent, type ServerEventBus } from '@modelcontextprotocol/server';
+import { createMcpHandler, InMemoryServerEventBus, isJSONRPCRequest, isLegacyRequest, type Server, type ServerEvent, type ServerEventBus } from '@modelcontextprotocol/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { serveRaw } from './replies.js';
@@ -48,6 +48,12 @@ export class ModernLeg {
   }
 
   async serve(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    // The SDK refuses a stream past its cap too, but without saying which setting holds it.
+    if (opensListenStream(request.body) && this.listeners >= this.options.maxSubscriptions) {
+      const { id } = request.body as { id: string | number };
+      const message = `too many subscriptions/listen streams: all ${this.options.maxSubscriptions} (SUPERVISOR_MAX_SESSIONS) are open; close one, or raise SUPERVISOR_MAX_SESSIONS`;
+      return void reply.send({ jsonrpc: '2.0', id, error: { code: -32603, message } });
+    }
     await serveRaw(reply, this.options.logger, () => this.#node(request.raw, reply.raw, request.body));
   }
 
@@ -71,6 +77,11 @@ export async function isModernRequest(request: FastifyRequest): Promise<boolean>
   const headers = new Headers();
   for (const [name, value] of Object.entries(request.headers)) if (typeof value === 'string') headers.set(name, value);
   return !(await isLegacyRequest(new Request('http://localhost/mcp', { method: 'POST', headers }), request.body));
+}
+
+/** A subscriptions/listen request: its stream stays open for as long as the client listens. */
+export function opensListenStream(body: unknown): boolean {
+  return isJSONRPCRequest(body) && body.method === 'subscriptions/listen';
 }
 
 /** The in-process bus, counting its listeners: the server listens for changes only while someone hears them. */
