@@ -106,6 +106,17 @@ export const NOT_APPLICABLE: Readonly<Record<string, string>> = {
 // ---------------------------------------------------------------------------------------------------
 // The 0.2 line: the suite 0.2.0-alpha.12 at the 2026-07-28 revision.
 
+/** The 0.1 line's reasons for the reference fixtures that the 0.2 line still has. */
+function fixturesOf(...names: string[]): Record<string, string> {
+  return Object.fromEntries(
+    names.map((name) => {
+      const why = NOT_APPLICABLE[name];
+      if (!why) throw new Error(`${name} is not a reference fixture of the 0.1 line`);
+      return [name, why];
+    }),
+  );
+}
+
 /** Why a scenario the 2026-07-28 revision removed does not run in the 0.2 line. */
 const REMOVED_IN_2026 = 'not in the 2026-07-28 revision (the suite skips it there)';
 const TASKS = 'the tasks extension (SEP-2663), which this server does not offer; calls the reference tools';
@@ -133,22 +144,7 @@ export const KNOWN_FAILURES_0_2: Readonly<Record<string, string>> = {};
 /** 0.2: scenarios that do not apply, and why (not run; `npm run conformance -- --line 0.2 NAME` runs one anyway, for information). */
 export const NOT_APPLICABLE_0_2: Readonly<Record<string, string>> = {
   // The reference server's fixtures, as in the 0.1 line.
-  'completion-complete': 'completes argument `arg1` of the reference prompt `test_prompt_with_arguments`',
-  'tools-call-simple-text': 'calls the reference tool `test_simple_text`',
-  'tools-call-image': 'calls the reference tool `test_image_content`',
-  'tools-call-audio': 'calls the reference tool `test_audio_content`',
-  'tools-call-embedded-resource': 'calls the reference tool `test_embedded_resource`',
-  'tools-call-mixed-content': 'calls the reference tool `test_multiple_content_types`',
-  'tools-call-error': 'calls the reference tool `test_error_handling`',
-  'tools-call-with-progress': 'calls the reference tool `test_tool_with_progress`',
-  'json-schema-2020-12': 'looks for the reference tool `json_schema_2020_12_tool` in tools/list',
-  'resources-read-text': 'reads the reference resource `test://static-text`',
-  'resources-read-binary': 'reads the reference resource `test://static-binary`',
-  'resources-templates-read': 'reads the reference template resource `test://template/123/data`',
-  'prompts-get-simple': 'gets the reference prompt `test_simple_prompt`',
-  'prompts-get-with-args': 'gets the reference prompt `test_prompt_with_arguments`',
-  'prompts-get-embedded-resource': 'gets the reference prompt `test_prompt_with_embedded_resource`',
-  'prompts-get-with-image': 'gets the reference prompt `test_prompt_with_image`',
+  ...fixturesOf('completion-complete', 'tools-call-simple-text', 'tools-call-image', 'tools-call-audio', 'tools-call-embedded-resource', 'tools-call-mixed-content', 'tools-call-error', 'tools-call-with-progress', 'json-schema-2020-12', 'resources-read-text', 'resources-read-binary', 'resources-templates-read', 'prompts-get-simple', 'prompts-get-with-args', 'prompts-get-embedded-resource', 'prompts-get-with-image'),
   'http-custom-header-server-validation': 'needs a tool whose input schema marks a parameter `x-mcp-header` (SEP-2243 custom Mcp-Param headers); none of ours does',
   // Removed in 2026-07-28: the 0.1 line runs those that apply, at 2025-11-25.
   'server-initialize': `${REMOVED_IN_2026}; the 0.1 line runs it`,
