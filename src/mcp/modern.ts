@@ -4,7 +4,7 @@
  * requests. Change notifications reach the clients holding a `subscriptions/listen` stream.
  */
 import { toNodeHandler } from '@modelcontextprotocol/node';
-import { createMcpHandler, InMemoryServerEventBus, isJSONRPCRequest, isLegacyRequest, type Server, type ServerEvent, type ServerEventBus } from '@modelcontextprotocol/server';
+import { createMcpHandler, InMemoryServerEventBus, isJSONRPCRequest, isLegacyRequest, PROTOCOL_VERSION_META_KEY, type Server, type ServerEvent, type ServerEventBus } from '@modelcontextprotocol/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { serveRaw } from './replies.js';
@@ -74,9 +74,27 @@ export class ModernLeg {
  */
 export async function isModernRequest(request: FastifyRequest): Promise<boolean> {
   if (request.method !== 'POST' || request.headers['mcp-session-id'] !== undefined) return false;
+  // Most requests claim nothing of 2026-07-28 (initialize, a 2025 client's first calls): legacy, without
+  // the SDK's classification (a Request to build, about a millisecond off every 2025-era round trip).
+  if (!claimsModern(request)) return false;
   const headers = new Headers();
   for (const [name, value] of Object.entries(request.headers)) if (typeof value === 'string') headers.set(name, value);
   return !(await isLegacyRequest(new Request('http://localhost/mcp', { method: 'POST', headers }), request.body));
+}
+
+/**
+ * Whether a POST claims the 2026-07-28 protocol at all, in any way the SDK's classification reads: a
+ * modern MCP-Protocol-Version header, or the protocol-version key in a message's `_meta`. Without a
+ * claim the SDK calls it legacy too.
+ */
+function claimsModern(request: FastifyRequest): boolean {
+  const header = request.headers['mcp-protocol-version'];
+  if (typeof header === 'string' && header.trim() >= '2026') return true;
+  const messages: unknown[] = Array.isArray(request.body) ? request.body : [request.body];
+  return messages.some((message) => {
+    const meta = (message as { params?: { _meta?: unknown } } | null)?.params?._meta;
+    return !!meta && typeof meta === 'object' && PROTOCOL_VERSION_META_KEY in meta;
+  });
 }
 
 /** A subscriptions/listen request: its stream stays open for as long as the client listens. */
