@@ -28,9 +28,9 @@ export class ModernLeg {
   constructor(private readonly options: ModernLegOptions) {
     this.#bus = new CountingBus(options.onListenersChange);
     // 'reject': 2025-era requests never get here (http.ts routes them to the sessions leg). 'sse': every
-    // answer is a stream from the start, so a consulting call that takes minutes keeps its connection
-    // alive through proxies (a comment every 15 s) and a client sees a server that dies mid-call as a
-    // broken stream, not as a request that may never have arrived.
+    // answer is a stream, with a comment every 15 s, so a consulting call that takes minutes keeps its
+    // connection through proxies that cut a silent one (nginx's default is 60 s). It costs a fraction of
+    // a millisecond per round trip (docs/benchmarks.md).
     this.#handler = createMcpHandler(() => options.factory(), {
       legacy: 'reject',
       responseMode: 'sse',
