@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach } from 'vitest';
 import { killLeftoverProcesses } from './cli.js';
-import { resetTestFakes } from './supervisor.js';
+import { resetTestFakes } from './fakes.js';
 
 beforeEach(() => {
   resetTestFakes();

@@ -12,6 +12,7 @@ import { startSupervisor, type RunningSupervisor } from '../../src/serve.js';
 import { startFakeLiteLlm, type FakeLiteLlm, type FakeOptions } from '../../src/dev/fake-litellm.js';
 import { afterAll, beforeAll } from 'vitest';
 import { FIXTURE_ENV } from './fixture-config.js';
+import { trackFake } from './fakes.js';
 
 export interface TestSupervisor extends RunningSupervisor {
   llm: FakeLiteLlm;
@@ -22,20 +23,15 @@ export interface TestSupervisor extends RunningSupervisor {
   stop(): Promise<void>;
 }
 
-/** Fakes started for tests: setup.ts resets each before every test (see FakeLiteLlm.reset). */
-const fakes = new Set<FakeLiteLlm>();
-export function resetTestFakes(): void {
-  for (const fake of fakes) fake.reset();
-}
-
 /** A fake LiteLLM that is reset before each test, so no test sees another's behaviours or requests. */
 export async function startTestFake(options: FakeOptions = {}): Promise<FakeLiteLlm> {
   const llm = await startFakeLiteLlm(options);
-  fakes.add(llm);
+  // setup.ts resets it before every test (see FakeLiteLlm.reset).
+  const untrack = trackFake(llm);
   return {
     ...llm,
     close: async () => {
-      fakes.delete(llm);
+      untrack();
       await llm.close();
     },
   };
