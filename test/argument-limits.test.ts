@@ -5,6 +5,7 @@
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { describe, expect, it } from 'vitest';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../common/http/json-depth.js';
 import { collectAttachments } from '../src/consult/attach.js';
 import { estimateTokens } from '../src/consult/prompt.js';
 import { useTestSupervisor, type TestSupervisor } from './support/supervisor.js';
@@ -151,5 +152,28 @@ describe('metrics are labelled with configured models only', () => {
     expect(after).toMatch(/supervisor_tool_calls_total\{tool="debug",model="other",outcome="ok"\} \d+/);
     // counters grow by digits, never by a series per name (50 × 150-character names would be ≥ 15 KB)
     expect(after.length - before).toBeLessThan(2000);
+  });
+});
+
+describe('a body nested deeper than any MCP message is refused before it is parsed, in both eras', () => {
+  const META = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+  const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    fetch(sup.mcpUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers }, body });
+
+  it.each([
+    ['2026-07-28, in _meta', `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":${JSON.stringify(META).slice(0, -1)},"x":${deep(100_000)}}}}`],
+    ['2025, in an initialize', `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{"x":${deep(100_000)}},"clientInfo":{"name":"c","version":"1"}}}`],
+  ])('%s: 400 naming the limit, and the server answers on', async (_where, body) => {
+    const response = await post(body);
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain(`nests deeper than ${MAX_JSON_DEPTH} levels`);
+    expect((await fetch(sup.mcpUrl.replace('/mcp', '/health'))).status).toBe(200);
+  });
+
+  it('counts brackets inside strings as text, and takes the deepest real arguments', () => {
+    expect(nestsDeeperThan(JSON.stringify({ text: '['.repeat(10_000), escaped: '\\"[[[' }), MAX_JSON_DEPTH)).toBe(false);
+    expect(nestsDeeperThan(deep(MAX_JSON_DEPTH), MAX_JSON_DEPTH)).toBe(false);
+    expect(nestsDeeperThan(deep(MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH)).toBe(true);
   });
 });

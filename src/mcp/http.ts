@@ -11,12 +11,13 @@ import { isJSONRPCRequest } from '@modelcontextprotocol/server';
 import { DEFAULT_MAX_CALLS, DEFAULT_MAX_SESSIONS } from '../config.js';
 import { bearerTokenCheck } from '../../common/http/bearer.js';
 import { hostGuard } from '../../common/http/host-guard.js';
+import { boundJsonDepth } from '../../common/http/json-depth.js';
 import { guardRoutes } from '../../common/http/route-guard.js';
 import type { Deps } from '../deps.js';
 import { McpMetrics } from '../metrics/mcp-metrics.js';
 import { CallGate } from './call-gate.js';
 import { LegacySessions } from './legacy-sessions.js';
-import { isModernRequest, ModernLeg, opensListenStream } from './modern.js';
+import { isModernRequest, ModernLeg } from './modern.js';
 import { jsonRpcError } from './replies.js';
 import { createMcpServer, mcpSurface } from './server.js';
 
@@ -70,6 +71,7 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
   const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: MCP_BODY_LIMIT, return503OnClosing: true, logController: new LogController({ disableRequestLogging: true }) });
   // One tool call is several HTTP requests (the POST, its stream, the client's GET stream): each call
   // has its own log line (call-metrics.ts), so a request is logged only when refused or failed, or at debug.
+  boundJsonDepth(app);
   app.addHook('onResponse', async (request, reply) => {
     const line = { req: request, res: reply, responseTime: reply.elapsedTime };
     if (reply.statusCode >= 400) request.log.info(line, 'request completed');
@@ -83,8 +85,6 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
   const factory = () => createMcpServer(surface);
   const legacy = new LegacySessions({ factory, max: maxSessions, idleMs: options.sessionIdleMs, logger: options.logger, onCountChange: () => listenWhileHeard() });
   const modern = new ModernLeg({ factory, maxBodyBytes: MCP_BODY_LIMIT, maxSubscriptions: maxSessions, logger: options.logger, onListenersChange: () => listenWhileHeard() });
-  /** Modern POST responses not yet finished (listen streams aside): at shutdown, answers reach their clients first. */
-  let modernResponses = 0;
   let draining: Promise<void> | null = null;
 
   // One subscription to the changes for the server, held while anyone can hear them — a 2025-era
@@ -131,17 +131,11 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
   );
 
   app.all('/mcp', async (request, reply) => {
-    const carries = carriesRequest(request.body);
     // Notifications still pass while draining: a client cancelling a call must be heard.
-    if (draining && (request.method === 'GET' || carries)) {
+    if (draining && (request.method === 'GET' || carriesRequest(request.body))) {
       return reply.code(503).header('retry-after', '5').send(jsonRpcError(-32000, 'the server is shutting down; reconnect when it is back'));
     }
-    if (!(await isModernRequest(request))) return legacy.serve(request, reply);
-    if (carries && !opensListenStream(request.body)) {
-      modernResponses++;
-      reply.raw.once('close', () => modernResponses--);
-    }
-    return modern.serve(request, reply);
+    return (await isModernRequest(request)) ? modern.serve(request, reply) : legacy.serve(request, reply);
   });
 
   async function drainAll(): Promise<void> {
@@ -154,7 +148,7 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
       gate.stopAll(`the server is shutting down: the call was stopped after SUPERVISOR_SHUTDOWN_SECONDS (${graceMs / 1000} s); call again when the server is back`);
     }
     // Stopped calls answer with a tool error and log to their session; let those answers out.
-    await until(() => gate.inFlight === 0 && legacy.responsesOpen === 0 && modernResponses === 0, FLUSH_MS);
+    await until(() => gate.inFlight === 0 && legacy.responsesOpen === 0 && modern.responsesOpen === 0, FLUSH_MS);
     await Promise.all([legacy.closeAll(), modern.close()]);
   }
 

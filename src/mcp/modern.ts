@@ -24,6 +24,7 @@ export class ModernLeg {
   readonly #bus: CountingBus;
   readonly #handler: ReturnType<typeof createMcpHandler>;
   readonly #node: ReturnType<typeof toNodeHandler>;
+  #responses = 0;
 
   constructor(private readonly options: ModernLegOptions) {
     this.#bus = new CountingBus(options.onListenersChange);
@@ -42,6 +43,11 @@ export class ModernLeg {
     this.#node = toNodeHandler(this.#handler);
   }
 
+  /** Answers still being written (listen streams aside): at shutdown, they reach their clients first. */
+  get responsesOpen(): number {
+    return this.#responses;
+  }
+
   /** Open subscriptions/listen streams. */
   get listeners(): number {
     return this.#bus.listeners;
@@ -53,6 +59,10 @@ export class ModernLeg {
       const { id } = request.body as { id: string | number };
       const message = `too many subscriptions/listen streams: all ${this.options.maxSubscriptions} (SUPERVISOR_MAX_SESSIONS) are open; close one, or raise SUPERVISOR_MAX_SESSIONS`;
       return void reply.send({ jsonrpc: '2.0', id, error: { code: -32603, message } });
+    }
+    if (isJSONRPCRequest(request.body) && !opensListenStream(request.body)) {
+      this.#responses++;
+      reply.raw.once('close', () => this.#responses--);
     }
     await serveRaw(reply, this.options.logger, () => this.#node(request.raw, reply.raw, request.body));
   }
@@ -98,7 +108,7 @@ function claimsModern(request: FastifyRequest): boolean {
 }
 
 /** A subscriptions/listen request: its stream stays open for as long as the client listens. */
-export function opensListenStream(body: unknown): boolean {
+function opensListenStream(body: unknown): boolean {
   return isJSONRPCRequest(body) && body.method === 'subscriptions/listen';
 }
 
