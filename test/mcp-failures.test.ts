@@ -230,7 +230,7 @@ describe('HTTP guards', () => {
     sup = await startTestSupervisor();
     // Long enough that a loaded machine finishes the handshake inside it; the test then waits for the
     // close itself, never for a time.
-    const app = buildMcpApp({ deps: sup.deps, logger: createLogger('silent'), version: 'test', bindHost: '127.0.0.1', allowedHosts: [], sessionIdleMs: 1000 });
+    const app = buildMcpApp({ deps: sup.deps, logger: createLogger('silent'), version: 'test', bindHost: '127.0.0.1', allowedHosts: [], sessionIdleMs: 2000 });
     const base = await app.listen({ host: '127.0.0.1', port: 0 });
     try {
       const client = new Client({ name: 'idle-test', version: '1' });
