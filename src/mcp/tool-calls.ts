@@ -31,14 +31,15 @@ export function toolCalls(tools: readonly Tool[], deps: Deps, options: { gate: C
     if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `no tool named ${JSON.stringify(name.slice(0, 100))}: tools/list names them`);
     const args = request.params.arguments ?? {};
     const session = sessionOf(tool, args.session_id, ctx);
+    const refused = (problem: string) => {
+      const refusal = toolError(problem);
+      metrics.failed(name, 'refused', undefined, refusal);
+      return refusal;
+    };
     return metrics.logged(name, session.id.slice(0, LOGGED_SESSION_CHARS), async () => {
       const parsed = tool.parse(args);
-      const problem = 'problem' in parsed ? parsed.problem : session.problem;
-      if (problem) {
-        const refusal = toolError(problem);
-        metrics.failed(name, 'refused', undefined, refusal);
-        return refusal;
-      }
+      if ('problem' in parsed) return refused(parsed.problem);
+      if (session.problem) return refused(session.problem);
       const entry = options.gate.enter();
       if ('refused' in entry) {
         const refusal = toolError(entry.refused);
@@ -47,7 +48,7 @@ export function toolCalls(tools: readonly Tool[], deps: Deps, options: { gate: C
       }
       try {
         const call = callContext(ctx, session, AbortSignal.any([ctx.mcpReq.signal, entry.stopped]));
-        return await boundary(name, () => tool.run((parsed as { args: Record<string, unknown> }).args, { deps, call }));
+        return await boundary(name, () => tool.run(parsed.args, { deps, call }));
       } finally {
         entry.leave();
         // A cancelled call gets no answer (the spec forbids one), so its response stream would stay
