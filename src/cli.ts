@@ -15,6 +15,8 @@ commands:
   ingest   run the ingestion service alone (INGEST_PORT, INGEST_HOST, INGEST_BRAIN_DIR, INGEST_TOKEN)
   bridge   a stdio MCP server that forwards to the MCP server at SUPERVISOR_URL and attaches the
            files a call names (for clients that speak only stdio, or a server on another machine)
+  eval     score models per consulting skill on the shipped cases (and yours), through LiteLLM;
+           \`supervisor eval --help\` for its options
   fake-llm run a fake OpenAI-compatible model server on FAKE_LLM_PORT (4000) that lists the models of
            models.yaml and answers by describing the prompt it got: try every tool without a GPU`;
 
@@ -26,6 +28,10 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'fake-llm') return (await import('./dev/fake-llm-command.js')).runFakeLlm(process.env);
   if (command === 'bridge') return (await import('./bridge/main.js')).runBridge();
+  if (command === 'eval') {
+    process.exitCode = await (await import('./eval/command.js')).runEvalCommand(argv.slice(1));
+    return;
+  }
   if (command !== 'serve' && command !== 'ingest') {
     console.error(`supervisor: unknown command "${command}"\n\n${USAGE}`);
     process.exitCode = 2;

@@ -17,6 +17,8 @@ export interface SupervisorConfig {
   modelsFile: string;
   brainDir: string;
   sessionsDir: string;
+  /** Where `supervisor eval` keeps its scoreboards and `status` reads the latest. */
+  evalDir: string;
   litellmBaseUrl: string;
   litellmApiKey: string | undefined;
   /** Unset: the ingestion service runs in this process over brainDir. */
@@ -80,6 +82,7 @@ export function supervisorConfig(env: Env = process.env): SupervisorConfig {
     modelsFile: setting(env, 'SUPERVISOR_MODELS_FILE', path, join(root, 'config', 'models.yaml')),
     brainDir,
     sessionsDir: setting(env, 'SUPERVISOR_SESSIONS_DIR', path, join(brainDir, 'sessions')),
+    evalDir: setting(env, 'SUPERVISOR_EVAL_DIR', path, join(brainDir, 'eval')),
     litellmBaseUrl: setting(env, 'LITELLM_BASE_URL', url('http://localhost:4000'), 'http://localhost:4000'),
     litellmApiKey: setting(env, 'LITELLM_API_KEY', token),
     ingestBaseUrl: setting(env, 'INGEST_BASE_URL', url('http://127.0.0.1:3300')),

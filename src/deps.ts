@@ -57,4 +57,6 @@ export interface Deps {
   /** Folders under which the server may read a call's project_root (SUPERVISOR_PROJECT_ROOTS). */
   projectRoots: string[];
   logger: Logger;
+  /** Where `supervisor eval` keeps its scoreboards (SUPERVISOR_EVAL_DIR): `status` shows the latest. */
+  evalDir?: string | undefined;
 }

@@ -62,6 +62,7 @@ export async function startSupervisor(config: SupervisorConfig, ingestConfig: In
     disciplines,
     projectRoots: config.projectRoots,
     logger,
+    evalDir: config.evalDir,
   };
   const app = buildMcpApp({
     deps,

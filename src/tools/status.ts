@@ -4,6 +4,8 @@ import { BrainTokenRefused } from '../brain/client.js';
 import type { Deps } from '../deps.js';
 import { errorLine } from '../errors.js';
 import { defineTool } from './define.js';
+import { latestScoreboard } from '../eval/kept.js';
+import type { Scoreboard } from '../eval/scoreboard.js';
 
 export const PROBE_TIMEOUT_MS = 2000;
 
@@ -65,9 +67,26 @@ export const status = defineTool({
   kind: 'read',
   reachesNetwork: true,
   input: {},
-  output: z.object({ litellm: z.object({}).loose(), brain: z.object({}).loose() }),
+  output: z.object({ litellm: z.object({}).loose(), brain: z.object({}).loose(), eval: z.object({}).loose().optional() }),
   run: async (_args, { deps }) => {
-    const probed = await probeStatus(deps);
-    return { text: probed.summary, structured: { ...probed.report } };
+    const [probed, scores] = await Promise.all([probeStatus(deps), deps.evalDir ? latestScoreboard(deps.evalDir) : null]);
+    if (scores === null) return { text: probed.summary, structured: { ...probed.report } };
+    if ('problem' in scores) return { text: `${probed.summary}\nScoreboard: ${scores.problem}.`, structured: { ...probed.report, eval: { problem: scores.problem } } };
+    return { text: `${probed.summary}\n${scoreboardSummary(scores.board)}`, structured: { ...probed.report, eval: evalReport(scores.board) } };
   },
 });
+
+/** The latest `supervisor eval` scoreboard in a few lines: its date, then each skill's models, best first. */
+export function scoreboardSummary(board: Scoreboard): string {
+  const lines = [`Scoreboard of ${board.date.slice(0, 16).replace('T', ' ')} UTC (supervisor eval, ${board.results.length} case runs):`];
+  for (const skill of board.skills) {
+    const scores = board.scores.filter((s) => s.skill === skill).sort((a, b) => b.rate - a.rate);
+    lines.push(`- ${skill}: ${scores.map((s) => `${s.model} ${Math.round(s.rate * 100)}% (${s.passed}/${s.total})`).join(', ')}`);
+  }
+  return lines.join('\n');
+}
+
+/** What structuredContent carries of the scoreboard: per model and skill, passed, failed and rate. */
+function evalReport(board: Scoreboard) {
+  return { date: board.date, scores: board.scores.map(({ model, skill, passed, failed, rate, interval }) => ({ model, skill, passed, failed, rate, interval })) };
+}
