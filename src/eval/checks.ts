@@ -112,7 +112,12 @@ function findings(answer: string): string[] {
   const withHeadings: string[] = [];
   let heading = '';
   for (const part of parts) {
-    if (/^\s{0,3}#{1,6}\s/.test(part)) heading = part.split('\n')[0]!;
+    const lines = part.trim().split('\n');
+    if (/^#{1,6}\s/.test(lines[0]!)) {
+      heading = lines[0]!;
+      // A heading alone is no finding: it names what the items after it are about.
+      if (lines.length === 1) continue;
+    }
     withHeadings.push(`${heading}\n${part}`);
   }
   return withHeadings;
