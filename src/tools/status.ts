@@ -67,7 +67,8 @@ export const status = defineTool({
   kind: 'read',
   reachesNetwork: true,
   input: {},
-  output: z.object({ litellm: z.object({}).loose(), brain: z.object({}).loose(), eval: z.object({}).loose().optional() }),
+  // Open: `eval` (the latest scoreboard) is there only when one was kept.
+  output: z.object({ litellm: z.object({}).loose(), brain: z.object({}).loose() }).loose(),
   run: async (_args, { deps }) => {
     const [probed, scores] = await Promise.all([probeStatus(deps), deps.evalDir ? latestScoreboard(deps.evalDir) : null]);
     if (scores === null) return { text: probed.summary, structured: { ...probed.report } };

@@ -36,7 +36,13 @@ export function scriptedAnswer(cases: readonly EvalCase[], script: (model: strin
   return (request) => {
     const prompt = request.messages.map((m) => m.content).join('\n').replace(/\s+/g, ' ');
     // Cases that share text (one session log read by retrospective and trainer) differ by the task's phase.
-    const found = prints.filter(({ c, prints: p }) => p.some((text) => prompt.includes(text)) && new RegExp(`\\*\\*Phase:\\*\\* ${PHASES[c.skill]}\\b`).test(prompt));
+    // The case whose texts the prompt holds most of (two cases may share a line of code).
+    const scored = prints
+      .filter(({ c }) => new RegExp(`\\*\\*Phase:\\*\\* ${PHASES[c.skill]}\\b`).test(prompt))
+      .map(({ c, prints: p }) => ({ c, hits: p.filter((text) => prompt.includes(text)).length }))
+      .filter(({ hits }) => hits > 0)
+      .sort((a, b) => b.hits - a.hits);
+    const found = scored.filter(({ hits }) => hits === scored[0]?.hits);
     const c = found.length === 1 ? found[0]!.c : undefined;
     // The trainer's writer sees the reader's answer, not the case: the reader was given the case's answer.
     const writer = cases.find((k) => k.skill === 'trainer' && k.proofs.right.concat(k.proofs.wrong).some((text) => prompt.includes(text.replace(/\s+/g, ' ').trim().slice(0, 60))));
