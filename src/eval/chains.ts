@@ -1,8 +1,8 @@
 /**
  * `--suggest-chains`: the models.yaml chains a scoreboard supports, as a unified diff of the user's
  * file — applied by the user (`patch -p1`, or by hand), never written here. Per skill, the models that
- * passed anything, best pass rate first; where two models' rates are within each other's intervals,
- * the evidence cannot tell them apart and the faster one goes first. Models of the current chain
+ * passed anything, best pass rate first; where each of two models' rates lies within the other's
+ * interval, the evidence cannot tell them apart and the faster one goes first. Models of the current chain
  * the run did not score stay behind them as fallbacks, in their order.
  */
 import { readFile } from 'node:fs/promises';
@@ -12,7 +12,9 @@ import type { Score, Scoreboard } from './scoreboard.js';
 /** The tdd tools share the `tdd` family key; each may have its own. */
 const FAMILY: Record<string, string> = { tdd_red: 'tdd', tdd_green: 'tdd', tdd_refactor: 'tdd' };
 
-const overlap = (a: Score, b: Score) => a.interval[0] <= b.interval[1] && b.interval[0] <= a.interval[1];
+/** Each rate lies within the other's interval: the evidence cannot tell the two models apart. */
+const indistinct = (a: Score, b: Score) => within(a.rate, b.interval) && within(b.rate, a.interval);
+const within = (rate: number, [low, high]: [number, number]) => rate >= low && rate <= high;
 const p50 = (s: Score) => s.latency_ms?.p50 ?? Infinity;
 
 /** The skill's scored models in the order the evidence supports (those that never passed left out). */
@@ -24,7 +26,7 @@ export function orderByEvidence(scores: readonly Score[]): Score[] {
     swapped = false;
     for (let i = 0; i + 1 < order.length; i++) {
       const [a, b] = [order[i]!, order[i + 1]!];
-      if (overlap(a, b) && p50(b) < p50(a)) {
+      if (indistinct(a, b) && p50(b) < p50(a)) {
         [order[i], order[i + 1]] = [b, a];
         swapped = true;
       }
