@@ -4,7 +4,7 @@
  * compile or with hostile code costs its cases, never the run; the scoreboard is kept and `status`
  * shows it; --suggest-chains prints a diff of models.yaml and changes nothing.
  */
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -182,6 +182,21 @@ describe('bad input', () => {
     const run = await evalCli(args as string[]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
+  });
+
+  it('a case that cannot be used is refused before any model is asked, naming its folder and the problem (exit 2)', async () => {
+    const bad = join(work, 'bad-cases', 'spec', 'broken');
+    await mkdir(bad, { recursive: true });
+    await writeFile(join(bad, 'case.yaml'), '\uFEFFskill: spec\r\ntitle: t\r\narguments: {requirements: x}\r\ncheck:\r\n  must: {a: "[unclosed"}\r\n');
+    const run = await evalCli(['--no-builtin', '--cases', join(work, 'bad-cases'), '--models', 'm/good']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/case .*bad-cases\/spec\/broken: case\.yaml: check\.must\.a\.0 is not a valid regular expression/);
+    await writeFile(join(bad, 'case.yaml'), 'skill: spec\ntitle: t\narguments: {requirements: x}\ncheck: {must: {a: x}}\n');
+    await mkdir(join(bad, 'given'));
+    await symlink('/etc/passwd', join(bad, 'given', 'passwd.mjs'));
+    const linked = await evalCli(['--no-builtin', '--cases', join(work, 'bad-cases'), '--models', 'm/good']);
+    expect(linked.code).toBe(2);
+    expect(linked.stderr).toMatch(/passwd\.mjs is not a regular file/);
   });
 
   it('a LiteLLM that is down stops the run at once with exit 1, saying where it looked', async () => {

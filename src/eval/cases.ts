@@ -8,6 +8,7 @@ import { lstat, readdir, readFile } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import jsYaml from 'js-yaml';
 import { z } from 'zod';
+import { ConfigError } from '../../common/env.js';
 
 export const EVAL_SKILLS = ['tdd_red', 'tdd_green', 'tdd_refactor', 'review', 'debug', 'spec', 'retrospective', 'trainer'] as const;
 export type EvalSkill = (typeof EVAL_SKILLS)[number];
@@ -28,7 +29,8 @@ const pattern = z
       return false;
     }
   }, 'is not a valid regular expression');
-const patterns = z.union([pattern.transform((p) => [p]), z.array(pattern).min(1)]);
+/** One pattern, or a list of them: any one matching counts. */
+const patterns = z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(pattern).min(1));
 /** Named patterns: the name is what the report says was missing (or present). */
 const namedPatterns = z.record(z.string().min(1).max(120), patterns);
 
@@ -103,7 +105,8 @@ interface CaseBase {
 
 export type EvalCase = { [S in EvalSkill]: CaseBase & { skill: S; check: CheckOf<S> } }[EvalSkill];
 
-export class CaseError extends Error {}
+/** A case that cannot be used: a bad setting of the run, refused before any model is asked (exit 2). */
+export class CaseError extends ConfigError {}
 
 /** Every case under `root` (a folder of `<skill>/<case>/` folders, or of case folders directly), sorted by id. */
 export async function loadCases(root: string): Promise<EvalCase[]> {
