@@ -66,7 +66,7 @@ const tags = z
       },
     },
   )
-  .describe(`A list, or one comma-separated string: at most ${MAX_TAGS} tags of at most ${MAX_TAG_CHARS} characters either way.`);
+  .describe('A list, or one comma-separated string.');
 /** A required, non-blank string whose refusal says "is required" when it is missing. */
 const requiredText = () =>
   z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') }).refine((value) => value.trim().length > 0, 'must not be empty');
@@ -104,7 +104,7 @@ export type NoteFields = z.infer<typeof NoteFields>;
 
 export const WriteMode = z
   .enum(['create', 'overwrite', 'append'], { error: 'must be one of create, overwrite, append' })
-  .describe('create (default): never replace a note.');
+  .describe('create never replaces a note.');
 export type WriteMode = z.infer<typeof WriteMode>;
 
 /** A note's content hash: lowercase hex SHA-256 of its file's bytes as on disk. */
@@ -117,13 +117,13 @@ export const WriteBody = z
     filename: z
       .string({ error: 'must be a string' })
       .optional()
-      .describe('Path under knowledge/ (.md added). Default: from the title, else the date.'),
+      .describe('Path under knowledge/; default: from the title.'),
     mode: WriteMode.default('create'),
     expected_sha256: z
       .string({ error: 'must be a string' })
       .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters: the sha256 of the note as you read it')
       .optional()
-      .describe("Only if the note's sha256 is still this (else 409)."),
+      .describe("Only if the note's sha256 is still this."),
     ...noteFieldShape,
   })
   // Any other key becomes a frontmatter key of the note, as given.
@@ -146,7 +146,7 @@ export type WriteResult = z.infer<typeof WriteResult>;
 export const QueryBody = z.object({
   query: requiredText()
     .max(10_000, 'must be at most 10000 characters')
-    .describe('Keywords or a question; common words are ignored.'),
+    .describe('Keywords or a question.'),
   limit: z
     .number({ error: 'must be a number' })
     .int('must be a whole number')

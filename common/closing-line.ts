@@ -14,7 +14,8 @@ export function closingLine(result: ConsultationResult): string | null {
   if (result.session_started) said.push(`started session ${result.session_id}: pass "session_id": "${result.session_id}" to the later calls of this task, so each sees what the others concluded`);
   if (result.phase_warning) said.push(result.phase_warning);
   const failed = result.attempts.filter((attempt) => attempt.outcome !== 'ok');
-  if (failed.length > 0) {
+  if (result.panel) said.push(panelLine(result.panel));
+  else if (failed.length > 0) {
     said.push(`answered by ${result.model} after ${failed.map((a) => `${a.model} failed (${a.status ?? a.outcome})`).join(', ')}`);
   }
   if (result.brain !== 'ok') said.push('the brain was unavailable: answered without knowledge');
@@ -37,6 +38,15 @@ export function closingLine(result: ConsultationResult): string | null {
   for (const [reason, files] of byReason) said.push(`files skipped: ${paths(files)} (${reason})`);
 
   return said.length > 0 ? `**supervisor:** ${said.join('; ')}.` : null;
+}
+
+/** How a panel went: who merged (or that one answer stands alone) and who was left out. */
+function panelLine(panel: NonNullable<ConsultationResult['panel']>): string {
+  const left = panel.failed.map((f) => `${f.model} (${f.reason === 'too_slow' ? 'too slow' : f.reason})`);
+  const without = left.length > 0 ? `; without ${left.join(', ')}` : '';
+  if (panel.merged_by) return `a panel of ${panel.answered.length} models answered, merged by ${panel.merged_by}${without}`;
+  const why = panel.merge_failed ? `no model could merge the answers (${panel.merge_failed})` : 'it alone of the panel answered';
+  return `the answer of ${panel.answered[0]} unmerged: ${why}${without}`;
 }
 
 const count = (n: number, one: string, many = `${one}s`) => (n > 0 ? `${n} ${n === 1 ? one : many}` : '');

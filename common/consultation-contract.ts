@@ -90,6 +90,39 @@ export interface Consultation {
   brain: string;
   cut: WhatWasCut;
   usage: Usage | null;
+  /** review / debug with `panel`: how the panel went. */
+  panel?: PanelReport;
+}
+
+/**
+ * Whether the previous TDD step's advice worked, read from the test run that followed it (the
+ * `test_output` of a tdd_green or tdd_refactor call): red advice worked when its test failed by an
+ * assertion, green and refactor advice when the tests pass.
+ */
+export interface AdviceOutcome {
+  /** The skill whose advice is judged: the session's previous successful TDD call. */
+  skill: 'tdd_red' | 'tdd_green' | 'tdd_refactor';
+  /** The model that gave it. */
+  model: string;
+  expected: 'failed' | 'passed';
+  /** What the output shows: `error` is a run that did not get to its tests (syntax, import, compile). */
+  seen: 'passed' | 'failed' | 'error' | 'unknown';
+  /** Null when the output does not tell. */
+  worked: boolean | null;
+}
+
+/** review / debug asked as a panel: who was asked, who answered, who merged the answers. */
+export interface PanelReport {
+  /** The models asked, in panel order. */
+  models: string[];
+  /** Those that answered in time, in panel order. */
+  answered: string[];
+  /** The model that merged the answers; null when one answered alone, or no merge succeeded. */
+  merged_by: string | null;
+  /** Those that did not answer, and why (`too_slow`: still thinking at twice the first answer's time). */
+  failed: Array<{ model: string; reason: string }>;
+  /** Why no answering model could merge: the first answer is given unmerged. */
+  merge_failed?: string;
 }
 
 /** A consulting tool's structuredContent: the consultation and what the call adds to it. */
@@ -102,6 +135,8 @@ export interface ConsultationResult extends Consultation {
   session_started?: true;
   /** Why the call is missing from the session's history (its log line was not written). */
   session_log?: string;
+  /** tdd_green / tdd_refactor given `test_output`: how the previous step's advice turned out. */
+  advice_outcome?: AdviceOutcome;
 }
 
 /**

@@ -3,6 +3,7 @@
  * pass fakes (an in-memory session store, a model client that answers at once).
  */
 import type { BrainClient } from './brain/client.js';
+import type { AdviceTally } from './consult/advice-outcome.js';
 import type { DisciplineStore } from './consult/disciplines.js';
 import type { Completion, CompletionRequest } from './llm/chain.js';
 import type { ModelsConfig } from './llm/models.js';
@@ -59,4 +60,6 @@ export interface Deps {
   logger: Logger;
   /** Where `supervisor eval` keeps its scoreboards (SUPERVISOR_EVAL_DIR): `status` shows the latest. */
   evalDir?: string | undefined;
+  /** Outcomes of TDD advice seen in real use (src/consult/advice-outcome.ts): `status` and /metrics show them. */
+  advice?: AdviceTally | undefined;
 }

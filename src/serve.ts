@@ -13,6 +13,8 @@ import { ChainClient } from './llm/chain.js';
 import { disagreementWarning, loadModels, servedWindows } from './llm/models.js';
 import { buildMcpApp } from './mcp/http.js';
 import { SessionLog } from './session/log.js';
+import { AdviceTally } from './consult/advice-outcome.js';
+import { modelLabel } from './metrics/mcp-metrics.js';
 import { logStartupLine } from './startup-line.js';
 import { TOOLS } from './tools/index.js';
 import { VERSION } from './version.js';
@@ -63,6 +65,7 @@ export async function startSupervisor(config: SupervisorConfig, ingestConfig: In
     projectRoots: config.projectRoots,
     logger,
     evalDir: config.evalDir,
+    advice: new AdviceTally((model) => modelLabel(models.allModels(), model)),
   };
   const app = buildMcpApp({
     deps,

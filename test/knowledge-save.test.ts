@@ -82,6 +82,46 @@ describe('drafted entries, as models write them', () => {
     expect(learnings[0]!.lesson).toBe('Fallbacks that repeat point at a broken primary model\nfix or remove the first model.');
     expect(parseRetrospectiveLearnings('Nothing worth keeping happened.\n\n0 learnings')).toEqual([]);
   });
+
+  it('reads a line that only begins with "skipped" as text of the entry; the Skipped heading still closes it', () => {
+    const wrapped = `# Run migrations on realistic data
+type: correction · domain: database
+
+## Lesson
+A migration tested only by the suite's fresh database
+skipped the rows that production holds, which hid a duplicate until the deploy.
+
+## Example
+A unique index on an email column.`;
+    const [entry] = parseTrainerEntries(wrapped);
+    expect(entry!.body).toContain('skipped the rows that production holds');
+    expect(entry!.body).toContain('## Example\nA unique index on an email column.');
+    for (const closing of ['**Skipped**', '**Skipped:** a rename', '**Skipped candidates**: a rename', 'Skipped: a rename', 'Skipped (scored below 3):', '## Skipped', '# Skipped']) {
+      const entries = parseTrainerEntries(`${wrapped}\n\n${closing}\n- a rename: mechanical.\n\n1 entries ready for brain_write`);
+      expect(entries.map((e) => e.title), closing).toEqual(['Run migrations on realistic data']);
+      expect(entries[0]!.body, closing).not.toMatch(/a rename/);
+    }
+    // A title that begins with the word is an entry, not the heading of the skipped ones.
+    expect(parseTrainerEntries('# Skipped tests hide failures\n\n## Lesson\nCount them in CI.').map((e) => e.title)).toEqual(['Skipped tests hide failures']);
+    const [learning] = parseRetrospectiveLearnings(`### Seed the test database
+- **Evidence**: the suite ran on an empty database and
+  skipped every existing row.
+- **Recommendation**: run each migration on seeded data
+  before deploying it.
+
+1 learnings`);
+    expect(learning!.body).toContain('skipped every existing row.');
+    expect(learning!.body).toContain('**Recommendation**');
+  });
+
+  it("takes a learning's lesson from its title and its whole Recommendation, not its Evidence", () => {
+    const [learning] = parseRetrospectiveLearnings(`### Seed the test database
+- **Evidence**: the suite ran on an empty database.
+- **Recommendation**: run each migration on seeded data
+  before deploying it.
+- **Context**: schema changes.`);
+    expect(learning!.lesson).toBe('Seed the test database\nrun each migration on seeded data before deploying it.');
+  });
 });
 
 describe('saving while another writer edits the note', () => {

@@ -8,6 +8,8 @@ import type { SessionEntry } from '../session/log.js';
 import { assemblePrompt, estimateTokens, MAX_HISTORY_ENTRIES, refitWindow, type Prompt, type Task } from './prompt.js';
 import type { Discipline } from './disciplines.js';
 import { findKnowledge } from './knowledge.js';
+import { askPanel } from './panel.js';
+import type { Completion } from '../llm/chain.js';
 
 export interface CallContext {
   sessionId: string;
@@ -33,12 +35,15 @@ export interface ConsultationRequest {
   searchText: string;
   task: Task;
   model?: string | undefined;
+  /** review / debug: ask these models at once and merge their answers (panel.ts) instead of the chain. */
+  panel?: string[] | undefined;
   /** Inject the session history (default). Off when the task already is the session log. */
   withHistory?: boolean;
 }
 
 /** The models a request asks, in order: the caller's model, else the tool's models.yaml chain, else its family's. */
-export function chainOf(deps: Pick<Deps, 'models'>, request: Pick<ConsultationRequest, 'tool' | 'family' | 'model'>): string[] {
+export function chainOf(deps: Pick<Deps, 'models'>, request: Pick<ConsultationRequest, 'tool' | 'family' | 'model' | 'panel'>): string[] {
+  if (request.panel) return request.panel;
   return request.model ? [request.model] : deps.models.chainFor(request.tool ?? request.family, request.family);
 }
 
@@ -62,6 +67,18 @@ export async function runConsultation(deps: Deps, request: ConsultationRequest, 
   const refitted = new Map<number, Prompt>();
   const progress = context.onProgress;
   logPromptSize(deps, request, context, firstPrompt, assumedWindow);
+  if (request.panel) {
+    const answer = await askPanel(deps, {
+      models: request.panel,
+      messages: messagesOf(firstPrompt),
+      task: request.task,
+      mergeWindow: (models) => smallestWindow(deps, models),
+      signal: context.signal,
+      notice: context.notice,
+      onProgress: progress,
+    });
+    return { ...consultationOf(answer, firstPrompt, found.status, request, context), panel: answer.panel };
+  }
   const completion = await deps.llm.complete(chain, {
     messages: messagesOf(firstPrompt),
     signal: context.signal,
@@ -81,6 +98,10 @@ export async function runConsultation(deps: Deps, request: ConsultationRequest, 
   // What was cut is what the answering model was sent: the refitted prompt when it answered to that.
   const answeredWindow = completion.attempts.at(-1)?.refit_window;
   const prompt = (answeredWindow !== undefined && refitted.get(answeredWindow)) || firstPrompt;
+  return consultationOf(completion, prompt, found.status, request, context);
+}
+
+function consultationOf(completion: Completion, prompt: Prompt, brain: string, request: ConsultationRequest, context: CallContext): Consultation {
   return {
     text: completion.text,
     model: completion.model,
@@ -89,7 +110,7 @@ export async function runConsultation(deps: Deps, request: ConsultationRequest, 
     knowledge: prompt.knowledgeUsed.map((hit) => hit.path),
     session_id: context.sessionId,
     phase: request.phase,
-    brain: found.status,
+    brain,
     cut: prompt.cut,
     usage: completion.usage,
   };

@@ -9,6 +9,7 @@ import { ChainFailed, type Attempt } from '../llm/chain.js';
 import { ENTRY_LIMITS, type SessionEntry } from '../session/log.js';
 import type { Consultation } from './consultation.js';
 import type { WhatWasCut } from './prompt.js';
+import type { AdviceOutcome } from './advice-outcome.js';
 
 export interface LoggedCall {
   skill: string;
@@ -17,6 +18,8 @@ export interface LoggedCall {
   sessionId: string;
   /** The call's own arguments (summarized by summarizeArguments before they are written). */
   arguments?: Record<string, unknown>;
+  /** How the previous TDD step's advice turned out (src/consult/advice-outcome.ts), kept in the entry. */
+  adviceOutcome?: AdviceOutcome | null;
 }
 
 /** Arguments the entry holds elsewhere (`project_root`, the log's own `session_id`), or that say nothing about the task. */
@@ -89,6 +92,7 @@ export async function logged<T extends Consultation>(deps: Pick<Deps, 'sessions'
     attempts: [],
     usage: null,
     cut: null,
+    ...(call.adviceOutcome ? { advice_outcome: call.adviceOutcome } : {}),
     ...fields,
   });
   /** Null when written, else why not (the server log has the raw error). */

@@ -61,6 +61,11 @@ export function formatReviewEntry(e: SessionEntry): string {
   const args = Object.entries(e.arguments ?? {});
   if (args.length > 0) lines.push(`Arguments: ${args.map(([name, value]) => `${name}: ${value}`).join('; ')}`);
   if (e.attempts.length > 1 || e.attempts.some((a) => a.outcome !== 'ok')) lines.push(`Attempts: ${e.attempts.map(formatAttempt).join('; ')}`);
+  const outcome = e.advice_outcome;
+  if (outcome) {
+    const verdict = outcome.worked === null ? 'cannot be told from it' : outcome.worked ? 'worked' : 'did not work';
+    lines.push(`Test run after the previous ${outcome.skill} (by ${outcome.model}): ${outcome.seen}, expected ${outcome.expected}; that advice ${verdict}`);
+  }
   const cut = e.cut ? formatCut(e.cut) : '';
   if (cut) lines.push(`Cut to fit the model's window: ${cut}`);
   const answer = e.message.replace(/\n\s*\n/g, '\n').trim();

@@ -93,10 +93,18 @@ const exportedNames = (code: string) =>
   new Set(chunks(code).filter((chunk) => /^export\s/.test(chunk.text)).flatMap((chunk) => (chunk.name ? [chunk.name] : [])));
 
 /**
- * `original` with the answer's code applied: a block that declares every name the original exports
- * replaces the whole file; a block that declares only some replaces those declarations (and adds
- * new ones at the end). Blocks apply in order, so a later step's version of a function wins.
- * Returns null when no block declares anything of the module.
+ * `original` with the answer's code applied. A block is the whole file, and replaces it, when it
+ * declares every name the original exports, or when it is as large as the module: as many top-level
+ * declarations as the module has, at least two of them the module's own. What such a block leaves out
+ * is gone: a refactoring that rewrites the module and drops or renames an export is judged on the
+ * module it wrote, not rescued by the original's copy. A smaller block gives the declarations it
+ * changes (a green step's one function, maybe with a new helper): it replaces those, adds new ones at
+ * the end, adds the imports it brings that the module lacks, and leaves every other declaration as it
+ * was. Nothing in the code tells the two apart at the edge, and the rule leans to the patch there: a
+ * rewrite of a two-function module that drops one, or a step giving two of three functions and no new
+ * helper, is read as a patch (one function and a helper is what a green step most often gives, and
+ * dropping what the answer did not mean to drop fails a right answer). Blocks apply in order, so a
+ * later step's version of a function wins. Returns null when no block declares anything of the module.
  */
 export function applyAnswerCode(original: string, answer: string): string | null {
   const blocks = codeBlocks(answer).filter((block) => !isTest(block));
@@ -107,12 +115,15 @@ export function applyAnswerCode(original: string, answer: string): string | null
     const declared = chunks(block.code).filter((chunk) => chunk.name !== null);
     if (declared.length === 0) continue;
     const names = new Set(declared.map((chunk) => chunk.name));
-    if (wanted.size > 0 && [...wanted].every((name) => names.has(name))) {
+    const moduleNames = new Set(chunks(code).flatMap((chunk) => (chunk.name ? [chunk.name] : [])));
+    const own = [...names].filter((name) => moduleNames.has(name!)).length;
+    const wholeFile = (wanted.size > 0 && [...wanted].every((name) => names.has(name))) || (names.size >= moduleNames.size && own >= 2);
+    if (wholeFile) {
       code = block.code;
       applied = true;
       continue;
     }
-    if (!declared.some((chunk) => chunk.name && (wanted.has(chunk.name) || chunks(code).some((c) => c.name === chunk.name)))) continue;
+    if (!declared.some((chunk) => chunk.name && (wanted.has(chunk.name) || moduleNames.has(chunk.name)))) continue;
     const current = chunks(code);
     for (const chunk of declared) {
       const at = current.findIndex((c) => c.name === chunk.name);
@@ -121,10 +132,30 @@ export function applyAnswerCode(original: string, answer: string): string | null
       if (at === -1) current.push({ name: chunk.name, text });
       else current[at] = { name: chunk.name, text: text.replace(/\n+$/, '') + trailingBlankLines(current[at]!.text) };
     }
-    code = current.map((chunk) => chunk.text).join('\n');
+    code = withImports(current.map((chunk) => chunk.text).join('\n'), block.code);
     applied = true;
   }
   return applied ? code : null;
+}
+
+/** An import statement at the margin, over one line or several. */
+const IMPORT = /^import\b[\s\S]*?['"][^'"\n]*['"][ \t]*;?[ \t]*$/gm;
+
+/**
+ * `code` with the imports `block` gives before its first declaration that `code` lacks, at its top (an
+ * import's place in a module does not matter: imports are hoisted). A changed function that needs a
+ * new import is given with it; leaving the import out would fail a right answer.
+ */
+function withImports(code: string, block: string): string {
+  const head = chunks(block)[0];
+  if (!head || head.name !== null) return code;
+  // The same import in other quotes or spacing is the same import.
+  const same = (statement: string) => normalisedCode(statement.replace(/"/g, "'").replace(/;\s*$/, ''));
+  const have = new Set((code.match(IMPORT) ?? []).map(same));
+  const added = (head.text.match(IMPORT) ?? []).filter((statement) => !have.has(same(statement)));
+  if (added.length === 0) return code;
+  const shebang = /^#!.*\n/.exec(code)?.[0] ?? '';
+  return `${shebang}${added.join('\n')}\n${code.slice(shebang.length)}`;
 }
 
 const trailingBlankLines = (text: string) => /\n*$/.exec(text)![0];

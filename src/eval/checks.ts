@@ -56,7 +56,12 @@ function textChecks(check: { must?: Record<string, string[]> | undefined; must_n
   return null;
 }
 
-/** tdd_red: the answer's test fails on the code as given, by an assertion, and passes on the reference. */
+/**
+ * tdd_red: the answer's test fails on the code as given, by an assertion, and passes on the reference.
+ * The discipline asks for exactly one new test, so exactly one test may fail on the code as given:
+ * two failing tests are two behaviours at once, whatever the reference says of them. Other tests in
+ * the file may pass on the given code (they pin what already works); none may fail by an error.
+ */
 async function checkRed(c: Extract<EvalCase, { skill: 'tdd_red' }>, answer: string, limits?: SandboxLimits): Promise<Verdict> {
   const test = answerTest(answer);
   if (test === null) return { passed: false, reason: 'no test for node:test in the answer' };
@@ -68,6 +73,8 @@ async function checkRed(c: Extract<EvalCase, { skill: 'tdd_red' }>, answer: stri
   }
   const notAssertion = onGiven.tests.find((t) => !t.passed && !t.failure?.assertion);
   if (notAssertion) return { passed: false, reason: `fails on the code as given, but not by an assertion: ${notAssertion.name}: ${notAssertion.failure?.message.split('\n')[0]}` };
+  const failing = onGiven.tests.filter((t) => !t.passed);
+  if (failing.length > 1) return { passed: false, reason: `more than one failing test on the code as given (${failing.length}): ${failing.map((t) => t.name).join('; ').slice(0, 200)}` };
   const onReference = await runContained(withTest({ ...c.given, ...c.reference }), testFile, limits);
   if (onReference.outcome !== 'passed') return { passed: false, reason: `on the reference implementation: ${runSummary(onReference)}` };
   return { passed: true, reason: `fails by assertion on the given code, ${runSummary(onReference)} on the reference` };
@@ -92,11 +99,17 @@ async function checkCode(c: Extract<EvalCase, { skill: 'tdd_green' | 'tdd_refact
   return { passed: true, reason: `${count} test(s) pass with the answer's ${c.check.module}` };
 }
 
+/** One finding of a review: its text, and the heading above it (which names what its items are about). */
+interface Finding {
+  heading: string;
+  text: string;
+}
+
 /**
  * The answer's findings: its list items and paragraphs (a heading with what follows it up to the
  * next blank line or item). A defect is named when one finding names its place and its kind.
  */
-function findings(answer: string): string[] {
+function findings(answer: string): Finding[] {
   const parts: string[] = [];
   let current = '';
   for (const line of answer.replace(/\r\n?/g, '\n').split('\n')) {
@@ -109,7 +122,7 @@ function findings(answer: string): string[] {
   }
   if (current.trim() !== '') parts.push(current);
   // A heading names the file its items are about: each item is read with the heading before it.
-  const withHeadings: string[] = [];
+  const withHeadings: Finding[] = [];
   let heading = '';
   for (const part of parts) {
     const lines = part.trim().split('\n');
@@ -118,44 +131,185 @@ function findings(answer: string): string[] {
       // A heading alone is no finding: it names what the items after it are about.
       if (lines.length === 1) continue;
     }
-    withHeadings.push(`${heading}\n${part}`);
+    withHeadings.push({ heading, text: part });
   }
   return withHeadings;
 }
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const fileNamed = (text: string, file: string) => new RegExp(`(^|[^\\w.-])${escape(file.split('/').at(-1)!)}(?![\\w-])`, 'i').test(text);
+const fileName = (file: string) => new RegExp(`(^|[^\\w.-])(${escape(file.split('/').at(-1)!)})(?![\\w-])`, 'gi');
+const fileNamed = (text: string, file: string) => fileName(file).test(text);
 
 function checkReview(c: Extract<EvalCase, { skill: 'review' }>, answer: string): Verdict {
   const parts = findings(answer);
   const missed = c.check.defects.filter((defect) => {
     const lines = (defect.lines ?? []).map((n) => new RegExp(`(line[s]?\\s*|L|:)${n}(?!\\d)|\\b${n}\\s*[-–]\\s*\\d+`, 'i'));
     const names = (defect.names ?? []).map((name) => new RegExp(`(^|[^\\w$])${escape(name)}(?![\\w$])`));
-    return !parts.some(
-      (part) => fileNamed(part, defect.file) && (lines.some((l) => l.test(part)) || names.some((n) => n.test(part))) && anyMatch(part, defect.kind),
-    );
+    return !parts.some(({ heading, text }) => {
+      const part = `${heading}\n${text}`;
+      return fileNamed(part, defect.file) && (lines.some((l) => l.test(part)) || names.some((n) => n.test(part))) && anyMatch(part, defect.kind);
+    });
   });
   if (missed.length > 0) return { passed: false, reason: `not named: ${missed.map((d) => `${d.file} (${d.kind[0]})`).join(', ')}` };
-  const clean = /\b(no (issues?|problems?|defects?|findings?|concerns?)|looks? (fine|good|correct|clean)|is clean|nothing to report)\b/i;
-  const flagged = c.check.decoys.filter((decoy) => parts.some((part) => fileNamed(part, decoy) && !clean.test(part)));
+  const files = Object.keys(c.given);
+  const flagged = c.check.decoys.filter((decoy) => parts.some((part) => flagsDecoy(part, decoy, files)));
   if (flagged.length > 0) return { passed: false, reason: `flags the clean file(s) ${flagged.join(', ')}` };
   return { passed: true, reason: `names all ${c.check.defects.length} planted defect(s)${c.check.decoys.length ? ', leaves the clean files alone' : ''}` };
 }
 
-/** debug: the root cause is named, ahead of every planted wrong cause the answer also names. */
-function checkDebug(c: Extract<EvalCase, { skill: 'debug' }>, answer: string): Verdict {
-  const first = (sources: readonly string[]) => Math.min(...sources.map((source) => answer.search(regex(source))).filter((at) => at >= 0), Infinity);
-  const root = first(c.check.root_cause);
-  if (root === Infinity) return { passed: false, reason: 'the root cause is not named' };
-  const ahead = c.check.wrong_causes.find((wrong) => first(wrong) < root);
-  if (ahead) return { passed: false, reason: `a wrong cause (${ahead[0]}) comes before the root cause` };
-  return { passed: true, reason: 'names the root cause first' };
+/** What says a file is fine. */
+const CLEAN = /\b(no (issues?|problems?|defects?|findings?|concerns?|bugs?)|nothing (to report|found|wrong)|(looks?|seems?|is|are) (fine|good|correct|clean|ok|okay|safe))\b/i;
+/** What takes it back: "no issues with the lookup, but…". */
+const CONTRAST = /\b(but|however|except|although|though|apart from|other than|aside from|yet)\b/i;
+/** Words that name a file in passing, as a comparison or a caller, not as the finding's subject. */
+const IN_PASSING = /\b(unlike|like|as|than|similar(ly)? to|compared (to|with)|same as|in contrast to|cf\.?|see|from|by|via|calls?|uses?|imports?)\s*$/i;
+/** A line of the file cited right after its name: `mime.mjs:10`, `mime.mjs` line 10, (line 10), #L10. */
+const CITES_LINE = /^[`*_]*(:\d|\s*\(?\s*(lines?|l\.?)\s*\d|#L\d)/i;
+
+/**
+ * Whether a finding flags the clean file `decoy`: the decoy is the finding's subject and the finding does
+ * not say it is fine. Its subject is the first file it names other than in passing ("unlike decoy.js,
+ * this file…", "reads the type from decoy.js"), any file it cites a line of, or, when it names no file,
+ * the one its heading names. A file named in passing inside a finding about a real defect is no flag;
+ * a finding about the decoy is one even when it also says "no issues" and takes that back ("…, but").
+ */
+function flagsDecoy({ heading, text }: Finding, decoy: string, files: readonly string[]): boolean {
+  const mentions = files
+    .flatMap((file) => [...text.matchAll(fileName(file))].map((m) => ({ file, at: m.index + m[1]!.length, end: m.index + m[0].length })))
+    .sort((a, b) => a.at - b.at)
+    .filter((m) => !IN_PASSING.test(text.slice(0, m.at).replace(/[`*_"'[(]*[\w./-]*$/, '')));
+  let at: number;
+  if (mentions.length === 0) {
+    if (!fileNamed(heading, decoy)) return false;
+    at = 0;
+  } else {
+    const subject = mentions.find((m) => m.file === decoy && (m === mentions[0] || CITES_LINE.test(text.slice(m.end))));
+    if (!subject) return false;
+    at = subject.at;
+  }
+  // Fine when the sentence naming it says so, and nothing after that (up to another file) takes it back.
+  const sentenceStart = Math.max(0, ...[...text.slice(0, at).matchAll(/[.!?;](?=\s)/g)].map((m) => m.index + 1));
+  const sentenceEnd = /[.!?;](?=\s|$)/.exec(text.slice(at))?.index;
+  const sentence = text.slice(sentenceStart, sentenceEnd === undefined ? undefined : at + sentenceEnd);
+  const clean = CLEAN.exec(sentence);
+  if (!clean) return true;
+  const afterClean = text.slice(sentenceStart + clean.index + clean[0].length);
+  const nextFile = mentions.find((m) => m.at > sentenceStart + clean.index && m.file !== decoy);
+  return CONTRAST.test(nextFile ? afterClean.slice(0, nextFile.at - (sentenceStart + clean.index + clean[0].length)) : afterClean);
 }
 
-/** retrospective / trainer: the entries parse, and one holds the planted lesson (every pattern). */
+/**
+ * debug: the root cause is the answer's top-ranked cause. The discipline asks for the hypotheses most
+ * likely first, so the ranking is read from the answer's list items and headings, in order (rankedItems);
+ * an answer with none that names a cause is read whole. A cause named only to be dismissed ("it is not
+ * X", "unlikely: X", "rule out X", "X is unlikely") ranks nowhere: the first cause named otherwise, the
+ * root one or a planted wrong one, is the answer's top hypothesis.
+ */
+function checkDebug(c: Extract<EvalCase, { skill: 'debug' }>, answer: string): Verdict {
+  const root: Cause = { root: true, sources: c.check.root_cause };
+  const causes = [root, ...c.check.wrong_causes.map((sources): Cause => ({ root: false, sources }))];
+  const whole = paragraphs(answer);
+  if (!firstNamed(whole, [root])) return { passed: false, reason: 'the root cause is not named (or only to be ruled out)' };
+  const top = firstNamed(rankedItems(answer), causes) ?? firstNamed(whole, causes)!;
+  if (!top.root) return { passed: false, reason: `a wrong cause (${top.sources[0]}) is ranked before the root cause` };
+  return { passed: true, reason: 'ranks the root cause first' };
+}
+
+interface Cause {
+  root: boolean;
+  sources: readonly string[];
+}
+
+/** The cause named first in `text` (its earliest match that is not dismissed), or null. */
+function firstNamed(text: string, causes: readonly Cause[]): Cause | null {
+  let first: { at: number; cause: Cause } | null = null;
+  for (const cause of causes) {
+    for (const source of cause.sources) {
+      for (const match of text.matchAll(new RegExp(source, 'gim'))) {
+        if (first && match.index >= first.at) break;
+        if (match[0] === '' || dismissed(text, match.index, match.index + match[0].length)) continue;
+        first = { at: match.index, cause };
+        break;
+      }
+    }
+  }
+  return first?.cause ?? null;
+}
+
+/** What ends a clause, for the words that may negate a mention: a sentence's end, a comma, a bracket, a line, a turn. */
+const CLAUSE_END = /[.;!?](?=\s|$)|[,()\n]|\b(?:but|however|rather|instead|whereas)\b/gi;
+/** Words that dismiss what follows them in the clause: "not", "unlikely", "rule out"… */
+const NEGATION = /\b(?:not|no|never|nor|neither|unlikely|impossible|exclud\w*|dismiss\w*|rul(?:e|es|ed|ing) out|cannot|\w+n['’]t)\b/i;
+/** …and what dismisses the words before it: "X is unlikely", "X can be ruled out", "X is not the cause". */
+const DISMISSED_AFTER =
+  /^[^\w\n]*(?:[\w`'’-]+\s+){0,2}?(?:(?:is|are|was|were|seems?|looks?|sounds?|appears?)\s+(?:\w+\s+)?(?:unlikely|impossible|ruled out|excluded|not (?:the|a|an|it|likely|relevant|involved|to blame))|(?:can|could|may)\s+be\s+(?:ruled out|excluded|dismissed))\b/i;
+
+/**
+ * A mention dismissed: a negation among the four words before it in its clause ("it is not a missing
+ * await", "**Unlikely**: a race", "rule out the g flag"), or a dismissal right after it. Four words:
+ * a "not" further back is about something else ("the order does not hold its customer: `loadOrder` is
+ * missing an await").
+ */
+function dismissed(text: string, start: number, end: number): boolean {
+  const before = text.slice(Math.max(0, start - 200), start);
+  const clauseStart = Math.max(0, ...[...before.matchAll(CLAUSE_END)].map((m) => m.index + m[0].length));
+  const words = before.slice(clauseStart).split(/\s+/).filter((word) => /\w/.test(word)).slice(-4).join(' ');
+  if (NEGATION.test(words)) return true;
+  const after = text.slice(end, end + 200);
+  CLAUSE_END.lastIndex = 0;
+  const clauseEnd = CLAUSE_END.exec(after)?.index ?? after.length;
+  return DISMISSED_AFTER.test(after.slice(0, clauseEnd));
+}
+
+/** The answer's paragraphs, each on one line: a wrapped line does not end a clause. */
+const paragraphs = (text: string) =>
+  text
+    .replace(/\r\n?/g, '\n')
+    .split(/\n\s*\n/)
+    .map((paragraph) => paragraph.replace(/\s+/g, ' ').trim())
+    .join('\n');
+
+/** The sections of the debug discipline's format that hold no hypothesis. */
+const NOT_A_HYPOTHESIS = /^(?:reading of the error|if confirmed|missing)\b\s*[*_]*\s*(?::|$)/i;
+
+/**
+ * The answer's hypotheses as it ranks them: its list items (numbered or not, nested ones in their
+ * place) and its headings with the text under them, in order, each on one line. A list item goes on
+ * with its wrapped and indented lines; a paragraph at the margin after a blank line ends it (the
+ * format's **If confirmed**). The format's Reading of the error, If confirmed and Missing are left out:
+ * a cause the reading of the error names is not thereby ranked.
+ */
+function rankedItems(answer: string): string {
+  const items: { heading: boolean; lines: string[] }[] = [];
+  let current: { heading: boolean; lines: string[] } | null = null;
+  let blank = false;
+  for (const line of answer.replace(/\r\n?/g, '\n').split('\n')) {
+    const start = /^\s*(?:[-*+]|\d+[.)])\s|^\s{0,3}#{1,6}\s/.exec(line);
+    if (start) {
+      current = { heading: /^\s*#/.test(line), lines: [line] };
+      items.push(current);
+    } else if (line.trim() !== '' && current && (current.heading || !blank || /^\s/.test(line))) {
+      current.lines.push(line);
+    } else if (line.trim() !== '') {
+      current = null;
+    }
+    blank = line.trim() === '';
+  }
+  return items
+    .filter((item) => !NOT_A_HYPOTHESIS.test(item.lines[0]!.trim().replace(/^(?:[-*+]|\d+[.)]|#{1,6})\s+/, '').replace(/^[*_\s]+/, '')))
+    .map((item) => item.lines.join(' ').replace(/\s+/g, ' ').trim())
+    .join('\n');
+}
+
+/**
+ * retrospective / trainer: the entries parse, and one holds the planted lesson (every pattern) in what it
+ * teaches: its title and its Recommendation (retrospective) or its Lesson section (trainer), the
+ * parser's `lesson`. Context, Evidence, When it applies and Example do not count: an entry that only
+ * quotes the lesson's words as what happened, and recommends something else, has not drawn the lesson.
+ */
 function checkEntries(entries: DraftedEntry[], lesson: readonly string[], what: string): Verdict {
   if (entries.length === 0) return { passed: false, reason: `no ${what} in the format the discipline asks for` };
-  const holding = entries.find((entry) => lesson.every((source) => regex(source).test(`${entry.title}\n${entry.body}`)));
+  const holding = entries.find((entry) => lesson.every((source) => regex(source).test(entry.lesson)));
   if (!holding) return { passed: false, reason: `${entries.length} ${what}(s) parse, none holds the planted lesson` };
   return { passed: true, reason: `"${holding.title}" holds the planted lesson` };
 }

@@ -46,11 +46,29 @@ export function parseRetrospectiveLearnings(answer: string): DraftedEntry[] {
       const title = cleanTitle(heading);
       const body = boundedBody(lines);
       if (!title || !body) return null;
-      const recommendation = /\*{0,2}recommendation\*{0,2}\s*:\**\s*(.+)/i.exec(body)?.[1] ?? '';
-      return { title, type: 'lesson', domain: null, tags: [], body, lesson: `${title}\n${recommendation}`.trim() };
+      return { title, type: 'lesson', domain: null, tags: [], body, lesson: `${title}\n${recommendationText(body.split('\n'))}`.trim() };
     })
     .filter((entry): entry is DraftedEntry => entry !== null)
     .slice(0, MAX_ENTRIES);
+}
+
+/** `- **Recommendation**: …` (or Lesson), bold or not, as a bullet or not; the text may start on the next line. */
+const RECOMMENDATION = /^\s*(?:(?:[-*+]|\d+[.)])\s+)?[*_]{0,2}(?:recommendation|lesson)[*_]{0,2}\s*:[*_]{0,2}\s*(.*)$/i;
+
+/**
+ * What a learning tells to do: its Recommendation (or Lesson) bullet with the lines it wraps onto, up to
+ * the next bullet or a blank line. Context and Evidence are left out: they say when and why, and a
+ * learning that only quotes its lesson as evidence has not drawn it (the eval's check reads this).
+ */
+function recommendationText(lines: string[]): string {
+  const start = lines.findIndex((line) => RECOMMENDATION.test(line));
+  if (start === -1) return '';
+  const text = [RECOMMENDATION.exec(lines[start]!)![1]!];
+  for (const line of lines.slice(start + 1)) {
+    if (line.trim() === '' || /^\s*([-*+]|\d+[.)])\s/.test(line) || /^\s{0,3}#/.test(line)) break;
+    text.push(line.trim());
+  }
+  return text.join(' ').trim();
 }
 
 function normalise(answer: string): string[] {
@@ -65,7 +83,7 @@ interface Block {
 /**
  * The blocks that start with a heading of `level` (outside code fences), each up to the next heading
  * of that level or higher, a `---` line, or the answer's closing lines (**Skipped**, "N entries
- * ready", "N learnings"), whichever comes first.
+ * ready", "N learnings"; see isClosingLine), whichever comes first.
  */
 function blocksUnder(lines: string[], level: number): Block[] {
   const blocks: Block[] = [];
@@ -82,13 +100,18 @@ function blocksUnder(lines: string[], level: number): Block[] {
       current?.lines.push(line);
       continue;
     }
+    // Before the headings: `# Skipped` closes the entries, it is not an entry of its own.
+    if (isClosingLine(line)) {
+      current = null;
+      continue;
+    }
     const heading = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line);
     if (heading && heading[1]!.length <= level) {
       current = heading[1]!.length === level ? { heading: heading[2]!, lines: [] } : null;
       if (current) blocks.push(current);
       continue;
     }
-    if (/^\s*(-{3,}|\*{3,}|_{3,})\s*$/.test(line) || isClosingLine(line)) {
+    if (/^\s*(-{3,}|\*{3,}|_{3,})\s*$/.test(line)) {
       current = null;
       continue;
     }
@@ -97,9 +120,21 @@ function blocksUnder(lines: string[], level: number): Block[] {
   return blocks;
 }
 
-/** The lines that close the answer's entries: the skipped candidates and the count. */
+/**
+ * The lines that close the answer's entries: the heading of the skipped candidates and the count. The
+ * trainer-writer is told to list them "under **Skipped**", so the heading is that word as a label: in
+ * bold (`**Skipped**`, `**Skipped:**`, `**Skipped candidates**: …`), followed by a colon (`Skipped:`,
+ * `Skipped (scored below 3):`), or a heading of its own (`## Skipped`). A line of an entry that only
+ * begins with the word ("skipped the migration on an empty database, which hid…", wrapped there) is
+ * text of the entry: taking it for the heading cut the entry short.
+ */
 function isClosingLine(line: string): boolean {
-  return /^\s*(\*\*|__)?skipped\b/i.test(line) || /^\s*\**\s*\d+\s+(entr(y|ies)\s+ready\b|learnings?\s*\**\s*\.?\s*$)/i.test(line);
+  return (
+    /^\s*(#{1,6}\s+)?(\*\*|__)\s*skipped\b([^*_\n]{0,60}?:\s*(\*\*|__)|[^*_\n]{0,60}?(\*\*|__)\s*([:\-–—]|$))/i.test(line) ||
+    /^\s*(#{1,6}\s+)?skipped(\s+(candidates|entries|learnings?|moments))?\s*(\([^)\n]{0,80}\))?\s*:/i.test(line) ||
+    /^\s*#{1,6}\s+skipped(\s+(candidates|entries|learnings?|moments))?\s*(\([^)\n]{0,80}\))?\s*#*\s*$/i.test(line) ||
+    /^\s*\**\s*\d+\s+(entr(y|ies)\s+ready\b|learnings?\s*\**\s*\.?\s*$)/i.test(line)
+  );
 }
 
 function trainerEntry({ heading, lines }: Block): DraftedEntry | null {

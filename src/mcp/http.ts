@@ -80,7 +80,7 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
   const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
   const graceMs = options.shutdownGraceMs ?? 30_000;
   const gate = new CallGate(options.maxCalls ?? DEFAULT_MAX_CALLS);
-  const metrics = new McpMetrics(() => legacy.size);
+  const metrics = new McpMetrics(() => legacy.size, options.deps.advice);
   const surface = mcpSurface(options.deps, { version: options.version, gate, metrics });
   const factory = () => createMcpServer(surface);
   const legacy = new LegacySessions({ factory, max: maxSessions, idleMs: options.sessionIdleMs, logger: options.logger, onCountChange: () => listenWhileHeard() });

@@ -1,6 +1,7 @@
 /** Prometheus metrics of the MCP server (GET /metrics on its port). */
 import { collectDefaultMetrics } from 'prom-client';
 import { MetricRegistry } from '../../common/metrics.js';
+import type { AdviceTally } from '../consult/advice-outcome.js';
 
 /**
  * The model label of a series. Every label value is a series kept for the life of the process, so a
@@ -47,9 +48,26 @@ export class McpMetrics extends MetricRegistry {
 
   readonly sessions;
 
-  constructor(sessionCount: () => number) {
+  /** `advice`: the server's tally of TDD advice outcomes, read at each scrape (it keeps the counts). */
+  constructor(sessionCount: () => number, advice?: Pick<AdviceTally, 'rows'>) {
     super();
     collectDefaultMetrics({ register: this.registry, prefix: 'supervisor_' });
     this.sessions = this.sampledGauge('supervisor_mcp_sessions', 'Open MCP sessions.', sessionCount);
+    if (advice) this.adviceOutcomes(advice);
+  }
+
+  private adviceOutcomes(advice: Pick<AdviceTally, 'rows'>): void {
+    this.counter({
+      name: 'supervisor_advice_outcomes_total',
+      help: "Whether a TDD step's advice worked, as the next call's test_output showed: by the step's skill, its model (\"other\" when not in models.yaml) and outcome (worked or failed).",
+      labelNames: ['skill', 'model', 'outcome'] as const,
+      collect() {
+        this.reset();
+        for (const { skill, model, worked, failed } of advice.rows()) {
+          if (worked) this.inc({ skill, model, outcome: 'worked' }, worked);
+          if (failed) this.inc({ skill, model, outcome: 'failed' }, failed);
+        }
+      },
+    });
   }
 }

@@ -10,7 +10,7 @@ import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { appendWhole } from '../../common/append-whole.js';
 import { join } from 'node:path';
 import { CallRefused } from '../errors.js';
-import { SESSION_ID_PATTERN, type WhatWasCut } from '../../common/consultation-contract.js';
+import { SESSION_ID_PATTERN, type AdviceOutcome, type WhatWasCut } from '../../common/consultation-contract.js';
 import type { Attempt, Usage } from '../llm/chain.js';
 import { countLineEnds, eachLineFromEnd } from './lines-from-end.js';
 import { SessionDirectory, type SessionListing, type SessionListRequest } from './listing.js';
@@ -62,6 +62,8 @@ export interface SessionEntry {
   usage: Usage | null;
   /** What the prompt left out to fit the model's window (the result's `cut`); null when nothing was, or the call failed first. */
   cut?: WhatWasCut | null;
+  /** tdd_green / tdd_refactor given `test_output`: whether the previous TDD step's advice worked. Absent otherwise. */
+  advice_outcome?: AdviceOutcome;
 }
 
 /**
@@ -254,7 +256,16 @@ function asEntry(value: unknown): SessionEntry | null {
     attempts: Array.isArray(line.attempts) ? (line.attempts as Attempt[]).filter((a) => a && typeof a === 'object' && typeof a.model === 'string') : [],
     usage: line.usage && typeof line.usage === 'object' ? (line.usage as Usage) : null,
     cut: cutOf(line.cut),
+    ...adviceOutcomeOf(line.advice_outcome),
   };
+}
+
+/** A logged `advice_outcome`, when it is one (a hand-edited line may hold anything). */
+function adviceOutcomeOf(value: unknown): { advice_outcome?: AdviceOutcome } {
+  if (!value || typeof value !== 'object') return {};
+  const { skill, model, expected, seen, worked } = value as Record<string, unknown>;
+  const known = typeof skill === 'string' && typeof model === 'string' && typeof expected === 'string' && typeof seen === 'string';
+  return known && (typeof worked === 'boolean' || worked === null) ? { advice_outcome: { skill, model, expected, seen, worked } as AdviceOutcome } : {};
 }
 
 /** A logged `cut`, each field of the type it should have (a hand-edited line may hold anything), or null. */

@@ -7,6 +7,7 @@ import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { SESSION_ID_PATTERN } from '../../common/consultation-contract.js';
 import { LIMITS, maxChars, maxEntries, modelArg, optionalText } from './limits.js';
+import { PANEL_SIZE } from '../consult/panel.js';
 
 /** A required text argument whose absence is reported by name ("test_path is required"), bounded to `max` characters. */
 export const required = (name: string, max: number = LIMITS.textChars) =>
@@ -19,10 +20,22 @@ export const required = (name: string, max: number = LIMITS.textChars) =>
 export const projectRoot = required('project_root', LIMITS.projectRootChars).refine((p) => isAbsolute(p), 'project_root must be an absolute path').describe('Absolute path.');
 
 /** review, debug and spec: what else the consultant should know. */
-export const contextArg = optionalText('context').describe('Anything else worth knowing.');
+export const contextArg = optionalText('context').describe('Anything else.');
 
 /** The tdd tools' `test_cmd`. */
 export const testCmd = optionalText('test_cmd', LIMITS.commandChars).describe('e.g. npm test');
+
+/**
+ * tdd_green / tdd_refactor: the output of the test run after the previous step, which the consultant
+ * reads and which tells whether that step's advice worked.
+ */
+export const testOutput = optionalText('test_output').describe('Of the last test run.');
+
+/** review / debug: several models at once, their answers merged (src/consult/panel.ts). */
+export const panelArg = z
+  .union([z.boolean(), maxEntries(z.array(modelArg), 'panel', PANEL_SIZE.max)], { error: 'panel must be true or a list of model names' })
+  .optional()
+  .describe(`true (the chain) or ${PANEL_SIZE.min}–${PANEL_SIZE.max} models.`);
 
 // A refinement, not a published `pattern`, like the other bounds (src/tools/limits.ts): eight tools
 // take it, and tools/list is read into every Claude Code user's context.
@@ -33,7 +46,7 @@ const sessionId = z
 
 /** Arguments every consulting tool takes (docs/mcp.md). */
 export const commonArgs = {
-  model: modelArg.describe('Override the model chain.'),
+  model: modelArg.describe('Instead of the chain.'),
   session_id: sessionId.describe("Omit at first; then the answer's."),
 };
 
@@ -50,7 +63,7 @@ export const codeArgs = {
     LIMITS.attachments,
   )
     .optional()
-    .describe('Code: files or a diff.'),
+    .describe('Files or a diff.'),
 };
 
 /** retrospective and trainer: which session to read, the model, and whether to save what they draft. */

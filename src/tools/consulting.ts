@@ -9,6 +9,8 @@ import type { CallContext } from '../consult/consultation.js';
 import { runConsultation } from '../consult/consultation.js';
 import { logged } from '../consult/session-entry.js';
 import { tddCycleWarning } from '../consult/tdd-cycle.js';
+import { previousAdviceOutcome } from '../consult/advice-outcome.js';
+import { panelModels } from '../consult/panel.js';
 import type { Deps } from '../deps.js';
 import { collectAttachments } from '../consult/attach.js';
 import type { Task, TaskField } from '../consult/prompt.js';
@@ -66,7 +68,9 @@ export function consultingTool<Own extends z.ZodRawShape>(spec: ConsultingSpec<O
 async function consult<Own extends z.ZodRawShape>(deps: Deps, spec: ConsultingSpec<Own>, args: Input<ConsultingShape>, context: CallContext) {
   const own: Record<string, unknown> = args;
   const projectRoot = args.project_root;
-  const [attached, phaseWarning] = await Promise.all([
+  // Refused before anything is read or logged: a panel that cannot be asked is the caller's to fix.
+  const panel = own.panel === true || Array.isArray(own.panel) ? panelModels(deps, spec.name, spec.family, own.panel as true | string[], args.model) : undefined;
+  const [attached, phaseWarning, adviceOutcome] = await Promise.all([
     collectAttachments({
       given: args.attachments ?? [],
       named: (spec.fileArguments ?? []).flatMap((name) => own[name] ?? []).filter((path): path is string => typeof path === 'string'),
@@ -74,7 +78,9 @@ async function consult<Own extends z.ZodRawShape>(deps: Deps, spec: ConsultingSp
       readableRoots: deps.projectRoots,
     }),
     tddCycleWarning(deps, spec.name, context.sessionId),
+    previousAdviceOutcome(deps, context.sessionId, own.test_output),
   ]);
+  if (adviceOutcome) deps.advice?.record(adviceOutcome);
   // Said at once (the answer may take minutes) and again in the result.
   if (phaseWarning) context.notice?.(phaseWarning);
   const fields = present(own, spec.fields);
@@ -82,11 +88,13 @@ async function consult<Own extends z.ZodRawShape>(deps: Deps, spec: ConsultingSp
   // The call's own words find knowledge; its code mostly does not (const, return, names) and only
   // makes every query prompt-length and slow, so attachments count by their paths alone.
   const searchText = [...fields.map(([, value]) => value), ...attached.attachments.map((a) => a.path)].join('\n');
-  return logged(deps, { skill: spec.name, phase: spec.phase, projectRoot, sessionId: context.sessionId, arguments: own }, async () => ({
-    ...(await runConsultation(deps, { tool: spec.name, family: spec.family, phase: spec.phase, discipline: spec.discipline, searchText, task, model: args.model }, context)),
+  const call = { skill: spec.name, phase: spec.phase, projectRoot, sessionId: context.sessionId, arguments: own, adviceOutcome };
+  return logged(deps, call, async () => ({
+    ...(await runConsultation(deps, { tool: spec.name, family: spec.family, phase: spec.phase, discipline: spec.discipline, searchText, task, model: args.model, panel }, context)),
     files: attached.report,
     ...(phaseWarning ? { phase_warning: phaseWarning } : {}),
     ...(context.sessionStarted ? { session_started: true as const } : {}),
+    ...(adviceOutcome ? { advice_outcome: adviceOutcome } : {}),
   }));
 }
 

@@ -1,4 +1,4 @@
-import { contextArg, required } from './arguments.js';
+import { panelArg, contextArg, required } from './arguments.js';
 import { consultingTool } from './consulting.js';
 
 export const debug = consultingTool({
@@ -8,6 +8,6 @@ export const debug = consultingTool({
   phase: 'debug',
   discipline: 'debug',
   description: 'Debug an error: 3–5 ranked hypotheses, each with a concrete check.',
-  input: { error: required('error').describe('Message and stack trace.'), context: contextArg },
+  input: { error: required('error').describe('Message and stack trace.'), context: contextArg, panel: panelArg },
   fields: { error: 'Error', context: 'Context' },
 });

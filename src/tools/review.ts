@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LIMITS, maxChars, maxEntries } from './limits.js';
-import { contextArg } from './arguments.js';
+import { panelArg, contextArg } from './arguments.js';
 import { consultingTool } from './consulting.js';
 
 export const review = consultingTool({
@@ -9,7 +9,7 @@ export const review = consultingTool({
   family: 'review',
   phase: 'review',
   discipline: 'review',
-  description: 'Review code: security holes, swallowed errors, unchecked input, bugs; findings by severity with file:line.',
+  description: 'Review code: security holes, swallowed errors, unchecked input, bugs; findings by severity, file:line.',
   input: {
     files: maxEntries(
       z
@@ -19,6 +19,7 @@ export const review = consultingTool({
       LIMITS.files,
     ).describe('Relative paths.'),
     context: contextArg,
+    panel: panelArg,
   },
   fields: { files: 'Files', context: 'Context' },
   fileArguments: ['files'],

@@ -12,7 +12,7 @@ export const spec = consultingTool({
   description: 'Requirements to spec: problem, measurable criteria, scope, approach, risks.',
   input: {
     requirements: required('requirements').describe('What is wanted, as asked.'),
-    output_path: optionalText('output_path', LIMITS.pathChars).describe('Save the spec there (via the bridge).'),
+    output_path: optionalText('output_path', LIMITS.pathChars).describe('Save the spec there.'),
     overwrite: z.boolean({ error: 'overwrite must be true or false' }).optional().describe('Replace an existing output_path.'),
     context: contextArg,
   },

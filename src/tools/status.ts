@@ -6,6 +6,7 @@ import { errorLine } from '../errors.js';
 import { defineTool } from './define.js';
 import { latestScoreboard } from '../eval/kept.js';
 import type { Scoreboard } from '../eval/scoreboard.js';
+import type { AdviceCount } from '../consult/advice-outcome.js';
 
 export const PROBE_TIMEOUT_MS = 2000;
 
@@ -67,15 +68,38 @@ export const status = defineTool({
   kind: 'read',
   reachesNetwork: true,
   input: {},
-  // Open: `eval` (the latest scoreboard) is there only when one was kept.
-  output: z.object({ litellm: z.object({}).loose(), brain: z.object({}).loose() }).loose(),
+  // Open and unlisted (litellm, brain, and eval and advice when there are any; docs/mcp.md): tools/list
+  // is read into every user's context, and a client has nothing to do with status's fields but show them.
+  output: z.object({}).loose(),
   run: async (_args, { deps }) => {
     const [probed, scores] = await Promise.all([probeStatus(deps), deps.evalDir ? latestScoreboard(deps.evalDir) : null]);
-    if (scores === null) return { text: probed.summary, structured: { ...probed.report } };
-    if ('problem' in scores) return { text: `${probed.summary}\nScoreboard: ${scores.problem}.`, structured: { ...probed.report, eval: { problem: scores.problem } } };
-    return { text: `${probed.summary}\n${scoreboardSummary(scores.board)}`, structured: { ...probed.report, eval: evalReport(scores.board) } };
+    const lines = [probed.summary];
+    const structured: Record<string, unknown> = { ...probed.report };
+    if (scores && 'problem' in scores) {
+      lines.push(`Scoreboard: ${scores.problem}.`);
+      structured.eval = { problem: scores.problem };
+    } else if (scores) {
+      lines.push(scoreboardSummary(scores.board));
+      structured.eval = evalReport(scores.board);
+    }
+    const advice = deps.advice?.rows() ?? [];
+    if (advice.length > 0) {
+      lines.push(adviceSummary(advice));
+      structured.advice = advice;
+    }
+    return { text: lines.join('\n'), structured };
   },
 });
+
+/** How TDD advice turned out in real use since the server started, per skill and model. */
+export function adviceSummary(rows: AdviceCount[]): string {
+  const lines = ["TDD advice that worked, as the next step's test_output showed (since the server started):"];
+  for (const skill of [...new Set(rows.map((row) => row.skill))]) {
+    const models = rows.filter((row) => row.skill === skill).map(({ model, worked, failed }) => `${model} ${Math.round((worked / (worked + failed)) * 100)}% (${worked}/${worked + failed})`);
+    lines.push(`- ${skill}: ${models.join(', ')}`);
+  }
+  return lines.join('\n');
+}
 
 /** The latest `supervisor eval` scoreboard in a few lines: its date, then each skill's models, best first. */
 export function scoreboardSummary(board: Scoreboard): string {
