@@ -17,9 +17,6 @@ export type { PanelReport };
 /** How many models a panel may ask: each is a full consultation of the model server's time. */
 export const PANEL_SIZE = { min: 2, max: 5 } as const;
 
-/** The tools that take a panel: their answers are findings or hypotheses, which agree or not. */
-export const PANEL_TOOLS: ReadonlySet<string> = new Set(['review', 'debug']);
-
 /** The models a call's `panel` argument names: its list, or `true` for the tool's chain (the first PANEL_SIZE.max). */
 export function panelModels(deps: Pick<Deps, 'models'>, tool: string, family: string, panel: true | string[], model: string | undefined): string[] {
   if (model !== undefined) throw new CallRefused('give model or panel, not both: panel names its own models');
