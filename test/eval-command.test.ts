@@ -20,11 +20,13 @@ const cases = await loadCases(SHIPPED);
 
 /** m/mixed answers right for every other case (by id, so the script is known before the run). */
 const mixedRight = (c: EvalCase) => cases.indexOf(c) % 2 === 0;
-const script = (model: string, c: EvalCase): Scripted => (model === 'm/good' || (model === 'm/mixed' && mixedRight(c)) ? 'right' : 'wrong');
+/** m/odd answers right exactly where m/mixed does not: a panel of the two knows every answer. */
+const script = (model: string, c: EvalCase): Scripted =>
+  model === 'm/good' || (model === 'm/mixed' && mixedRight(c)) || (model === 'm/odd' && !mixedRight(c)) ? 'right' : 'wrong';
 
 const HOSTILE = ['m/loop', 'm/fork', 'm/ssh', 'm/print', 'm/disk', 'm/syntax'];
 /** What the fake LiteLLM serves (m/missing is not among them). */
-const MODELS = ['m/good', 'm/mixed', 'm/bad', 'm/down', ...HOSTILE];
+const MODELS = ['m/good', 'm/mixed', 'm/odd', 'm/bad', 'm/down', ...HOSTILE];
 
 let llm: FakeLiteLlm;
 let work: string;
@@ -156,6 +158,76 @@ describe('faults and hostile answers', () => {
     expect(reasons['m/syntax']!.reason).toMatch(/SyntaxError/);
     await expect(readFile('/tmp/supervisor-eval-fill')).rejects.toThrow(/ENOENT/);
   }, 120_000);
+});
+
+describe('--panel', () => {
+  const PANEL_CASES = cases.filter((c) => c.skill === 'review' || c.skill === 'debug');
+  let board: Scoreboard;
+  let table: string;
+  let report: string;
+
+  beforeAll(async () => {
+    // Both panels and the single models, once as JSON and once as the table (the script is the same).
+    const args = ['--models', 'm/mixed,m/odd', '--panel', 'm/mixed,m/odd', '--panel', 'm/bad, m/good', '--skills', 'review,debug,spec', '--concurrency', '4', '--no-save'];
+    const [json, plain] = await Promise.all([evalCli([...args, '--json', '--report', join(work, 'panel.md')]), evalCli(args)]);
+    expect(json.code, json.stderr).toBe(0);
+    expect(plain.code, plain.stderr).toBe(0);
+    board = JSON.parse(json.stdout) as Scoreboard;
+    table = plain.stdout;
+    report = await readFile(join(work, 'panel.md'), 'utf8');
+  }, 180_000);
+
+  it('runs each panel on the review and debug cases only, and scores it as the script says: right when any member was', () => {
+    for (const [label, members] of [['panel(m/mixed+m/odd)', ['m/mixed', 'm/odd']], ['panel(m/bad+m/good)', ['m/bad', 'm/good']]] as const) {
+      const runs = board.results.filter((r) => r.model === label);
+      expect(runs.map((r) => r.case).sort()).toEqual(PANEL_CASES.map((c) => c.id).sort());
+      for (const run of runs) {
+        const c = cases.find((k) => k.id === run.case)!;
+        expect(run.passed, `${label} ${run.case}: ${run.reason}`).toBe(members.some((model) => script(model, c) === 'right'));
+      }
+    }
+    expect(board.scores.filter((s) => s.model.startsWith('panel(')).map((s) => `${s.model} ${s.skill}`).sort()).toEqual(
+      ['panel(m/bad+m/good) debug', 'panel(m/bad+m/good) review', 'panel(m/mixed+m/odd) debug', 'panel(m/mixed+m/odd) review'],
+    );
+  });
+
+  it('compares each panel with the best single model on the same cases: rate, interval and latency p50', () => {
+    const single = (model: string) => PANEL_CASES.filter((c) => script(model, c) === 'right').length;
+    const best = single('m/mixed') >= single('m/odd') ? 'm/mixed' : 'm/odd';
+    const [complementary, withGood] = board.panels!;
+    expect(complementary).toMatchObject({
+      panel: { model: 'panel(m/mixed+m/odd)', models: ['m/mixed', 'm/odd'], passed: PANEL_CASES.length, total: PANEL_CASES.length, rate: 1 },
+      skills: ['review', 'debug'],
+      best: { passed: single(best), total: PANEL_CASES.length },
+      verdict: 'better',
+    });
+    // m/mixed and m/odd may pass as many; then the faster is the one compared with.
+    if (single('m/mixed') !== single('m/odd')) expect(complementary!.best!.model).toBe(best);
+    expect(complementary!.latency_ratio).toBeCloseTo(complementary!.panel.latency_p50_ms! / complementary!.best!.latency_p50_ms!, 1);
+    // m/good was not scored alone: the panel with it is compared with the singles that were.
+    expect(withGood).toMatchObject({ panel: { rate: 1 }, verdict: 'better' });
+    expect(table).toMatch(/^panel\(m\/mixed\+m\/odd\) on review, debug: 10\/10 \(100%, p50 [\d.]+ s\) against the best single model, m\/(mixed|odd): \d+\/10 \(\d+%, p50 [\d.]+ s\): better.*, at [\d.]+× its latency$/m);
+    expect(table).toMatch(/^panel\(m\/mixed\+m\/odd\)\s+review\s+5\/5\s+100%/m);
+    expect(report).toContain('## Panels against the best single model\n\n- panel(m/mixed+m/odd) on review, debug: 10/10 (100%');
+  });
+
+  it('leaves panels out of --suggest-chains: a chain names models', async () => {
+    const run = await evalCli(['--models', 'm/mixed', '--panel', 'm/mixed,m/good', '--skills', 'debug', '--suggest-chains', '--no-save']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^# debug: m\/mixed \d+%/m);
+    expect(run.stdout).not.toMatch(/^# .*panel\(/m);
+  });
+
+  it.each([
+    [['--panel', 'm/good'], /--panel m\/good names 1 different model\(s\); a panel has 2–5/],
+    [['--panel', 'm/good,m/good'], /names 1 different model/],
+    [['--panel', 'm/good,m/missing'], /does not serve m\/missing/],
+    [['--panel', 'm/good,m/bad', '--skills', 'tdd_red'], /--panel runs the review and debug cases, and --skills \/ --case leave none/],
+  ])('%j is refused with exit 2 before any model is asked', async (args, message) => {
+    const run = await evalCli(['--models', 'm/good', ...(args as string[])]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+  });
 });
 
 describe('--suggest-chains', () => {

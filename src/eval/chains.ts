@@ -7,14 +7,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
-import type { Score, Scoreboard } from './scoreboard.js';
+import { indistinct, type Score, type Scoreboard } from './scoreboard.js';
 
 /** The tdd tools share the `tdd` family key; each may have its own. */
 const FAMILY: Record<string, string> = { tdd_red: 'tdd', tdd_green: 'tdd', tdd_refactor: 'tdd' };
 
-/** Each rate lies within the other's interval: the evidence cannot tell the two models apart. */
-const indistinct = (a: Score, b: Score) => within(a.rate, b.interval) && within(b.rate, a.interval);
-const within = (rate: number, [low, high]: [number, number]) => rate >= low && rate <= high;
 const p50 = (s: Score) => s.latency_ms?.p50 ?? Infinity;
 
 /** The skill's scored models in the order the evidence supports (those that never passed left out). */
@@ -44,8 +41,10 @@ export interface ChainSuggestion {
 }
 
 export function chainSuggestions(board: Scoreboard, currentChain: (key: string) => string[]): ChainSuggestion[] {
+  // A panel is not a model a chain can name: its rows stay out.
+  const panels = new Set((board.panels ?? []).map((c) => c.panel.model));
   const bySkill = new Map<string, Score[]>();
-  for (const score of board.scores) bySkill.set(score.skill, [...(bySkill.get(score.skill) ?? []), score]);
+  for (const score of board.scores.filter((s) => !panels.has(s.model))) bySkill.set(score.skill, [...(bySkill.get(score.skill) ?? []), score]);
   const suggestions: ChainSuggestion[] = [];
   for (const [skill, scores] of bySkill) {
     const ordered = orderByEvidence(scores);

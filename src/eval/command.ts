@@ -14,6 +14,7 @@ import { startIngestion, type RunningIngestion } from '../../ingestion/index.js'
 import { HttpBrainClient, LocalBrainClient, type BrainClient } from '../brain/client.js';
 import { packageRoot, supervisorConfig } from '../config.js';
 import { DisciplineFiles } from '../consult/disciplines.js';
+import { PANEL_SIZE } from '../consult/panel.js';
 import type { Deps } from '../deps.js';
 import { errorLine } from '../errors.js';
 import { ChainClient } from '../llm/chain.js';
@@ -23,7 +24,7 @@ import { SessionLog } from '../session/log.js';
 import { EVAL_SKILLS, loadCases, type EvalCase } from './cases.js';
 import { suggestChains } from './chains.js';
 import { saveScoreboard } from './kept.js';
-import { argumentProblems, runEval, type CaseResult } from './runner.js';
+import { argumentProblems, casesFor, PANEL_SKILLS, panelLabel, runEval, type CaseResult, type Contestant } from './runner.js';
 import { DEFAULT_LIMITS } from './sandbox.js';
 import { scoreboard, scoreJson, scoreMarkdown, scoreTable } from './scoreboard.js';
 
@@ -35,6 +36,8 @@ Runs the consulting cases (eval/cases, and your own with --cases) against models
 options:
   --models a,b        the models to score (default: every model in models.yaml)
   --skills a,b        only these skills (${EVAL_SKILLS.join(', ')})
+  --panel a,b         also score a panel of these models on review and debug (repeatable), against
+                      the best single model: pass rate and latency
   --cases DIR         also run the cases in DIR (repeatable); --no-builtin: only those
   --case TEXT         only cases whose id contains TEXT
   --repeat N          run each case N times (models that sample; default 1, at most 20)
@@ -73,6 +76,7 @@ function options(argv: string[]) {
       options: {
         models: { type: 'string' },
         skills: { type: 'string' },
+        panel: { type: 'string', multiple: true },
         cases: { type: 'string', multiple: true },
         'no-builtin': { type: 'boolean' },
         case: { type: 'string' },
@@ -122,6 +126,21 @@ async function chosenCases(values: ReturnType<typeof options>): Promise<EvalCase
   return all.filter((c) => (skills.length === 0 || skills.includes(c.skill)) && (!values.case || c.id.includes(values.case)));
 }
 
+/** The `--panel` lists: 2–5 different models each, and cases of a skill that takes a panel to run them on. */
+function chosenPanels(given: readonly string[], cases: readonly EvalCase[]): string[][] {
+  const panels = given.map((value) => [...new Set(list(value))]);
+  for (const [i, panel] of panels.entries()) {
+    if (panel.length < PANEL_SIZE.min || panel.length > PANEL_SIZE.max) {
+      throw new ConfigError(`--panel ${given[i]} names ${panel.length} different model(s); a panel has ${PANEL_SIZE.min}–${PANEL_SIZE.max}`);
+    }
+  }
+  if (panels.length > 0 && !cases.some((c) => PANEL_SKILLS.has(c.skill))) {
+    throw new ConfigError(`--panel runs the ${[...PANEL_SKILLS].join(' and ')} cases, and --skills / --case leave none of them`);
+  }
+  // The same panel twice would be run and compared twice for nothing.
+  return [...new Map(panels.map((panel) => [panelLabel(panel), panel])).values()];
+}
+
 export async function runEvalCommand(argv: string[], env: Record<string, string | undefined> = process.env, output: EvalOutput = defaultOutput): Promise<number> {
   const values = options(argv);
   if (values.help) {
@@ -143,6 +162,7 @@ export async function runEvalCommand(argv: string[], env: Record<string, string 
   const config = supervisorConfig(env);
   const modelsConfig = await loadModels(config.modelsFile);
   const models = list(values.models).length > 0 ? list(values.models) : modelsConfig.allModels();
+  const panels = chosenPanels(values.panel ?? [], cases);
   const llm = new ChainClient({ baseUrl: config.litellmBaseUrl, apiKey: config.litellmApiKey, timeoutMs: config.modelTimeoutMs });
   let served: string[];
   try {
@@ -151,7 +171,7 @@ export async function runEvalCommand(argv: string[], env: Record<string, string 
     output.err(`supervisor eval: LiteLLM at ${config.litellmBaseUrl} is not reachable (${errorLine(error)}); start it or set LITELLM_BASE_URL\n`);
     return 1;
   }
-  const missing = models.filter((model) => !served.includes(model));
+  const missing = [...new Set([...models, ...panels.flat()])].filter((model) => !served.includes(model));
   if (missing.length > 0) throw new ConfigError(`LiteLLM at ${config.litellmBaseUrl} does not serve ${missing.join(', ')} (it serves ${served.join(', ') || 'nothing'})`);
   modelsConfig.adoptServedWindows(await servedWindows(config.litellmBaseUrl, config.litellmApiKey));
 
@@ -169,12 +189,19 @@ export async function runEvalCommand(argv: string[], env: Record<string, string 
       brain = new LocalBrainClient(ingestion.brain);
     }
     const deps: Deps = { llm, models: modelsConfig, brain, sessions: new SessionLog(join(work, 'sessions')), disciplines, projectRoots: [], logger };
-    const total = cases.length * models.length * repeat;
-    output.err(`supervisor eval: ${cases.length} case(s) × ${models.length} model(s)${repeat > 1 ? ` × ${repeat}` : ''} = ${total} call(s) through ${config.litellmBaseUrl}\n`);
+    const contestants: Contestant[] = [...models.map((model) => ({ label: model })), ...panels.map((panel) => ({ label: panelLabel(panel), panel }))];
+    const total = contestants.reduce((n, who) => n + casesFor(cases, who).length, 0) * repeat;
+    const panelsSaid = panels.length > 0 ? ` and ${panels.length} panel(s)` : '';
+    output.err(`supervisor eval: ${cases.length} case(s) × ${models.length} model(s)${panelsSaid}${repeat > 1 ? ` × ${repeat}` : ''} = ${total} call(s) through ${config.litellmBaseUrl}\n`);
     const progress = progressLine(output);
-    const results = await runEval(deps, { cases, models, repeat, concurrency, limits, onStart: progress.start, onResult: progress.result });
+    const results = await runEval(deps, { cases, contestants, repeat, concurrency, limits, onStart: progress.start, onResult: progress.result });
     progress.end();
-    const board = scoreboard(results, { litellm: config.litellmBaseUrl, repeat, models });
+    const board = scoreboard(results, {
+      litellm: config.litellmBaseUrl,
+      repeat,
+      models: contestants.map((who) => who.label),
+      panels: panels.map((panel) => ({ label: panelLabel(panel), models: panel })),
+    });
     output.out(values.json ? `${scoreJson(board)}\n` : `\n${scoreTable(board)}\n`);
     if (values.report) {
       await writeFile(values.report, scoreMarkdown(board));

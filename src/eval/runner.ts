@@ -17,6 +17,7 @@ import type { SandboxLimits } from './sandbox.js';
 export interface CaseResult {
   case: string;
   skill: EvalCase['skill'];
+  /** The model, or a panel's label. */
   model: string;
   /** 1-based, for --repeat. */
   run: number;
@@ -30,9 +31,23 @@ export interface CaseResult {
   tokens: number | null;
 }
 
+/**
+ * What a run scores: one model (its name is its label), or a panel of models under a label of its
+ * own, `panel(a+b)`. A panel runs only the cases of the skills that take one.
+ */
+export interface Contestant {
+  label: string;
+  panel?: readonly string[] | undefined;
+}
+
+/** The skills whose tools take a `panel` argument (review.ts and debug.ts). */
+export const PANEL_SKILLS: ReadonlySet<EvalCase['skill']> = new Set(['review', 'debug']);
+
+export const panelLabel = (models: readonly string[]) => `panel(${models.join('+')})`;
+
 export interface EvalRun {
   cases: readonly EvalCase[];
-  models: readonly string[];
+  contestants: readonly Contestant[];
   repeat: number;
   /** Tool calls in flight at once. */
   concurrency: number;
@@ -50,12 +65,16 @@ const toolOf = (skill: string): Tool => {
   return tool;
 };
 
-/** The arguments a case's call gets: its own, plus the code it shows, the model and a session of its own. */
-export function caseArguments(c: EvalCase, model: string, sessionId: string): Record<string, unknown> {
-  if (c.skill === 'retrospective' || c.skill === 'trainer') return { ...c.arguments, model, session_id: sessionId };
+/** The arguments a case's call gets: its own, plus the code it shows, the model (or panel) and a session of its own. */
+export function caseArguments(c: EvalCase, contestant: Contestant, sessionId: string): Record<string, unknown> {
+  const who = contestant.panel ? { panel: [...contestant.panel] } : { model: contestant.label };
+  if (c.skill === 'retrospective' || c.skill === 'trainer') return { ...c.arguments, ...who, session_id: sessionId };
   const attachments = Object.entries(c.given).map(([path, content]) => ({ path, content }));
-  return { project_root: `/eval/${c.id}`, ...c.arguments, ...(attachments.length > 0 ? { attachments } : {}), model, session_id: sessionId };
+  return { project_root: `/eval/${c.id}`, ...c.arguments, ...(attachments.length > 0 ? { attachments } : {}), ...who, session_id: sessionId };
 }
+
+/** The case runs of a contestant: every case for a model, the panel skills' cases for a panel. */
+export const casesFor = (cases: readonly EvalCase[], contestant: Contestant) => (contestant.panel ? cases.filter((c) => PANEL_SKILLS.has(c.skill)) : cases);
 
 /**
  * Problems that would fail every run of a case for reasons of its own (its arguments refused by the
@@ -63,22 +82,22 @@ export function caseArguments(c: EvalCase, model: string, sessionId: string): Re
  */
 export function argumentProblems(cases: readonly EvalCase[]): string[] {
   return cases.flatMap((c) => {
-    const checked = toolOf(c.skill).parse(caseArguments(c, 'model', 'session'));
+    const checked = toolOf(c.skill).parse(caseArguments(c, { label: 'model' }, 'session'));
     return 'problem' in checked ? [`case ${c.dir}: arguments: ${checked.problem}`] : [];
   });
 }
 
 export async function runEval(deps: Deps, run: EvalRun): Promise<CaseResult[]> {
-  const jobs = run.models.flatMap((model) => run.cases.flatMap((c) => Array.from({ length: run.repeat }, (_, i) => ({ c, model, n: i + 1 }))));
+  const jobs = run.contestants.flatMap((who) => casesFor(run.cases, who).flatMap((c) => Array.from({ length: run.repeat }, (_, i) => ({ c, who, n: i + 1 }))));
   const results: CaseResult[] = new Array(jobs.length);
   let next = 0;
   let done = 0;
   const worker = async () => {
     while (next < jobs.length && !run.signal?.aborted) {
       const index = next++;
-      const { c, model, n } = jobs[index]!;
-      run.onStart?.(c.id, model);
-      const result = await runCase(deps, c, model, n, run);
+      const { c, who, n } = jobs[index]!;
+      run.onStart?.(c.id, who.label);
+      const result = await runCase(deps, c, who, n, run);
       results[index] = result;
       run.onResult?.(result, ++done, jobs.length);
     }
@@ -87,11 +106,11 @@ export async function runEval(deps: Deps, run: EvalRun): Promise<CaseResult[]> {
   return results.filter((result) => result !== undefined);
 }
 
-async function runCase(deps: Deps, c: EvalCase, model: string, n: number, run: EvalRun): Promise<CaseResult> {
+async function runCase(deps: Deps, c: EvalCase, who: Contestant, n: number, run: EvalRun): Promise<CaseResult> {
   const sessionId = `eval-${randomUUID()}`;
-  const base = { case: c.id, skill: c.skill, model, run: n };
+  const base = { case: c.id, skill: c.skill, model: who.label, run: n };
   const tool = toolOf(c.skill);
-  const parsed = tool.parse(caseArguments(c, model, sessionId));
+  const parsed = tool.parse(caseArguments(c, who, sessionId));
   if ('problem' in parsed) return { ...base, passed: false, answered: false, reason: `arguments refused: ${parsed.problem}`, latency_ms: 0, tokens: null };
   const started = performance.now();
   let structured: Record<string, unknown>;

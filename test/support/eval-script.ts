@@ -1,9 +1,11 @@
 /**
  * A scripted model for `supervisor eval`: it recognises which case a prompt is for (by text only that
  * case's call carries) and answers with what the script says — the case's own proof answers (right
- * or wrong), or any text — so a test knows each case's verdict before the run.
+ * or wrong), or any text — so a test knows each case's verdict before the run. A panel's merge keeps
+ * the right answer when any member gave it.
  */
 import type { ChatRequest } from '../../src/dev/fake-litellm.js';
+import { MERGE_RULES } from '../../src/consult/panel.js';
 import type { EvalCase } from '../../src/eval/cases.js';
 
 const PHASES: Record<EvalCase['skill'], string> = {
@@ -31,10 +33,26 @@ function fingerprints(c: EvalCase): string[] {
   return texts.filter(Boolean).map((text) => text.replace(/\s+/g, ' ').trim().slice(0, 60));
 }
 
+const flat = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+/**
+ * A panel's merge, scripted: the case whose proof answers the merge prompt shows, answered right when
+ * any panel answer was right (a merger that keeps the right finding), else with the wrong answer shown.
+ */
+function mergedAnswer(cases: readonly EvalCase[], prompt: string): string {
+  for (const c of cases) {
+    const right = c.proofs.right.find((text) => prompt.includes(flat(text)));
+    const wrong = c.proofs.wrong.find((text) => prompt.includes(flat(text)));
+    if (right ?? wrong) return (right ?? wrong)!;
+  }
+  throw new Error('the scripted merger finds no case answer among the panel answers');
+}
+
 export function scriptedAnswer(cases: readonly EvalCase[], script: (model: string, c: EvalCase) => Scripted): (request: ChatRequest) => string {
   const prints = cases.map((c) => ({ c, prints: fingerprints(c) }));
   return (request) => {
     const prompt = request.messages.map((m) => m.content).join('\n').replace(/\s+/g, ' ');
+    if (request.messages[0]?.content === MERGE_RULES) return mergedAnswer(cases, prompt);
     // Cases that share text (one session log read by retrospective and trainer) differ by the task's phase.
     // The case whose texts the prompt holds most of (two cases may share a line of code).
     const scored = prints
