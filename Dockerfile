@@ -18,6 +18,7 @@ COPY common ./common
 COPY src ./src
 COPY ingestion ./ingestion
 COPY bench ./bench
+COPY scripts ./scripts
 RUN npm run build && npm prune --omit=dev
 
 FROM node:${NODE_VERSION}-slim

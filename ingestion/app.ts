@@ -30,6 +30,8 @@ import type { Brain } from './brain.js';
 import { BrainError } from './errors.js';
 import { IngestionMetrics } from './metrics.js';
 import { BadNoteName } from './note-names.js';
+import { WEB_ROUTES, webPage } from './web/routes.js';
+import type { WebSources } from './web/sources.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -42,6 +44,8 @@ export interface AppOptions {
   bindHost?: string | undefined;
   /** Host names accepted besides loopback (INGEST_ALLOWED_HOSTS). */
   allowedHosts?: string[] | undefined;
+  /** What the web page shows besides the notes: the session logs and the eval scoreboard, when this process has them. */
+  web?: WebSources | undefined;
 }
 
 /**
@@ -51,7 +55,7 @@ export interface AppOptions {
  */
 export const PUBLIC_ROUTES = ['/health', '/ready', '/metrics'] as const;
 
-export function buildApp({ brain, logger, token, bindHost = '127.0.0.1', allowedHosts = [] }: AppOptions): FastifyInstance {
+export function buildApp({ brain, logger, token, bindHost = '127.0.0.1', allowedHosts = [], web }: AppOptions): FastifyInstance {
   const metrics = new IngestionMetrics(() => (brain.ready ? brain.noteCount() : null));
   const app = Fastify({
     // pino's Logger and fastify's logger type differ only in typing details.
@@ -76,6 +80,8 @@ export function buildApp({ brain, logger, token, bindHost = '127.0.0.1', allowed
   // notes would reach every consultant's prompt. Guarded by the route fastify matched, not the raw URL.
   guardRoutes(app, {
     publicRoutes: PUBLIC_ROUTES,
+    // The web page checks its own sign-in (a cookie holding the same token): ingestion/web/auth.ts.
+    ownCredentialRoutes: WEB_ROUTES,
     checkHost: hostGuard(bindHost, allowedHosts, 'INGEST_ALLOWED_HOSTS'),
     authorized: token ? bearerTokenCheck(token) : null,
     refuseHost: (reply, reason) => reply.code(403).send({ error: `forbidden: ${reason}` }),
@@ -112,6 +118,9 @@ export function buildApp({ brain, logger, token, bindHost = '127.0.0.1', allowed
   app.register(fastifySwagger, { openapi: OPENAPI_DOCUMENT, transform: jsonSchemaTransform });
   // Routes are added once the swagger plugin is loaded, so that it sees every one of them.
   app.register(contractRoutes(brain, metrics));
+  // The web page at / (docs/web.md): its own plugin, so its form parser and error pages stay its own.
+  // A form carries a note percent-encoded: up to three bytes sent for each of the note's.
+  app.register(webPage({ brain, token, sources: web, formLimit: 4 * BODY_LIMIT }));
 
   return app;
 }

@@ -14,6 +14,7 @@ import { noteTags, parseNote } from './frontmatter.js';
 import { DiskSync, type ReconcileReport } from './disk-sync.js';
 import { IndexWriter, SearchPool } from './index-thread.js';
 import { KeyedLock } from './keyed-lock.js';
+import { MalformedNotes } from './malformed-notes.js';
 import { describeNote, hashBytes, readForIndexing, readWhole, toIndexed } from './note-files.js';
 import { normaliseNoteName, placeNote } from './note-names.js';
 import { NoteWriter } from './note-writer.js';
@@ -43,6 +44,8 @@ const INDEX_RETRY_MAX_MS = 60_000;
 
 export class Brain {
   readonly knowledgeDir: string;
+  /** Notes whose frontmatter does not parse, as the index last read them (bounded). */
+  readonly malformed = new MalformedNotes();
   private readonly sync: DiskSync;
   private readonly writer: NoteWriter;
   private readonly changeListeners = new Set<() => void>();
@@ -252,6 +255,10 @@ export class Brain {
   /** Applies changes to the index and tells the listeners when notes really changed. */
   private async applyToIndex(changes: IndexChange[]): Promise<void> {
     const changed = await this.index.apply(changes);
+    for (const change of changes) {
+      if ('remove' in change) this.malformed.removed(change.remove);
+      else this.malformed.seen(change.note.path, (change.note as { problem?: string }).problem);
+    }
     if (changed === 0) return;
     this.changes++;
     for (const listener of [...this.changeListeners]) {

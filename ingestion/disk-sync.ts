@@ -4,15 +4,15 @@
  * changes run one after another, never interleaved: each reads files and then updates the index,
  * and an older read must never land after a newer one.
  */
-import { lstatSync, readdirSync, unlinkSync, type Dirent } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { setImmediate as nextTick } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { isStaleTempFile } from './atomic-file.js';
 import type { IndexWriter } from './index-thread.js';
 import type { KeyedLock } from './keyed-lock.js';
-import { MAX_READ_FOR_INDEX_BYTES, readForIndexing, sameStamp, toIndexed, toStamp } from './note-files.js';
+import { MAX_READ_FOR_INDEX_BYTES, noteFilesUnder, readForIndexing, sameStamp, toIndexed, toStamp } from './note-files.js';
 import type { FileStamp, IndexChange, IndexedNote } from './search-index.js';
 import { FolderWatcher, type ChangeBatch } from './watcher.js';
 
@@ -38,7 +38,6 @@ const READ_SLICE = 200;
 const READ_SLICE_BYTES = 16 * 1024 * 1024;
 const WRITE_BATCH = 2000;
 const WRITE_BATCH_BYTES = 16 * 1024 * 1024;
-const WALK_SLICE = 1000;
 // The watches see edits within milliseconds; this cheap scan (a stat per note, files read only when
 // their stamp changed) is the safety net for what they can miss: a watch limit reached, events
 // lost under load, a folder swapped between two looks.
@@ -216,44 +215,14 @@ export class DiskSync {
     await apply(inFolder.filter((path) => !present.has(path)).map((path) => ({ remove: path })));
   }
 
-  /**
-   * Every note file below `folder`, with its stamp. Hidden entries (dot files, .git, our temp
-   * files) and symbolic links are passed over: a link could lead out of the brain. Each folder is
-   * listed and stat'ed synchronously (a hundred thousand awaited stats take ten times longer) and
-   * the event loop gets a turn between folders.
-   */
-  private async *walk(folder: string, onFolder?: (folder: string) => void): AsyncGenerator<[string, FileStamp]> {
-    onFolder?.(folder);
-    const absolute = join(this.options.knowledgeDir, folder);
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(absolute, { withFileTypes: true });
-    } catch {
-      return; // removed while we looked, or unreadable: nothing to index there
-    }
-    const folders: string[] = [];
-    let notes: Array<[string, FileStamp]> = [];
-    for (const entry of entries) {
-      // A folder of many thousand notes is stat'ed in slices, so the periodic scan never holds the event loop long.
-      if (notes.length === WALK_SLICE) {
-        yield* notes;
-        notes = [];
-        await nextTick();
-      }
-      if (entry.name.startsWith('.')) {
-        if (this.sweepStaleTemps && entry.isFile() && isStaleTempFile(absolute, entry.name)) this.removeStaleTemp(join(folder, entry.name));
-        continue;
-      }
-      const path = folder ? `${folder}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) folders.push(path);
-      else if (entry.isFile() && entry.name.endsWith('.md')) {
-        const stat = lstatSync(join(absolute, entry.name), { throwIfNoEntry: false });
-        if (stat?.isFile()) notes.push([path, toStamp(stat)]);
-      }
-    }
-    yield* notes;
-    await nextTick();
-    for (const sub of folders) yield* this.walk(sub, onFolder);
+  /** Every note file below `folder`, with its stamp (noteFilesUnder); stale temp files are removed on the first walk. */
+  private walk(folder: string, onFolder?: (folder: string) => void): AsyncGenerator<[string, FileStamp]> {
+    return noteFilesUnder(this.options.knowledgeDir, folder, {
+      onFolder,
+      onHiddenFile: (absolute, name) => {
+        if (this.sweepStaleTemps && isStaleTempFile(absolute, name)) this.removeStaleTemp(join(relative(this.options.knowledgeDir, absolute), name));
+      },
+    });
   }
 
   /** A temp file left by a write that never finished (the process was killed): nobody will finish it. */

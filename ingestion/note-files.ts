@@ -4,8 +4,9 @@
  * holds the event loop for long, whatever a file's size or kind.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setImmediate as nextTick } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { noteTooLarge } from './errors.js';
@@ -27,6 +28,55 @@ const MAX_INDEXED_CHARS = 1 << 20;
 export const MAX_READ_FOR_INDEX_BYTES = 4 * MAX_INDEXED_CHARS + 64 * 1024;
 /** Bytes hashed between two turns of the event loop: about a millisecond of SHA-256. */
 const HASH_SLICE_BYTES = 1024 * 1024;
+/** Files stat'ed between two turns of the event loop, in a folder of many thousand notes. */
+const WALK_SLICE = 1000;
+
+export interface WalkOptions {
+  /** Called with each folder (relative, '' for the top) before it is listed. */
+  onFolder?: ((folder: string) => void) | undefined;
+  /** Called with each hidden file passed over (its folder's absolute path and its name). */
+  onHiddenFile?: ((absoluteFolder: string, name: string) => void) | undefined;
+}
+
+/**
+ * Every note file below `folder` of `knowledgeDir`, with its stamp. Hidden entries (dot files, .git,
+ * temp files) and symbolic links are passed over — a link could lead out of the brain — and so is
+ * anything that is not a regular file (a FIFO would hang a read). Each folder is listed and stat'ed
+ * synchronously (a hundred thousand awaited stats take ten times longer) and the event loop gets a
+ * turn between folders and every WALK_SLICE files.
+ */
+export async function* noteFilesUnder(knowledgeDir: string, folder = '', options: WalkOptions = {}): AsyncGenerator<[string, FileStamp]> {
+  options.onFolder?.(folder);
+  const absolute = join(knowledgeDir, folder);
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(absolute, { withFileTypes: true });
+  } catch {
+    return; // removed while we looked, or unreadable: no notes there
+  }
+  const folders: string[] = [];
+  let notes: Array<[string, FileStamp]> = [];
+  for (const entry of entries) {
+    if (notes.length === WALK_SLICE) {
+      yield* notes;
+      notes = [];
+      await nextTick();
+    }
+    if (entry.name.startsWith('.')) {
+      if (entry.isFile()) options.onHiddenFile?.(absolute, entry.name);
+      continue;
+    }
+    const path = folder ? `${folder}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) folders.push(path);
+    else if (entry.isFile() && entry.name.endsWith('.md')) {
+      const stat = lstatSync(join(absolute, entry.name), { throwIfNoEntry: false });
+      if (stat?.isFile()) notes.push([path, toStamp(stat)]);
+    }
+  }
+  yield* notes;
+  await nextTick();
+  for (const sub of folders) yield* noteFilesUnder(knowledgeDir, sub, options);
+}
 
 /**
  * The start of a note file, as much as the index uses, and the SHA-256 of the whole file: a giant
@@ -108,11 +158,14 @@ export function describeNote(parsed: ParsedNote, path: string) {
   };
 }
 
-/** The index's row for a note's text; a note whose frontmatter does not parse is indexed by its body. */
-export function toIndexed(path: string, text: string, sha256: string, stamp: FileStamp, logger: Logger): IndexedNote {
+/**
+ * The index's row for a note's text; a note whose frontmatter does not parse is indexed by its body,
+ * and `problem` says why (the Brain keeps such notes in a list the web page shows).
+ */
+export function toIndexed(path: string, text: string, sha256: string, stamp: FileStamp, logger: Logger): IndexedNote & { problem?: string } {
   const parsed = parseNote(text);
   if (parsed.problem) logger.warn({ path, problem: parsed.problem }, 'note indexed by its body only');
-  return { path, ...stamp, ...describeNote(parsed, path), body: parsed.body.slice(0, MAX_INDEXED_CHARS), sha256 };
+  return { path, ...stamp, ...describeNote(parsed, path), body: parsed.body.slice(0, MAX_INDEXED_CHARS), sha256, ...(parsed.problem ? { problem: parsed.problem } : {}) };
 }
 
 export function toStamp(stat: { size: number; mtimeMs: number; ino: number }): FileStamp {

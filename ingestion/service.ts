@@ -8,6 +8,7 @@ import { WEAK_TOKEN_LENGTH } from '../common/env.js';
 import type { IngestionConfig } from './config.js';
 import { buildApp } from './app.js';
 import { Brain } from './brain.js';
+import type { WebSources } from './web/sources.js';
 
 export interface RunningIngestion {
   app: FastifyInstance;
@@ -19,12 +20,16 @@ export interface RunningIngestion {
   close(): Promise<void>;
 }
 
-export async function startIngestion(config: IngestionConfig, logger: Logger): Promise<RunningIngestion> {
+/**
+ * `web`: what the web page shows besides the notes — the session logs and the eval scoreboard — when
+ * the process has them (the embedded default); the service run alone shows the notes only.
+ */
+export async function startIngestion(config: IngestionConfig, logger: Logger, web?: WebSources): Promise<RunningIngestion> {
   if (config.token && config.token.length < WEAK_TOKEN_LENGTH) {
     logger.warn(`INGEST_TOKEN is shorter than ${WEAK_TOKEN_LENGTH} characters; use a long random one (openssl rand -hex 32)`);
   }
   const brain = await Brain.open(config.brainDir, logger);
-  const app = buildApp({ brain, logger, token: config.token, bindHost: config.host, allowedHosts: config.allowedHosts });
+  const app = buildApp({ brain, logger, token: config.token, bindHost: config.host, allowedHosts: config.allowedHosts, web });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {

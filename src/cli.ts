@@ -15,10 +15,16 @@ commands:
   ingest   run the ingestion service alone (INGEST_PORT, INGEST_HOST, INGEST_BRAIN_DIR, INGEST_TOKEN)
   bridge   a stdio MCP server that forwards to the MCP server at SUPERVISOR_URL and attaches the
            files a call names (for clients that speak only stdio, or a server on another machine)
+  init     add supervisor to a project's .mcp.json (HTTP, or the bridge with --bridge), or print the
+           \`claude mcp add\` line with --print; \`supervisor init --help\` for its options
   eval     score models per consulting skill on the shipped cases (and yours), through LiteLLM;
            \`supervisor eval --help\` for its options
-  fake-llm run a fake OpenAI-compatible model server on FAKE_LLM_PORT (4000) that lists the models of
-           models.yaml and answers by describing the prompt it got: try every tool without a GPU`;
+  fake-llm run a fake OpenAI-compatible model server on --port N or FAKE_LLM_PORT (4000) that lists
+           the models of models.yaml and answers by describing the prompt it got: try every tool
+           without a GPU
+  doctor   check a setup: settings, LiteLLM and its models, the brain folder, tokens, a project's
+           .mcp.json; one line per check, exit code 1 on a problem; \`supervisor doctor --help\`
+  version  print the version (also --version, -v)`;
 
 async function main(argv: string[]): Promise<void> {
   const command = argv[0];
@@ -26,7 +32,20 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  if (command === 'fake-llm') return (await import('./dev/fake-llm-command.js')).runFakeLlm(process.env);
+  if (command === '--version' || command === '-v' || command === 'version') {
+    // version.js loads nothing heavy: a script may call this often.
+    console.log((await import('./version.js')).VERSION);
+    return;
+  }
+  if (command === 'doctor') {
+    process.exitCode = await (await import('./doctor/command.js')).runDoctor(argv.slice(1));
+    return;
+  }
+  if (command === 'init') {
+    process.exitCode = await (await import('./init.js')).runInit(argv.slice(1));
+    return;
+  }
+  if (command === 'fake-llm') return (await import('./dev/fake-llm-command.js')).runFakeLlm(process.env, argv.slice(1));
   if (command === 'bridge') return (await import('./bridge/main.js')).runBridge();
   if (command === 'eval') {
     process.exitCode = await (await import('./eval/command.js')).runEvalCommand(argv.slice(1));
@@ -42,6 +61,9 @@ async function main(argv: string[]): Promise<void> {
   const supervisor = command === 'serve' ? supervisorConfig() : null;
   const { createLogger } = await import('./log.js');
   const logger = createLogger(supervisor?.logLevel ?? ingest.logLevel);
+  // A misspelt name is otherwise ignored in silence (SUPERVISOR_TOKNE: a server with no token).
+  const { unknownSettingLine, unknownSettings } = await import('../common/known-settings.js');
+  for (const unknown of unknownSettings(process.env)) logger.warn({ setting: unknown.name, closest: unknown.closest }, unknownSettingLine(unknown));
   const { VERSION } = await import('./version.js');
   const service = supervisor
     ? await (await import('./serve.js')).startSupervisor(supervisor, ingest, logger)

@@ -62,11 +62,14 @@ const count = (max: number) =>
     .transform(Number)
     .refine((n) => n >= 1 && n <= max, `must be from 1 to ${max}`);
 
+/** The name this package is published under (package.json `name`); its command is `supervisor`. */
+export const PACKAGE_NAME = 'supervisor-mcp';
+
 /** The folder this package is installed in, so default config paths work from any working directory. */
 export function packageRoot(): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'supervisor') return dir;
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === PACKAGE_NAME) return dir;
   }
   return process.cwd();
 }

@@ -14,6 +14,8 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
           'req.headers.authorization',
           'req.headers["proxy-authorization"]',
           'req.headers.cookie',
+          // The brain's web page sets its sign-in cookie, which holds the token (docs/web.md).
+          'res.headers["set-cookie"]',
           'headers.authorization',
           '*.apiKey',
           '*.token',

@@ -13,6 +13,7 @@ import { ChainClient } from './llm/chain.js';
 import { disagreementWarning, loadModels, servedWindows } from './llm/models.js';
 import { buildMcpApp } from './mcp/http.js';
 import { SessionLog } from './session/log.js';
+import { latestScoreboard } from './eval/kept.js';
 import { AdviceTally } from './consult/advice-outcome.js';
 import { modelLabel } from './metrics/mcp-metrics.js';
 import { logStartupLine } from './startup-line.js';
@@ -44,12 +45,15 @@ export async function startSupervisor(config: SupervisorConfig, ingestConfig: In
   await disciplines.check();
   warnAboutExposure(config, logger);
 
+  const sessions = new SessionLog(config.sessionsDir);
   let ingestion: RunningIngestion | null = null;
   let brain: BrainClient;
   if (config.ingestBaseUrl) {
     brain = new HttpBrainClient(config.ingestBaseUrl, config.ingestToken);
   } else {
-    ingestion = await startIngestion({ ...ingestConfig, brainDir: config.brainDir }, logger);
+    // The brain's web page (docs/web.md) shows this process's session logs and eval scoreboards too.
+    const scoreboard = async () => latestScoreboard(config.evalDir);
+    ingestion = await startIngestion({ ...ingestConfig, brainDir: config.brainDir }, logger, { sessions, scoreboard });
     brain = new LocalBrainClient(ingestion.brain);
   }
 
@@ -60,7 +64,7 @@ export async function startSupervisor(config: SupervisorConfig, ingestConfig: In
     llm: new ChainClient({ baseUrl: config.litellmBaseUrl, apiKey: config.litellmApiKey, timeoutMs: config.modelTimeoutMs }),
     models,
     brain,
-    sessions: new SessionLog(config.sessionsDir),
+    sessions,
     disciplines,
     projectRoots: config.projectRoots,
     logger,
@@ -78,6 +82,7 @@ export async function startSupervisor(config: SupervisorConfig, ingestConfig: In
     maxSessions: config.maxSessions,
     maxCalls: config.maxCalls,
     shutdownGraceMs: config.shutdownGraceMs,
+    webPort: ingestion ? Number(new URL(ingestion.url).port) : undefined,
   });
   try {
     await app.listen({ host: config.host, port: config.port });

@@ -172,7 +172,7 @@ describe('resources/list_changed through the bridge', () => {
 
     const down = await failure(client.readResource({ uri: 'brain://knowledge/testing/a.md' }));
     expect(down.code).toBe(-32603);
-    expect(down.message).toMatch(/the supervisor MCP server at http:\/\/127\.0\.0\.1:\d+\/mcp did not answer .*check that it runs \(supervisor serve\) and SUPERVISOR_URL\. The bridge reconnects on the next call\./);
+    expect(down.message).toMatch(/no MCP server answers at http:\/\/127\.0\.0\.1:\d+\/mcp \(ECONNREFUSED\): start it with `supervisor serve`, or set SUPERVISOR_URL to where it runs\. The bridge tries again on every call\./);
     expect(down.message).not.toContain('MCP error -32603: MCP error');
 
     const back = await startTestSupervisor({ SUPERVISOR_PORT: String(port), SUPERVISOR_BRAIN_DIR: other.brainDir });

@@ -161,6 +161,7 @@ describe('tools/list with fake dependencies', () => {
     const { tools } = await client.listTools();
     const byName = new Map(tools.map((t) => [t.name, t]));
     expect(byName.get('review')?.annotations).toEqual({ readOnlyHint: true });
+    expect(byName.get('retrospective')?.annotations).toEqual({ destructiveHint: false });
     expect(byName.get('brain_query')?.annotations).toEqual({ readOnlyHint: true, openWorldHint: false });
     expect(byName.get('status')?.annotations).toEqual({ readOnlyHint: true });
     expect(byName.get('brain_write')?.annotations).toEqual({ openWorldHint: false });

@@ -11,6 +11,11 @@ import type { HostCheck } from './host-guard.js';
 export interface RouteGuardOptions {
   /** Route patterns, as registered, that answer without Host or token checks. */
   publicRoutes: readonly string[];
+  /**
+   * Route patterns that pass the Host/Origin check but check their own credentials instead of the
+   * bearer token: the brain's web page, whose browser holds the token in a cookie (ingestion/web/).
+   */
+  ownCredentialRoutes?: readonly string[];
   checkHost: HostCheck;
   /** Null: no token configured. */
   authorized: ((authorization: string | undefined) => boolean) | null;
@@ -23,15 +28,18 @@ export interface RouteGuardOptions {
 /** Adds the gate as an onRequest hook; call it before any route is added. */
 export function guardRoutes(app: FastifyInstance, options: RouteGuardOptions): void {
   const open = new Set(options.publicRoutes);
+  const ownCredentials = new Set(options.ownCredentialRoutes ?? []);
   app.addHook('onRequest', async (request, reply) => {
     if (isPublic(request, open)) return;
     // The Host rule depends on whether a token is required (host-guard.ts says why).
     const refused = options.checkHost(request.headers.host, request.headers.origin, options.authorized !== null);
     if (refused) return options.refuseHost(reply, refused);
+    if (isPublic(request, ownCredentials)) return;
     if (options.authorized && !options.authorized(request.headers.authorization)) return options.refuseToken(reply);
   });
 }
 
+/** Whether the route fastify matched is one of `open`. */
 function isPublic(request: FastifyRequest, open: ReadonlySet<string>): boolean {
   // routeOptions.url is the pattern fastify routed to; it is unset for requests no route matched.
   const route = request.is404 ? undefined : request.routeOptions.url;

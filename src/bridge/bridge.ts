@@ -18,14 +18,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
-import { LOG_LEVEL_META_KEY, type CallToolResult, type LoggingMessageNotification, type Tool } from '@modelcontextprotocol/client';
+import { LOG_LEVEL_META_KEY, type CallToolResult, type LoggingMessageNotification, type ServerCapabilities, type Tool } from '@modelcontextprotocol/client';
 import { Server, type CallToolRequest, type ServerContext } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { collectAttachments, MAX_NAMED_FILES, type AttachmentReport } from '../consult/attach.js';
 import type { Attachment } from '../consult/prompt.js';
 import { consultationOf, FILE_ARGUMENTS_META, OUTPUT_FILE_META } from '../../common/consultation-contract.js';
 import { outputLine, outputTarget, writeOutput, type OutputReport } from './output-file.js';
-import { failureMessage, reason, Remote } from './remote.js';
+import { connectProblem, failureMessage, reason, Remote, RemoteUnreachable } from './remote.js';
 import { answerError, bridgeCapabilities, forwardRequests, relayListChanges } from './forward.js';
 import { ProjectRoots } from './roots.js';
 import { closingLine } from '../../common/closing-line.js';
@@ -50,10 +50,19 @@ const CALL_TIMEOUT_MS = 30 * 60_000;
 export async function startBridge(options: BridgeOptions, log: (line: string) => void): Promise<{ close(): Promise<void> }> {
   const remote = new Remote(options);
   const roots = new ProjectRoots(options.workingDirectory ?? process.cwd(), options.projectRoots);
-  // Still unreachable after the retries: the caller prints the reason and exits.
-  const first = await remote.connectWithin(options.connectMs);
-  const capabilities = bridgeCapabilities(first.getServerCapabilities());
-  const instructions = first.getInstructions();
+  const first = await remote.connectWithin(options.connectMs).catch((error: unknown) => {
+    if (!(error instanceof RemoteUnreachable)) throw error;
+    // Still unreachable after the retries (or a refused token): the bridge serves anyway, and every
+    // request tries again. Exiting would leave Claude Code with nothing but "Connection closed" and
+    // the reason in a log few open; served, each call answers with the reason and what to do, and the
+    // server started later (or restarted with the right token) is used without restarting Claude Code.
+    const tried = error.triedMs === undefined ? '' : `; tried for ${error.triedMs / 1000} s (BRIDGE_CONNECT_SECONDS)`;
+    log(`${connectProblem(options.url, error) ?? error.message}${tried}; serving anyway, every request tries again`);
+    remote.missed();
+    return null;
+  });
+  const capabilities = first ? bridgeCapabilities(first.getServerCapabilities()) : UNREACHED_CAPABILITIES;
+  const instructions = first?.getInstructions();
   const fileArguments = new FileArguments(remote);
   const sessionId = randomUUID();
   /** Calls in flight: the remote's log messages (a model failing over) are told on a call's own stream. */
@@ -64,9 +73,11 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
       // client.request, not listTools: a page, as asked for (listTools without a cursor fetches them all).
       const listed = await remote.use((client, dropped) => client.request({ method: 'tools/list', params: request.params }, { signal: dropped }));
       fileArguments.learn(listed.tools);
-      return listed;
+      return { ...listed, tools: listed.tools.map(withOutputFileHints) };
     } catch (error) {
-      throw answerError(options.url, error);
+      if (!(error instanceof RemoteUnreachable)) throw answerError(options.url, error);
+      log(`tools/list: ${connectProblem(options.url, error) ?? error.message}; listing only a status tool that says so`);
+      return { tools: [standInStatus(failureMessage(options.url, error))] };
     }
   };
 
@@ -137,13 +148,60 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
     current = server;
     return server;
   });
-  log(`bridge on stdio → ${options.url} (${remote.era() === 'modern' ? 'MCP 2026-07-28' : 'MCP 2025'})`);
+  if (first) log(`bridge on stdio → ${options.url} (${remote.era() === 'modern' ? 'MCP 2026-07-28' : 'MCP 2025'})`);
+  else log(`bridge on stdio → ${options.url} (not reached yet)`);
   return {
     async close() {
       await serving.close();
       await remote.close();
     },
   };
+}
+
+/**
+ * What the bridge declares when the server could not be reached at start: what supervisor offers, and
+ * every list as one that changes, so that once the server is reached the client is told to list its
+ * tools, notes and prompts (relayListChanges) and gets the real ones. A server without resources or
+ * prompts answers those requests with its own -32601, passed on.
+ */
+const UNREACHED_CAPABILITIES: ServerCapabilities = {
+  tools: { listChanged: true },
+  logging: {},
+  resources: { listChanged: true },
+  prompts: { listChanged: true },
+  completions: {},
+};
+
+/**
+ * The tools/list answer while the server cannot be reached: one tool, named as supervisor's own status
+ * tool, whose description is the reason and what to do. An empty list would leave a Claude Code user
+ * with a server that "has no tools" and the reason only in the bridge's stderr; an error would show
+ * the server as failed, with no call left to try again. This way the model reads the reason in its
+ * tool list, `/mcp` shows one tool, and a call to it (any call) tries the server again: the first
+ * that reaches it tells the client to list the tools again (tools/list_changed), and the real
+ * `status` answers in its place.
+ */
+function standInStatus(problem: string): Tool {
+  return {
+    name: 'status',
+    title: 'Status',
+    description: `Not connected: ${problem} Calling status tries again; the real tools are listed once the server answers.`,
+    inputSchema: { type: 'object', properties: {} },
+    annotations: { readOnlyHint: true },
+  };
+}
+
+/**
+ * A tool whose answer the bridge saves to a file (spec's `output_path`) writes in the user's project
+ * through the bridge, and replaces a file when the call says `overwrite: true`: not read-only, and
+ * destructive (MCP ToolAnnotations, 2025-11-25 and 2026-07-28 revisions). The server, which writes no
+ * files, announces it read-only, which is true of a call made to it directly (src/tools/define.ts).
+ */
+function withOutputFileHints(tool: Tool): Tool {
+  if (typeof tool._meta?.[OUTPUT_FILE_META] !== 'string') return tool;
+  // Saving the same answer twice is refused (the file exists) or replaces it with a new answer: not idempotent.
+  const { readOnlyHint: _r, destructiveHint: _d, idempotentHint: _i, ...rest } = tool.annotations ?? {};
+  return { ...tool, annotations: { ...rest, readOnlyHint: false, destructiveHint: true, idempotentHint: false } };
 }
 
 /**

@@ -19,9 +19,14 @@ export class RemoteUnreachable extends Error {
     message: string,
     /** Not up yet (refused, reset, a proxy's 502-504): worth trying again. A 401 is not. */
     readonly retriable: boolean,
+    options?: ErrorOptions & { triedMs?: number },
   ) {
-    super(message);
+    super(message, options);
+    this.triedMs = options?.triedMs;
   }
+
+  /** How long it was tried for at start (BRIDGE_CONNECT_SECONDS), when it was. */
+  readonly triedMs: number | undefined;
 }
 
 /** The response stream of a call ended or broke before its answer came. */
@@ -117,7 +122,10 @@ export class Remote {
   private client: Client | null = null;
   /** A 2026-07-28 remote's change notifications come on a stream the client opens (subscriptions/listen). */
   private subscription: McpSubscription | null = null;
-  /** A connection was made before: the next one is a reconnection (a new MCP session). */
+  /**
+   * A connection was made before, or the client was answered without one: the next one is news to
+   * the client (a new MCP session, or the server's tools at last).
+   */
   private connectedBefore = false;
   onLog: ((params: unknown) => void) | null = null;
   /** Set on every connection made, so the relay survives a reconnection. */
@@ -138,7 +146,7 @@ export class Remote {
       await client.connect(new StreamableHTTPClientTransport(new URL(this.options.url), { requestInit: { headers }, fetch: watchingFetch }));
     } catch (error) {
       await client.close().catch(() => undefined);
-      throw new RemoteUnreachable(`cannot reach the supervisor MCP server at ${this.options.url}: ${reason(error)}`, notUpYet(error));
+      throw new RemoteUnreachable(`cannot reach the supervisor MCP server at ${this.options.url}: ${reason(error)}`, notUpYet(error), { cause: error });
     }
     client.onclose = () => {
       if (this.client === client) this.client = null;
@@ -159,7 +167,7 @@ export class Remote {
       } catch (error) {
         const left = deadline - performance.now();
         if (!(error instanceof RemoteUnreachable) || !error.retriable || windowMs === 0) throw error;
-        if (left <= 0) throw new RemoteUnreachable(`${error.message}; tried for ${windowMs / 1000} s (BRIDGE_CONNECT_SECONDS)`, false);
+        if (left <= 0) throw new RemoteUnreachable(`${error.message}; tried for ${windowMs / 1000} s (BRIDGE_CONNECT_SECONDS)`, false, { cause: error.cause, triedMs: windowMs });
         await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
       }
     }
@@ -180,6 +188,11 @@ export class Remote {
       await client.close().catch(() => undefined);
       return watched(await this.connect(), work);
     }
+  }
+
+  /** The client was answered without a connection: the first one made is announced as a reconnection. */
+  missed(): void {
+    this.connectedBefore = true;
   }
 
   /** The era the connection speaks: `modern` (2026-07-28) or `legacy` (2025); undefined before one is made. */
@@ -275,5 +288,26 @@ export function failureMessage(url: string, error: unknown): string {
   if (error instanceof RemoteDropped) {
     return `the supervisor MCP server at ${url} closed the connection mid-call (${error.message}); its answer is lost. Check that the server runs and its log, then call again: the bridge reconnects on the next call.`;
   }
+  const problem = connectProblem(url, error);
+  if (problem) return `${problem}. The bridge tries again on every call.`;
   return `the supervisor MCP server at ${url} did not answer (${reason(error)}); check that it runs (supervisor serve) and SUPERVISOR_URL. The bridge reconnects on the next call.`;
+}
+
+/**
+ * Why no connection could be made, and what to do, for the two causes a person fixes in a setting
+ * or by starting something: the server refused the token, or nothing listens at the address. Null
+ * for anything else (the raw reason is then the best clue).
+ */
+export function connectProblem(url: string, error: unknown): string | null {
+  if (!(error instanceof RemoteUnreachable)) return null;
+  const status = httpStatus(error.cause);
+  // supervisor answers 403 "wrong or missing bearer token"; a proxy in front of it may answer 401.
+  if (status === 401 || status === 403) {
+    return `the MCP server at ${url} refused the token (HTTP ${status}): set SUPERVISOR_TOKEN in the bridge's env to the server's token`;
+  }
+  const code = systemCode(error);
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
+    return `no MCP server answers at ${url} (${code}): start it with \`supervisor serve\`, or set SUPERVISOR_URL to where it runs`;
+  }
+  return null;
 }

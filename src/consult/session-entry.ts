@@ -64,9 +64,12 @@ function firstWords(text: string): string {
 const boundedAttempts = (attempts: Attempt[]): Attempt[] =>
   attempts.map((a) => (a.detail && a.detail.length > ENTRY_LIMITS.attemptDetailChars ? { ...a, detail: `${a.detail.slice(0, ENTRY_LIMITS.attemptDetailChars - 1)}…` } : a));
 
+/** At most `max` paths of a list, then "+N more". */
+const boundedPaths = (list: string[], max: number) => (list.length > max ? [...list.slice(0, max), `+${list.length - max} more`] : list);
+
 /** A result's `cut` for the log: null when nothing was cut; path lists within ENTRY_LIMITS.cutPaths. */
 export function cutForLog(cut: WhatWasCut): WhatWasCut | null {
-  const paths = (list: string[]) => (list.length > ENTRY_LIMITS.cutPaths ? [...list.slice(0, ENTRY_LIMITS.cutPaths), `+${list.length - ENTRY_LIMITS.cutPaths} more`] : list);
+  const paths = (list: string[]) => boundedPaths(list, ENTRY_LIMITS.cutPaths);
   const nothing = !cut.knowledge && !cut.history && !cut.truncated.length && !cut.omitted.length && !cut.fields.length && !cut.session_entries;
   if (nothing) return null;
   return { ...cut, truncated: paths(cut.truncated), omitted: paths(cut.omitted), fields: paths(cut.fields) };
@@ -124,6 +127,7 @@ export async function logged<T extends Consultation>(deps: Pick<Deps, 'sessions'
       message_chars: result.text.length,
       attempts: boundedAttempts(result.attempts),
       usage: result.usage,
+      knowledge: boundedPaths(result.knowledge, ENTRY_LIMITS.knowledgePaths),
       cut: cutForLog(result.cut),
     }),
   );

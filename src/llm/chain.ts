@@ -83,7 +83,7 @@ export class ChainClient {
   constructor(private readonly options: ChainClientOptions) {
     this.client = new OpenAI({
       baseURL: apiBase(options.baseUrl),
-      // LiteLLM without master_key accepts any key; the client refuses to start without one.
+      // LiteLLM without master_key, and Ollama, accept any key; the client refuses to start without one.
       apiKey: options.apiKey || 'no-key',
       // No client retries: LiteLLM retries on its own and this chain falls through to the next
       // model; a retry here would only multiply waits and hide the real failure behind a timeout.
@@ -225,10 +225,12 @@ function classify(error: unknown, callerSignal: AbortSignal | undefined, deadlin
 /**
  * How LiteLLM says a prompt is too large: its ContextWindowExceededError (the proxy answers 400 with
  * `{"error": {"message": "litellm.ContextWindowExceededError: …", "code": "400"}}`), or the backend's
- * own words passed through in a BadRequestError (OpenAI, vLLM, llama.cpp, sglang, Anthropic).
+ * own words passed through in a BadRequestError (OpenAI, vLLM, llama.cpp, sglang, Anthropic), or
+ * Ollama's 400 for a model it runs without context shift ("the prompt is longer than the context
+ * length currently available to the model"; with context shift, its default, it cuts silently).
  */
 const CONTEXT_EXCEEDED =
-  /ContextWindowExceeded|context_length_exceeded|exceed_context_size|maximum context length|context (?:window|length|limit) (?:is )?exceeded|exceeds? (?:the )?(?:model's |available )?(?:maximum )?context|longer than the model's context length|prompt is too long/i;
+  /ContextWindowExceeded|context_length_exceeded|exceed_context_size|maximum context length|context (?:window|length|limit) (?:is )?exceeded|exceeds? (?:the )?(?:model's |available )?(?:maximum )?context|longer than the (?:model's )?context length|prompt is too long/i;
 
 /** The window a context error names: "maximum context length is 4096 tokens", "context length (4096 tokens)", "n_ctx": 4096. */
 const REPORTED_WINDOW =
@@ -282,7 +284,8 @@ const WHAT_TO_CHECK: Partial<Record<Outcome, string>> = {
   rate_limited: 'LiteLLM is rate-limiting; wait or raise its limits',
   server_error: 'look at the LiteLLM log for the failing model',
   // Not blamed on models.yaml: the name may be the caller's own `model` argument, used as given.
-  not_found: 'LiteLLM serves no model by that name: check it (a `model` argument is used as given, a chain is read from models.yaml) or add the model to the LiteLLM config (model_name)',
+  not_found:
+    'LiteLLM serves no model by that name: check it (a `model` argument is used as given, a chain is read from models.yaml) or add the model to the LiteLLM config (model_name); pointed straight at Ollama, `ollama pull` the model and name it as `ollama list` shows it',
   unauthorized: 'check LITELLM_API_KEY',
   context_exceeded:
     "the prompt is larger than the model's context window as served: set the model's context_window in models.yaml to what LiteLLM serves (for Ollama, its num_ctx), or choose a model with a larger window",

@@ -24,7 +24,11 @@ const ModelsFile = z
 export interface ModelsConfig {
   /** The models a tool asks, in order: its own chain, else its family's, else the default. */
   chainFor(tool: string, family?: string): string[];
-  /** The model's window: as models.yaml declares it, else as LiteLLM reports it (adoptServedWindows), else `default_context_window`. */
+  /**
+   * The model's window: as models.yaml declares it, else as the model server reports it
+   * (adoptServedWindows), else `default_context_window`. Ollama's own smaller window wins over a
+   * declared one: Ollama cuts a longer prompt silently, starting with the discipline.
+   */
   contextWindow(model: string): number;
   /** Every model named anywhere in the file. */
   allModels(): string[];
@@ -35,8 +39,8 @@ export interface LoadedModels extends ModelsConfig {
   /** `skills` keys that name no tool or family of `known`: most likely typos, which would fall back silently. */
   unknownSkills(known: Iterable<string>): string[];
   /**
-   * Takes the windows LiteLLM reports (servedWindows) for the models models.yaml gives none, and
-   * returns the declared ones that differ from LiteLLM's: start-up warns about them.
+   * Takes the windows the model server reports (servedWindows) for the models models.yaml gives
+   * none, and returns the declared ones that differ from the server's: start-up warns about them.
    */
   adoptServedWindows(served: ReadonlyMap<string, number>): WindowDisagreement[];
 }
@@ -45,6 +49,8 @@ export interface WindowDisagreement {
   model: string;
   declared: number;
   served: number;
+  /** Which server reported `served` (ServedWindows.source); LiteLLM when not known. */
+  source: 'LiteLLM' | 'Ollama';
 }
 
 export async function loadModels(file: string): Promise<LoadedModels> {
@@ -68,9 +74,15 @@ export async function loadModels(file: string): Promise<LoadedModels> {
   }
   const config = parsed.data;
   let served: ReadonlyMap<string, number> = new Map();
+  let source: WindowDisagreement['source'] = 'LiteLLM';
   return {
     chainFor: (tool, family) => config.skills[tool]?.chain ?? (family === undefined ? undefined : config.skills[family]?.chain) ?? config.default_chain,
-    contextWindow: (model) => config.models[model]?.context_window ?? served.get(model) ?? config.default_context_window,
+    contextWindow: (model) => {
+      const declared = config.models[model]?.context_window;
+      const reported = served.get(model);
+      if (declared === undefined) return reported ?? config.default_context_window;
+      return source === 'Ollama' && reported !== undefined ? Math.min(declared, reported) : declared;
+    },
     allModels: () => [...new Set([...config.default_chain, ...Object.values(config.skills).flatMap((s) => s.chain)])],
     unknownSkills: (known) => {
       const names = new Set(known);
@@ -78,53 +90,140 @@ export async function loadModels(file: string): Promise<LoadedModels> {
     },
     adoptServedWindows: (windows) => {
       served = windows;
+      source = windows instanceof ServedWindows && windows.source === 'Ollama' ? 'Ollama' : 'LiteLLM';
       return Object.entries(config.models).flatMap(([model, { context_window: declared }]) => {
         const reported = windows.get(model);
-        return reported !== undefined && reported !== declared ? [{ model, declared, served: reported }] : [];
+        return reported !== undefined && reported !== declared ? [{ model, declared, served: reported, source }] : [];
       });
     },
   };
 }
 
-/** How long start-up waits for LiteLLM's /model/info: a LiteLLM that is down must not hold the server back. */
+/** How long start-up waits for the windows (/model/info, or Ollama's routes): a server that is down must not hold the server back. */
 export const MODEL_INFO_TIMEOUT_MS = 2000;
 
-/** The smallest window LiteLLM may report and be believed (the same floor as models.yaml's). */
+/** The smallest window a server may report and be believed (the same floor as models.yaml's). */
 const MIN_WINDOW = 1024;
 
+/** Ollama models asked about at most: each is one /api/show. */
+const MAX_OLLAMA_MODELS = 64;
+
 /**
- * The context windows LiteLLM reports, by model name: `GET /model/info` lists each deployment as
- * `{model_name, model_info: {max_input_tokens}}` (from its config or its model map). A model served
- * by several deployments gets the smallest. Empty — never an error — when LiteLLM is unreachable,
- * has no such route (other OpenAI-compatible servers) or reports no windows: windows then stay
- * models.yaml's default.
+ * The context windows a model server reports, by model name, and which server said so: LiteLLM's
+ * `max_input_tokens` is what its config or model map claims (the backend may hold another), while
+ * Ollama's is the context it really runs the model with, and it cuts a longer prompt silently.
  */
-export async function servedWindows(baseUrl: string, apiKey: string | undefined, timeoutMs = MODEL_INFO_TIMEOUT_MS): Promise<Map<string, number>> {
-  const windows = new Map<string, number>();
-  // The route lives at the proxy's root (also under /v1); LITELLM_BASE_URL may name either.
-  const root = baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
-  let body: unknown;
-  try {
-    const response = await fetch(`${root}/model/info`, {
-      headers: { accept: 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (!response.ok) return windows;
-    body = await response.json();
-  } catch {
-    return windows;
+export class ServedWindows extends Map<string, number> {
+  constructor(readonly source: 'LiteLLM' | 'Ollama' | null = null) {
+    super();
   }
-  const data = body && typeof body === 'object' && 'data' in body && Array.isArray(body.data) ? (body.data as unknown[]) : [];
+}
+
+/**
+ * The context windows the model server reports, by model name. LiteLLM: `GET /model/info` lists
+ * each deployment as `{model_name, model_info: {max_input_tokens}}`; a model served by several
+ * deployments gets the smallest. Ollama (no /model/info; LITELLM_BASE_URL pointed straight at it):
+ * the context a loaded model runs with (`GET /api/ps`, `context_length`), else the `num_ctx` its
+ * Modelfile sets (`POST /api/show`, capped by the model's own `context_length`); a model with
+ * neither runs with OLLAMA_CONTEXT_LENGTH or Ollama's default, which no route tells, and gets no
+ * entry. `models`: the names to ask Ollama about (default: every model it has, GET /api/tags).
+ * Empty — never an error — when the server is unreachable, is neither, or reports no windows:
+ * windows then stay models.yaml's.
+ */
+export async function servedWindows(
+  baseUrl: string,
+  apiKey: string | undefined,
+  timeoutMs = MODEL_INFO_TIMEOUT_MS,
+  models?: readonly string[],
+): Promise<ServedWindows> {
+  // The routes live at the server's root (LiteLLM's also under /v1); LITELLM_BASE_URL may name either.
+  const root = baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
+  const signal = AbortSignal.timeout(timeoutMs);
+  const get = (path: string, body?: unknown) =>
+    getJson(`${root}${path}`, { accept: 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) }, signal, body);
+  const info = await get('/model/info');
+  if (info && typeof info === 'object' && 'data' in info && Array.isArray(info.data)) return liteLlmWindows(info.data as unknown[]);
+  const version = await get('/api/version');
+  if (!version || typeof version !== 'object' || typeof (version as { version?: unknown }).version !== 'string') return new ServedWindows();
+  return ollamaWindows(get, models);
+}
+
+function liteLlmWindows(data: unknown[]): ServedWindows {
+  const windows = new ServedWindows('LiteLLM');
   for (const item of data) {
     if (!item || typeof item !== 'object') continue;
     const { model_name: name, model_info: info } = item as { model_name?: unknown; model_info?: { max_input_tokens?: unknown } | null };
-    const tokens = info?.max_input_tokens;
-    if (typeof name !== 'string' || typeof tokens !== 'number' || !Number.isInteger(tokens) || tokens < MIN_WINDOW) continue;
-    windows.set(name, Math.min(tokens, windows.get(name) ?? Infinity));
+    const tokens = tokensOf(info?.max_input_tokens);
+    if (typeof name === 'string' && tokens !== undefined) windows.set(name, Math.min(tokens, windows.get(name) ?? Infinity));
   }
   return windows;
 }
 
-/** The start-up warning for a declared window LiteLLM reports otherwise. */
-export const disagreementWarning = ({ model, declared, served }: WindowDisagreement) =>
-  `models.yaml gives ${model} a context window of ${declared} tokens but LiteLLM reports ${served} (max_input_tokens at /model/info): prompts are fitted to ${declared}; correct models.yaml if LiteLLM is right`;
+type Get = (path: string, body?: unknown) => Promise<unknown>;
+
+async function ollamaWindows(get: Get, models: readonly string[] | undefined): Promise<ServedWindows> {
+  const windows = new ServedWindows('Ollama');
+  const listed = (body: unknown) => {
+    const list = body && typeof body === 'object' && 'models' in body && Array.isArray(body.models) ? (body.models as unknown[]) : [];
+    return list.filter((m): m is { name?: unknown; model?: unknown; context_length?: unknown } => Boolean(m) && typeof m === 'object');
+  };
+  const [running, tags] = await Promise.all([get('/api/ps'), models ? undefined : get('/api/tags')]);
+  const names = (models ?? listed(tags).map((m) => m.model ?? m.name).filter((n): n is string => typeof n === 'string')).slice(0, MAX_OLLAMA_MODELS);
+  const shown = await Promise.all(names.map(async (name) => [name, await get('/api/show', { model: name })] as const));
+  for (const [name, show] of shown) {
+    const tokens = ollamaNumCtx(show);
+    if (tokens !== undefined) setOllama(windows, name, tokens);
+  }
+  // A loaded model's context is the one it runs with now: it wins over the Modelfile's.
+  for (const model of listed(running)) {
+    const name = typeof model.model === 'string' ? model.model : model.name;
+    const tokens = tokensOf(model.context_length);
+    if (typeof name === 'string' && tokens !== undefined) setOllama(windows, name, tokens);
+  }
+  return windows;
+}
+
+/** Ollama names a model with its tag (`llama3.2:latest`) and answers to it without `:latest` too. */
+function setOllama(windows: ServedWindows, name: string, tokens: number): void {
+  windows.set(name, tokens);
+  if (name.endsWith(':latest')) windows.set(name.slice(0, -':latest'.length), tokens);
+}
+
+/** /api/show: `num_ctx` from `parameters` ("num_ctx 32768\nstop …"), at most the model's own `<arch>.context_length`. */
+function ollamaNumCtx(show: unknown): number | undefined {
+  if (!show || typeof show !== 'object') return undefined;
+  const { parameters, model_info: info } = show as { parameters?: unknown; model_info?: Record<string, unknown> | null };
+  const numCtx = typeof parameters === 'string' ? tokensOf(Number(/^num_ctx\s+(\d+)\s*$/m.exec(parameters)?.[1])) : undefined;
+  if (numCtx === undefined) return undefined;
+  const trained = Object.entries(info ?? {}).find(([key]) => key.endsWith('.context_length'))?.[1];
+  return typeof trained === 'number' && trained >= MIN_WINDOW ? Math.min(numCtx, trained) : numCtx;
+}
+
+/** A window worth believing: a whole number of tokens, at least MIN_WINDOW. */
+function tokensOf(tokens: unknown): number | undefined {
+  return typeof tokens === 'number' && Number.isInteger(tokens) && tokens >= MIN_WINDOW ? tokens : undefined;
+}
+
+/** A JSON answer, or undefined for anything else (unreachable, an error status, not JSON, too slow). */
+async function getJson(url: string, headers: Record<string, string>, signal: AbortSignal, body?: unknown): Promise<unknown> {
+  try {
+    const response = await fetch(url, {
+      ...(body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) }),
+      headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+      signal,
+    });
+    if (!response.ok) return undefined;
+    return await response.json();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The start-up warning for a declared window the model server reports otherwise. */
+export const disagreementWarning = ({ model, declared, served, source }: WindowDisagreement) =>
+  source === 'Ollama'
+    ? `models.yaml gives ${model} a context window of ${declared} tokens but Ollama runs it with ${served} (num_ctx): ` +
+      (served < declared
+        ? `prompts are fitted to ${served}, since Ollama would cut a longer one silently; raise its num_ctx (OLLAMA_CONTEXT_LENGTH, or PARAMETER num_ctx in a Modelfile) or lower models.yaml's window`
+        : `prompts are fitted to ${declared}; raise models.yaml's window to use more`)
+    : `models.yaml gives ${model} a context window of ${declared} tokens but LiteLLM reports ${served} (max_input_tokens at /model/info): prompts are fitted to ${declared}; correct models.yaml if LiteLLM is right`;

@@ -54,6 +54,11 @@ export interface McpAppOptions {
   maxCalls?: number | undefined;
   /** At shutdown, how long calls in flight may take to finish before they are stopped. */
   shutdownGraceMs?: number | undefined;
+  /**
+   * The port of the brain's web page when this process serves it (the embedded default): a browser
+   * pointed at this server's `/` is sent there (docs/web.md).
+   */
+  webPort?: number | undefined;
 }
 
 export type McpApp = FastifyInstance & {
@@ -108,9 +113,12 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
   };
   app.addHook('onClose', async () => stopListening?.());
 
+  const checkHost = hostGuard(options.bindHost, options.allowedHosts, 'SUPERVISOR_ALLOWED_HOSTS');
   guardRoutes(app, {
-    publicRoutes: PUBLIC_ROUTES,
-    checkHost: hostGuard(options.bindHost, options.allowedHosts, 'SUPERVISOR_ALLOWED_HOSTS'),
+    // `/` only sends a browser to the brain's web page, which has its own sign-in; a browser sends
+    // no bearer token, so `/` asks for none, and checks the Host itself (below).
+    publicRoutes: options.webPort ? [...PUBLIC_ROUTES, '/'] : PUBLIC_ROUTES,
+    checkHost,
     authorized: options.token ? bearerTokenCheck(options.token) : null,
     refuseHost: (reply, reason) => reply.code(403).send(jsonRpcError(-32000, `Forbidden: ${reason}`)),
     refuseToken: (reply) => reply.code(403).send(jsonRpcError(-32001, TOKEN_REFUSED)),
@@ -122,6 +130,18 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
   );
 
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+
+  const webPort = options.webPort;
+  if (webPort) {
+    // The same Host/Origin rule as every route, so the redirect never names a host this server was not asked by.
+    app.get('/', async (request, reply) => {
+      const refused = checkHost(request.headers.host, request.headers.origin, options.token !== undefined);
+      if (refused) return reply.code(403).send(jsonRpcError(-32000, `Forbidden: ${refused}`));
+      const page = new URL(`http://${request.headers.host ?? 'localhost'}/`);
+      page.port = String(webPort);
+      return reply.redirect(page.href, 302);
+    });
+  }
 
   // A client pointed at the server's root (or at /sse, /mcp/) is told where the endpoint is.
   app.setNotFoundHandler((request, reply) =>

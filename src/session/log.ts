@@ -35,6 +35,8 @@ export const ENTRY_LIMITS = {
   argumentPaths: 10,
   /** An attempt's `detail` (an upstream error message). */
   attemptDetailChars: 300,
+  /** `knowledge`: the paths of at most this many notes given (then "+N more"). */
+  knowledgePaths: 20,
   /** `cut.truncated` / `cut.omitted`: at most this many paths each (then "+N more"). */
   cutPaths: 20,
 } as const;
@@ -60,6 +62,8 @@ export interface SessionEntry {
   arguments?: Record<string, string>;
   attempts: Attempt[];
   usage: Usage | null;
+  /** The brain notes given to the model, by path (at most ENTRY_LIMITS.knowledgePaths). Absent in older lines, and when the call failed. */
+  knowledge?: string[];
   /** What the prompt left out to fit the model's window (the result's `cut`); null when nothing was, or the call failed first. */
   cut?: WhatWasCut | null;
   /** tdd_green / tdd_refactor given `test_output`: whether the previous TDD step's advice worked. Absent otherwise. */
@@ -151,6 +155,25 @@ export class SessionLog {
     } finally {
       await handle.close();
     }
+  }
+
+  /**
+   * The session's first entries, within the log's first `maxBytes` (a line cut there is left out):
+   * what the session started with, read without reading the rest (the brain's web page lists sessions so).
+   */
+  async head(id: string, maxBytes: number): Promise<SessionEntry[]> {
+    const entries: SessionEntry[] = [];
+    await this.withLog(id, async (handle, size) => {
+      const start = Buffer.alloc(Math.min(size, maxBytes));
+      const { bytesRead } = await handle.read(start, 0, start.length, 0);
+      const text = start.subarray(0, bytesRead).toString('utf8');
+      const whole = bytesRead < size ? text.slice(0, text.lastIndexOf('\n') + 1) : text;
+      for (const line of whole.split('\n')) {
+        const entry = entryOf(line);
+        if (entry) entries.push(entry);
+      }
+    });
+    return entries;
   }
 
   /** The whole session, oldest first; unreadable lines are skipped. For tests: no call reads a whole log. */
@@ -255,6 +278,7 @@ function asEntry(value: unknown): SessionEntry | null {
     ...(args ? { arguments: args } : {}),
     attempts: Array.isArray(line.attempts) ? (line.attempts as Attempt[]).filter((a) => a && typeof a === 'object' && typeof a.model === 'string') : [],
     usage: line.usage && typeof line.usage === 'object' ? (line.usage as Usage) : null,
+    ...(Array.isArray(line.knowledge) ? { knowledge: line.knowledge.filter((path): path is string => typeof path === 'string') } : {}),
     cut: cutOf(line.cut),
     ...adviceOutcomeOf(line.advice_outcome),
   };

@@ -14,8 +14,12 @@ import { FILE_ARGUMENTS_META, OUTPUT_FILE_META } from '../../common/consultation
 import type { Attempt } from '../llm/chain.js';
 
 /**
- * consult: reads and advises, changes nothing but its own session log; asks models elsewhere.
- * read: reads only, the same answer for the same question. write: changes or replaces what is stored.
+ * What a tool does to the world around it, from which its MCP annotations follow (`annotationsOf`).
+ * - consult: asks models (beyond this server) and advises; changes nothing of the user's, unless it
+ *   `addsNotes`. Its line in the session log is bookkeeping, as an access log is: it records the call
+ *   itself, for the session's later consultations, and touches no file or note.
+ * - read: reads only this server's stores (or, `reachesNetwork`, asks LiteLLM too).
+ * - write: changes what is stored; replaces a note with mode `overwrite`.
  */
 export type ToolKind = 'consult' | 'read' | 'write';
 
@@ -61,6 +65,11 @@ export interface ToolSpec<Shape extends z.ZodRawShape> {
   session?: 'start' | 'read';
   /** `read` tools: whether the answer comes from beyond this server (status asks LiteLLM). */
   reachesNetwork?: boolean;
+  /**
+   * `consult` tools: whether a call may add notes to the brain (`save: true`): it creates notes or
+   * appends to one it restates, never replaces or deletes one (src/knowledge/save.ts).
+   */
+  addsNotes?: boolean;
   input: Shape;
   output: z.ZodType;
   /** Arguments that name files (relative to project_root), to attach: paths or lists of paths. */
@@ -85,10 +94,20 @@ export interface Tool {
   run(args: Record<string, unknown>, use: ToolUse): Promise<ToolAnswer>;
 }
 
-export function annotationsOf(kind: ToolKind, reachesNetwork = false): ToolAnnotations {
+/**
+ * The four hints as the MCP specification defines them (ToolAnnotations, in the same words in its
+ * 2025-11-25 and 2026-07-28 revisions): readOnlyHint "does not modify its environment"; destructiveHint
+ * "may perform destructive updates", false for "only additive updates"; idempotentHint "repeated calls
+ * with the same arguments have no additional effect" (both meaningful only when not read-only);
+ * openWorldHint "may interact with an open world of external entities" (a memory tool's is closed).
+ * A consultation's answer differs from call to call, so a tool that saves one is never idempotent.
+ * spec is `consult` here: this server writes no files (an `output_path` that reaches it is answered
+ * "Not saved"); the bridge, which writes it, announces spec as destructive (src/bridge/bridge.ts).
+ */
+export function annotationsOf(kind: ToolKind, { reachesNetwork = false, addsNotes = false } = {}): ToolAnnotations {
   switch (kind) {
     case 'consult':
-      return { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true };
+      return { readOnlyHint: !addsNotes, destructiveHint: false, idempotentHint: false, openWorldHint: true };
     case 'read':
       return { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: reachesNetwork };
     case 'write':
@@ -97,7 +116,7 @@ export function annotationsOf(kind: ToolKind, reachesNetwork = false): ToolAnnot
 }
 
 export function defineTool<Shape extends z.ZodRawShape>(spec: ToolSpec<Shape>): Tool {
-  const annotations = annotationsOf(spec.kind, spec.reachesNetwork);
+  const annotations = annotationsOf(spec.kind, { reachesNetwork: spec.reachesNetwork, addsNotes: spec.addsNotes });
   const fileArguments: readonly string[] = spec.fileArguments ?? [];
   const input = z.object(spec.input);
   const meta = {

@@ -29,6 +29,7 @@ export function sessionReviewTool<Result extends Consultation>(spec: SessionRevi
     title: spec.title,
     description: spec.description,
     kind: 'consult',
+    addsNotes: true,
     family: spec.name,
     session: 'read',
     input: sessionReviewArgs,

@@ -64,7 +64,7 @@ export function liteLlmState(litellm: StatusReport['litellm']): string {
 export const status = defineTool({
   name: 'status',
   title: 'Status',
-  description: 'Which tiers answer: LiteLLM and the configured models it serves, the brain and its size.',
+  description: 'Health: LiteLLM, which configured models it serves, the brain and its size.',
   kind: 'read',
   reachesNetwork: true,
   input: {},
