@@ -12,8 +12,9 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, readFile, readlink, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { isDeepStrictEqual, parseArgs } from 'node:util';
+import { isDeepStrictEqual } from 'node:util';
 import { ConfigError, port, setting, type Env } from '../common/env.js';
+import { commandOptions } from './command-options.js';
 import { PACKAGE_NAME } from './config.js';
 import { errorLine } from './errors.js';
 import { VERSION } from './version.js';
@@ -55,28 +56,22 @@ type Entry = Record<string, unknown>;
 /** A refusal that leaves the file as it was: exit code 1, the message says what to do. */
 class Refused extends Error {}
 
-function options(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        project: { type: 'string' },
-        url: { type: 'string' },
-        bridge: { type: 'boolean' },
-        npx: { type: 'boolean' },
-        name: { type: 'string' },
-        'token-env': { type: 'string', default: 'SUPERVISOR_TOKEN' },
-        force: { type: 'boolean' },
-        print: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    throw new ConfigError(`${(error as Error).message.replace(/\. To specify.*$/s, '')}\n\n${INIT_USAGE}`);
-  }
-}
+const options = (argv: string[]) =>
+  commandOptions(
+    argv,
+    {
+      project: { type: 'string' },
+      url: { type: 'string' },
+      bridge: { type: 'boolean' },
+      npx: { type: 'boolean' },
+      name: { type: 'string' },
+      'token-env': { type: 'string', default: 'SUPERVISOR_TOKEN' },
+      force: { type: 'boolean' },
+      print: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    INIT_USAGE,
+  );
 
 function mcpUrl(given: string | undefined, env: Env): string {
   if (given === undefined) return `http://127.0.0.1:${setting(env, 'SUPERVISOR_PORT', port, '3200')}/mcp`;

@@ -4,8 +4,8 @@
  * a project's .mcp.json — one line per finding, each problem with what to do (docs/doctor.md).
  */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { ConfigError, type Env } from '../../common/env.js';
+import type { Env } from '../../common/env.js';
+import { commandOptions, wholeOption } from '../command-options.js';
 import { VERSION } from '../version.js';
 import { checkBrain } from './brain.js';
 import { checkModelsFile, checkToolTimeout } from './chains.js';
@@ -36,30 +36,17 @@ export interface DoctorOutput {
 
 const defaultOutput: DoctorOutput = { out: (text) => process.stdout.write(text) };
 
-function options(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        project: { type: 'string' },
-        'no-answers': { type: 'boolean' },
-        'answer-seconds': { type: 'string', default: String(DEFAULT_ANSWER_SECONDS) },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    throw new ConfigError(`${(error as Error).message.replace(/\. To specify.*$/s, '')}\n\n${DOCTOR_USAGE}`);
-  }
-}
-
-function answerSeconds(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_ANSWER_SECONDS) {
-    throw new ConfigError(`--answer-seconds must be a whole number from 1 to ${MAX_ANSWER_SECONDS} (got "${value}")`);
-  }
-  return Number(value);
-}
+const options = (argv: string[]) =>
+  commandOptions(
+    argv,
+    {
+      project: { type: 'string' },
+      'no-answers': { type: 'boolean' },
+      'answer-seconds': { type: 'string', default: String(DEFAULT_ANSWER_SECONDS) },
+      help: { type: 'boolean', short: 'h' },
+    },
+    DOCTOR_USAGE,
+  );
 
 /** Runs every check, printing each finding as it comes; the exit code: 0 no problem, 1 a problem. A bad option throws ConfigError (exit 2). */
 export async function runDoctor(argv: string[], env: Env = process.env, output: DoctorOutput = defaultOutput, cwd = process.cwd()): Promise<number> {
@@ -68,7 +55,7 @@ export async function runDoctor(argv: string[], env: Env = process.env, output: 
     output.out(`${DOCTOR_USAGE}\n`);
     return 0;
   }
-  const answerTimeoutMs = answerSeconds(values['answer-seconds']) * 1000;
+  const answerTimeoutMs = wholeOption('answer-seconds', values['answer-seconds'], MAX_ANSWER_SECONDS) * 1000;
   const findings: Finding[] = [];
   const report = (found: Finding[]) => {
     findings.push(...found);

@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConfigError } from '../../common/env.js';
+import { commandOptions, wholeOption } from '../command-options.js';
 import { startIngestion, type RunningIngestion } from '../../ingestion/index.js';
 import { HttpBrainClient, LocalBrainClient, type BrainClient } from '../brain/client.js';
 import { packageRoot, supervisorConfig } from '../config.js';
@@ -69,42 +69,31 @@ const defaultOutput: EvalOutput = {
   tty: Boolean(process.stderr.isTTY),
 };
 
-function options(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        models: { type: 'string' },
-        skills: { type: 'string' },
-        panel: { type: 'string', multiple: true },
-        cases: { type: 'string', multiple: true },
-        'no-builtin': { type: 'boolean' },
-        case: { type: 'string' },
-        repeat: { type: 'string', default: '1' },
-        concurrency: { type: 'string', default: '1' },
-        'test-timeout': { type: 'string', default: String(DEFAULT_LIMITS.timeoutMs / 1000) },
-        'brain-url': { type: 'string' },
-        json: { type: 'boolean' },
-        report: { type: 'string' },
-        'suggest-chains': { type: 'boolean' },
-        'no-save': { type: 'boolean' },
-        list: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    throw new ConfigError(`${(error as Error).message.replace(/\. To specify.*$/s, '')}\n\n${EVAL_USAGE}`);
-  }
-}
+const options = (argv: string[]) =>
+  commandOptions(
+    argv,
+    {
+      models: { type: 'string' },
+      skills: { type: 'string' },
+      panel: { type: 'string', multiple: true },
+      cases: { type: 'string', multiple: true },
+      'no-builtin': { type: 'boolean' },
+      case: { type: 'string' },
+      repeat: { type: 'string', default: '1' },
+      concurrency: { type: 'string', default: '1' },
+      'test-timeout': { type: 'string', default: String(DEFAULT_LIMITS.timeoutMs / 1000) },
+      'brain-url': { type: 'string' },
+      json: { type: 'boolean' },
+      report: { type: 'string' },
+      'suggest-chains': { type: 'boolean' },
+      'no-save': { type: 'boolean' },
+      list: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    EVAL_USAGE,
+  );
 
 const list = (value: string | undefined) => (value ? value.split(',').map((v) => v.trim()).filter(Boolean) : []);
-
-function whole(name: string, value: string, max: number): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) throw new ConfigError(`--${name} must be a whole number from 1 to ${max} (got "${value}")`);
-  return Number(value);
-}
 
 /** The cases a run takes: the built-in suite and the folders given, narrowed by --skills and --case. */
 async function chosenCases(values: ReturnType<typeof options>): Promise<EvalCase[]> {
@@ -155,9 +144,9 @@ export async function runEvalCommand(argv: string[], env: Record<string, string 
   if (cases.length === 0) throw new ConfigError('no case matches --skills / --case');
   const problems = argumentProblems(cases);
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
-  const repeat = whole('repeat', values.repeat, MAX_REPEAT);
-  const concurrency = whole('concurrency', values.concurrency, MAX_CONCURRENCY);
-  const limits = { ...DEFAULT_LIMITS, timeoutMs: whole('test-timeout', values['test-timeout'], MAX_TEST_SECONDS) * 1000 };
+  const repeat = wholeOption('repeat', values.repeat, MAX_REPEAT);
+  const concurrency = wholeOption('concurrency', values.concurrency, MAX_CONCURRENCY);
+  const limits = { ...DEFAULT_LIMITS, timeoutMs: wholeOption('test-timeout', values['test-timeout'], MAX_TEST_SECONDS) * 1000 };
 
   const config = supervisorConfig(env);
   const modelsConfig = await loadModels(config.modelsFile);
