@@ -14,7 +14,7 @@ import { noteTags, parseNote } from './frontmatter.js';
 import { DiskSync, type ReconcileReport } from './disk-sync.js';
 import { IndexWriter, SearchPool } from './index-thread.js';
 import { KeyedLock } from './keyed-lock.js';
-import { MalformedNotes } from './malformed-notes.js';
+import { MALFORMED_KEPT, MalformedNotes } from './malformed-notes.js';
 import { describeNote, hashBytes, readForIndexing, readWhole, toIndexed } from './note-files.js';
 import { normaliseNoteName, placeNote } from './note-names.js';
 import { NoteWriter } from './note-writer.js';
@@ -44,7 +44,7 @@ const INDEX_RETRY_MAX_MS = 60_000;
 
 export class Brain {
   readonly knowledgeDir: string;
-  /** Notes whose frontmatter does not parse, as the index last read them (bounded). */
+  /** Notes whose frontmatter does not parse, as the index last read them (bounded; filled from the index at load). */
   readonly malformed = new MalformedNotes();
   private readonly sync: DiskSync;
   private readonly writer: NoteWriter;
@@ -66,7 +66,8 @@ export class Brain {
     this.knowledgeDir = join(dir, 'knowledge');
     const locks = new KeyedLock();
     const apply = (changes: IndexChange[]) => this.applyToIndex(changes);
-    this.sync = new DiskSync({ knowledgeDir: this.knowledgeDir, index, apply, locks, logger });
+    const loaded = () => this.loadMalformed();
+    this.sync = new DiskSync({ knowledgeDir: this.knowledgeDir, index, apply, loaded, locks, logger });
     this.writer = new NoteWriter({ knowledgeDir: this.knowledgeDir, locks, index: (path, absolute) => this.indexWritten(path, absolute), logger });
   }
 
@@ -155,6 +156,7 @@ export class Brain {
     this.logger.error({ reason }, 'the search index is damaged; rebuilding it from the notes');
     const done = this.sync.reload(async () => {
       await this.index.rebuild();
+      this.malformed.load([], 0);
       this.searches.restart();
     });
     this.healing = { reason, done };
@@ -257,8 +259,9 @@ export class Brain {
     const changed = await this.index.apply(changes);
     for (const change of changes) {
       if ('remove' in change) this.malformed.removed(change.remove);
-      else this.malformed.seen(change.note.path, (change.note as { problem?: string }).problem);
+      else this.malformed.seen(change.note.path, change.note.problem);
     }
+    this.malformed.counted(this.index.malformedCount);
     if (changed === 0) return;
     this.changes++;
     for (const listener of [...this.changeListeners]) {
@@ -268,6 +271,17 @@ export class Brain {
         this.logger.error({ err: error }, 'a brain change listener failed');
       }
     }
+  }
+
+  /**
+   * Fills the list of notes that do not parse from the index, which keeps each note's problem: a
+   * broken note unchanged since the last run is not read again at start, yet is listed. Asked of the
+   * writer thread, which answers after every change asked for before, so the list and the count
+   * agree with the index as it is then; changes after it update the list as they are applied.
+   */
+  private async loadMalformed(): Promise<void> {
+    const notes = await this.index.malformedNotes(MALFORMED_KEPT);
+    this.malformed.load(notes, this.index.malformedCount);
   }
 
   /**

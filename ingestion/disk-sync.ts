@@ -48,6 +48,11 @@ export interface DiskSyncOptions {
   index: IndexWriter;
   /** Applies changes to the index (and tells the brain's listeners). */
   apply: (changes: IndexChange[]) => Promise<void>;
+  /**
+   * Called once the index has first loaded (or loaded again after a rebuild), before it is said to be
+   * ready: the brain reads from it what it keeps in memory (the notes that do not parse).
+   */
+  loaded: () => Promise<void>;
   /** The brain's per-note locks: a note re-read from disk waits for a write of ours to it. */
   locks: KeyedLock;
   logger: Logger;
@@ -154,6 +159,7 @@ export class DiskSync {
     }
     await writing;
     await this.options.apply([...pending, ...[...known.keys()].map((path) => ({ remove: path }))]);
+    if (progress) await this.options.loaded();
     this.loading = null;
     return { indexed, removed: known.size, unchanged, failed, ms: Math.round(performance.now() - started) };
   }

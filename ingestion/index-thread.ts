@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { NoteListing, NoteListQuery, SearchHit } from '../common/brain-contract.js';
 import { BrainError } from './errors.js';
 import type { CallMessage, IndexRole, ReplyMessage } from './index-worker.js';
+import type { MalformedNote } from './malformed-notes.js';
 import { isIndexDamage, type ApplyResult, type FileStamp, type IndexChange, type SearchQuery, type StampColumns } from './search-index.js';
 
 /** Where a test run has the compiled index-worker.js, built from the sources it tests (spawnIndexWorker). */
@@ -171,6 +172,7 @@ export class IndexWriter {
   private constructor(
     private readonly thread: IndexThread,
     private notes: number,
+    private malformed: number,
   ) {}
 
   /**
@@ -179,8 +181,8 @@ export class IndexWriter {
    */
   static async open(file: string, damaged?: (reason: string) => void): Promise<{ writer: IndexWriter; rebuilt: boolean; reason?: string | undefined }> {
     const thread = new IndexThread('writer', file, damaged);
-    const opened = await thread.call<{ rebuilt: boolean; reason?: string; count: number }>('opened');
-    return { writer: new IndexWriter(thread, opened.count), rebuilt: opened.rebuilt, reason: opened.reason };
+    const opened = await thread.call<{ rebuilt: boolean; reason?: string; count: number; malformed: number }>('opened');
+    return { writer: new IndexWriter(thread, opened.count, opened.malformed), rebuilt: opened.rebuilt, reason: opened.reason };
   }
 
   /** Notes in the index after the last change applied. */
@@ -188,18 +190,33 @@ export class IndexWriter {
     return this.notes;
   }
 
+  /** Of those, the notes whose frontmatter does not parse. */
+  get malformedCount(): number {
+    return this.malformed;
+  }
+
   /** Applies the changes in one transaction; answers how many notes were added, changed or removed. */
   async apply(changes: IndexChange[]): Promise<number> {
     if (changes.length === 0) return 0;
     const result = await this.thread.call<ApplyResult>('apply', changes);
     this.notes = result.count;
+    this.malformed = result.malformed;
     return result.changed;
   }
 
   /** Throws the index away and starts it again, empty: the cure for a damaged file. */
   async rebuild(): Promise<void> {
-    const { count } = await this.thread.call<{ count: number }>('rebuild');
+    const { count, malformed } = await this.thread.call<{ count: number; malformed: number }>('rebuild');
     this.notes = count;
+    this.malformed = malformed;
+  }
+
+  /**
+   * The notes whose frontmatter does not parse, as the index last read them, the newest first, at
+   * most `limit`. Read by the writer: it answers in order, after every change asked for before.
+   */
+  malformedNotes(limit: number): Promise<MalformedNote[]> {
+    return this.thread.call('malformedNotes', limit);
   }
 
   async stamps(): Promise<Map<string, FileStamp>> {

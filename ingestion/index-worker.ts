@@ -24,13 +24,14 @@ const opened = role === 'writer' ? SearchIndex.open(file) : { index: SearchIndex
 let index = opened.index;
 
 const methods = {
-  opened: () => ({ rebuilt: opened.rebuilt, reason: 'reason' in opened ? opened.reason : undefined, count: index.count() }),
+  opened: () => ({ rebuilt: opened.rebuilt, reason: 'reason' in opened ? opened.reason : undefined, count: index.count(), malformed: index.malformedCount() }),
   search: (query: SearchQuery) => index.search(query),
   list: (query: NoteListQuery) => index.list(query),
   apply: (changes: IndexChange[]) => index.apply(changes),
   stamps: () => index.stamps(),
   stamp: (path: string) => index.stamp(path),
   pathsUnder: (dir: string) => index.pathsUnder(dir),
+  malformedNotes: (limit: number) => index.malformedNotes(limit),
   /** The writer's cure for a damaged index: start it again, empty, to be filled from the notes. */
   rebuild: () => {
     try {
@@ -39,7 +40,7 @@ const methods = {
       // a damaged file may refuse to close cleanly; it is thrown away either way
     }
     index = SearchIndex.recreate(file);
-    return { count: index.count() };
+    return { count: index.count(), malformed: index.malformedCount() };
   },
   close: () => index.close(),
 };

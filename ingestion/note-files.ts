@@ -160,9 +160,9 @@ export function describeNote(parsed: ParsedNote, path: string) {
 
 /**
  * The index's row for a note's text; a note whose frontmatter does not parse is indexed by its body,
- * and `problem` says why (the Brain keeps such notes in a list the web page shows).
+ * and `problem` says why (the index keeps it, and the Brain a list of such notes the web page shows).
  */
-export function toIndexed(path: string, text: string, sha256: string, stamp: FileStamp, logger: Logger): IndexedNote & { problem?: string } {
+export function toIndexed(path: string, text: string, sha256: string, stamp: FileStamp, logger: Logger): IndexedNote {
   const parsed = parseNote(text);
   if (parsed.problem) logger.warn({ path, problem: parsed.problem }, 'note indexed by its body only');
   return { path, ...stamp, ...describeNote(parsed, path), body: parsed.body.slice(0, MAX_INDEXED_CHARS), sha256, ...(parsed.problem ? { problem: parsed.problem } : {}) };

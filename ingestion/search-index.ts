@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import type { NoteListing, NoteListQuery, NoteSummary, QueryBody, SearchHit } from '../common/brain-contract.js';
 import { queryTerms, CANDIDATE_QUERY_TERMS } from '../common/query-terms.js';
 import { bestPassage, TermMatcher, tidyExcerpt } from './excerpt.js';
+import type { MalformedNote } from './malformed-notes.js';
 
 /** What identifies one version of a file on disk; a different stamp means the file must be re-read. */
 export interface FileStamp {
@@ -25,15 +26,21 @@ export interface IndexedNote extends FileStamp {
   body: string;
   /** SHA-256 (lowercase hex) of the whole file as read, whatever part of it is indexed. */
   sha256: string;
+  /** Why its frontmatter was not used (it is indexed by its body); absent when it parses. */
+  problem?: string | undefined;
 }
 
 /** One change to the index: a note (re)indexed, or the note at a path forgotten. */
 export type IndexChange = { note: IndexedNote } | { remove: string };
 
-/** What a batch of changes did: the note count after it, and how many notes it added, changed (new content) or removed. */
+/**
+ * What a batch of changes did: the note count after it, how many notes it added, changed (new
+ * content) or removed, and how many indexed notes have frontmatter that does not parse after it.
+ */
 export interface ApplyResult {
   count: number;
   changed: number;
+  malformed: number;
 }
 
 /** `SearchIndex.stamps()`: position i of each column describes `paths[i]`. */
@@ -51,8 +58,10 @@ export interface SearchQuery extends Omit<QueryBody, 'tags'> {
 }
 
 
-// Bump when the schema or the tokenizer changes: an index of another version is rebuilt from the files.
-const SCHEMA_VERSION = 3;
+// Bump when the schema or the tokenizer changes: an index of another version is thrown away and
+// rebuilt from the files at start (`open`), so no migration is ever written. 4 keeps each note's
+// frontmatter problem, so the web page lists notes that do not parse across restarts.
+export const SCHEMA_VERSION = 4;
 const TOKENIZE = `porter unicode61 remove_diacritics 2`;
 /**
  * Of a query's terms, the most selective (fewest notes) that are searched: each further term costs a
@@ -86,9 +95,14 @@ const SCHEMA = `
     size INTEGER NOT NULL,
     mtime_ms REAL NOT NULL,
     ino INTEGER NOT NULL,
-    sha256 TEXT NOT NULL
+    sha256 TEXT NOT NULL,
+    -- Why the frontmatter was not used (NULL: it parses), and when the index last read it so (ms).
+    problem TEXT,
+    problem_seen_ms REAL
   );
   CREATE INDEX notes_type ON notes(type COLLATE NOCASE);
+  -- Only the notes that do not parse: counting and listing them newest first reads nothing else.
+  CREATE INDEX notes_problem ON notes(problem_seen_ms) WHERE problem IS NOT NULL;
   CREATE INDEX notes_domain ON notes(domain COLLATE NOCASE);
   CREATE TABLE note_tags (tag TEXT NOT NULL, note_id INTEGER NOT NULL, PRIMARY KEY (tag, note_id)) WITHOUT ROWID;
   CREATE INDEX note_tags_note ON note_tags(note_id);
@@ -116,6 +130,8 @@ export class SearchIndex {
   private probe: { db: Database.Database; insert: Statement; read: Statement; clear: Statement } | undefined;
   /** The note count as the writer's own changes left it (see `apply`); undefined until first needed. */
   private notes: number | undefined;
+  /** The same for the notes whose frontmatter does not parse. */
+  private malformed: number | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -193,6 +209,18 @@ export class SearchIndex {
     return this.prepare('count', 'SELECT count(*) FROM notes').pluck().get() as number;
   }
 
+  /** Notes whose frontmatter does not parse (read through the partial index: the others cost nothing). */
+  malformedCount(): number {
+    return this.prepare('malformed-count', 'SELECT count(*) FROM notes WHERE problem IS NOT NULL').pluck().get() as number;
+  }
+
+  /** The notes whose frontmatter does not parse, the most recently read first, at most `limit`. */
+  malformedNotes(limit: number): MalformedNote[] {
+    const sql = 'SELECT path, problem, problem_seen_ms FROM notes WHERE problem IS NOT NULL ORDER BY problem_seen_ms DESC LIMIT ?';
+    const rows = this.prepare('malformed', sql).raw().all(limit) as Array<[string, string, number]>;
+    return rows.map(([path, problem, seenMs]) => ({ path, problem, seen: new Date(seenMs).toISOString() }));
+  }
+
   /**
    * Every indexed path with the stamp of the file version it was read from, in columns: a hundred
    * thousand strings and three number arrays cross a thread far faster than as many objects.
@@ -232,24 +260,30 @@ export class SearchIndex {
    * answers the note count after it, and how many notes it really changed: a file re-read with the
    * same bytes (a touch, our own write seen again) is not a change.
    */
-  apply(changes: IndexChange[]): ApplyResult {
+  apply(changes: IndexChange[], now = Date.now()): ApplyResult {
     let added = 0;
     let changed = 0;
+    let malformed = 0;
     this.transaction(() => {
       for (const change of changes) {
         if ('note' in change) {
-          const outcome = this.upsertOne(change.note);
-          if (outcome === 'added') added++;
-          if (outcome !== 'same') changed++;
-        } else if (this.removeOne(change.remove)) {
+          const outcome = this.upsertOne(change.note, now);
+          if (outcome.kind === 'added') added++;
+          if (outcome.kind !== 'same') changed++;
+          malformed += outcome.malformed;
+        } else {
+          const removed = this.removeOne(change.remove);
+          if (removed === null) continue;
           added--;
           changed++;
+          if (removed.malformed) malformed--;
         }
       }
     });
     // Counted, not read again: count(*) walks the whole table, 5 ms a batch at 100k notes.
     this.notes = this.notes === undefined ? this.count() : this.notes + added;
-    return { count: this.notes, changed };
+    this.malformed = this.malformed === undefined ? this.malformedCount() : this.malformed + malformed;
+    return { count: this.notes, changed, malformed: this.malformed };
   }
 
   /**
@@ -275,25 +309,34 @@ export class SearchIndex {
     return this.db.transaction(work)();
   }
 
-  /** Indexes the note: added (not indexed before), changed (other bytes) or the same file read again. */
-  private upsertOne(note: IndexedNote): 'added' | 'changed' | 'same' {
+  /**
+   * Indexes the note: added (not indexed before), changed (other bytes) or the same file read again;
+   * `malformed` is what it did to the count of notes that do not parse (-1, 0 or 1).
+   */
+  private upsertOne(note: IndexedNote, now: number): { kind: 'added' | 'changed' | 'same'; malformed: number } {
     this.changes++;
-    const known = this.prepare('id-sha', 'SELECT id, sha256 FROM notes WHERE path = ?').get(note.path) as { id: number; sha256: string } | undefined;
+    const sql = 'SELECT id, sha256, problem IS NOT NULL AS malformed FROM notes WHERE path = ?';
+    const known = this.prepare('id-sha', sql).get(note.path) as { id: number; sha256: string; malformed: number } | undefined;
     const id = known?.id;
-    const row = [note.title, note.type, note.domain, note.size, note.mtimeMs, note.ino, note.sha256];
+    const problem = note.problem ?? null;
+    // Read again, a note that still does not parse counts as seen now: the page lists the newest first.
+    const problemRow = [problem, problem === null ? null : now];
+    const malformed = (problem === null ? 0 : 1) - (known?.malformed ?? 0);
+    const row = [note.title, note.type, note.domain, note.size, note.mtimeMs, note.ino, note.sha256, ...problemRow];
     let noteId: number;
     if (id === undefined) {
-      const sql = 'INSERT INTO notes (path, title, type, domain, size, mtime_ms, ino, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
-      noteId = Number(this.prepare('insert', sql).run(note.path, ...row).lastInsertRowid);
+      const insert = 'INSERT INTO notes (path, title, type, domain, size, mtime_ms, ino, sha256, problem, problem_seen_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+      noteId = Number(this.prepare('insert', insert).run(note.path, ...row).lastInsertRowid);
     } else {
       noteId = id;
       if (known?.sha256 === note.sha256) {
         // The same bytes: only the stamp moved (a touch, a copy back). Nothing to re-tokenize.
-        this.prepare('restamp', 'UPDATE notes SET size = ?, mtime_ms = ?, ino = ? WHERE id = ?').run(note.size, note.mtimeMs, note.ino, id);
-        return 'same';
+        const restamp = 'UPDATE notes SET size = ?, mtime_ms = ?, ino = ?, problem = ?, problem_seen_ms = ? WHERE id = ?';
+        this.prepare('restamp', restamp).run(note.size, note.mtimeMs, note.ino, ...problemRow, id);
+        return { kind: 'same', malformed };
       }
-      const sql = 'UPDATE notes SET title = ?, type = ?, domain = ?, size = ?, mtime_ms = ?, ino = ?, sha256 = ? WHERE id = ?';
-      this.prepare('update', sql).run(...row, id);
+      const update = 'UPDATE notes SET title = ?, type = ?, domain = ?, size = ?, mtime_ms = ?, ino = ?, sha256 = ?, problem = ?, problem_seen_ms = ? WHERE id = ?';
+      this.prepare('update', update).run(...row, id);
       this.prepare('fts-delete', 'DELETE FROM notes_fts WHERE rowid = CAST(? AS INTEGER)').run(id);
       this.prepare('tags-delete', 'DELETE FROM note_tags WHERE note_id = ?').run(id);
     }
@@ -302,17 +345,21 @@ export class SearchIndex {
     this.prepare('fts-insert', ftsInsert).run(noteId, note.title, tags.join(' '), note.body);
     const tagInsert = this.prepare('tag-insert', 'INSERT OR IGNORE INTO note_tags (tag, note_id) VALUES (?, ?)');
     for (const tag of tags) tagInsert.run(tag, noteId);
-    return id === undefined ? 'added' : 'changed';
+    return { kind: id === undefined ? 'added' : 'changed', malformed };
   }
 
-  private removeOne(path: string): boolean {
-    const id = this.prepare('id', 'SELECT id FROM notes WHERE path = ?').pluck().get(path) as number | undefined;
-    if (id === undefined) return false;
+  /** Forgets the note at `path`; null when none was indexed there. */
+  private removeOne(path: string): { malformed: boolean } | null {
+    const known = this.prepare('id-problem', 'SELECT id, problem IS NOT NULL AS malformed FROM notes WHERE path = ?').get(path) as
+      | { id: number; malformed: number }
+      | undefined;
+    if (known === undefined) return null;
+    const { id } = known;
     this.changes++;
     this.prepare('delete', 'DELETE FROM notes WHERE id = ?').run(id);
     this.prepare('fts-delete', 'DELETE FROM notes_fts WHERE rowid = CAST(? AS INTEGER)').run(id);
     this.prepare('tags-delete', 'DELETE FROM note_tags WHERE note_id = ?').run(id);
-    return true;
+    return { malformed: known.malformed === 1 };
   }
 
   /**

@@ -152,7 +152,7 @@ describe('the index from before content hashes', () => {
     try {
       const hits = (await restarted.post('/query', { query: 'capybaras' })).body.results;
       expect(hits).toEqual([expect.objectContaining({ path: 'old.md', sha256: sha256sum(join(dir, 'knowledge', 'old.md')) })]);
-      expect(restarted.logs()).toContain('index schema 2 is not 3');
+      expect(restarted.logs()).toContain('index schema 2 is not 4');
     } finally {
       await restarted.stop();
       await rm(dir, { recursive: true, force: true });

@@ -266,9 +266,23 @@ describe('the list of notes that do not parse', () => {
     list.seen('b.md', 'frontmatter is not valid YAML');
     list.seen('c.md', 'frontmatter language "js" is not YAML');
     expect(list.list().map((note) => note.path)).toEqual(['c.md', 'b.md']);
-    expect(list.dropped).toBe(1);
+    // The index counts every one (three), however few are kept in memory.
+    list.counted(3);
+    expect(list.total).toBe(3);
     list.seen('b.md', undefined);
     list.removed('c.md');
+    list.counted(1);
     expect(list.size).toBe(0);
+    expect(list.total).toBe(1);
+  });
+
+  it('loaded from the index, keeps the newest within its bound and the index’s true count', () => {
+    const list = new MalformedNotes(2);
+    const note = (path: string, seen: string) => ({ path, problem: 'frontmatter is not valid YAML', seen });
+    list.load([note('c.md', '2026-01-03T00:00:00.000Z'), note('b.md', '2026-01-02T00:00:00.000Z'), note('a.md', '2026-01-01T00:00:00.000Z')], 5);
+    expect(list.list().map((n) => n.path)).toEqual(['c.md', 'b.md']);
+    expect(list.total).toBe(5);
+    list.seen('d.md', 'frontmatter is not a mapping of keys to values');
+    expect(list.list().map((n) => n.path)).toEqual(['d.md', 'c.md']);
   });
 });

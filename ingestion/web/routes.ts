@@ -212,7 +212,7 @@ export function webPage({ brain, token, sources = {}, formLimit }: WebOptions): 
 
     app.get('/web/status', HIDDEN, async (request, reply) => {
       const scoreboard = sources.scoreboard ? await sources.scoreboard() : undefined;
-      const body = statusBody({ malformed: brain.malformed.list(100), malformedTotal: brain.malformed.size, dropped: brain.malformed.dropped, scoreboard });
+      const body = statusBody({ malformed: brain.malformed.list(100), malformedTotal: brain.malformed.total, scoreboard });
       return send(request, reply, { title: 'Problems & scores', section: 'status', body });
     });
   };

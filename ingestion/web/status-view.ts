@@ -6,7 +6,6 @@ import type { ScoreboardView } from './sources.js';
 export interface StatusView {
   malformed: MalformedNote[];
   malformedTotal: number;
-  dropped: number;
   /** Undefined: this service is not given the scoreboards (team mode). */
   scoreboard: { board: ScoreboardView; path: string } | { problem: string } | null | undefined;
 }
@@ -16,9 +15,9 @@ function malformedPart(view: StatusView): Html {
     (note) => html`<tr><td><a href="${href('/web/note', { path: note.path })}">${note.path}</a></td><td>${note.problem}</td><td class="muted">${note.seen.replace('T', ' ').slice(0, 19)}</td></tr>`,
   );
   return html`<h2>Notes that do not parse</h2>
-<p class="muted">Notes whose frontmatter the index could not read, as it last read them (a note is read when it changes, and every note when the index is built). They are searched by their body only.${
+<p class="muted">Notes whose frontmatter the index could not read, as it last read them (a note is read when it changes, and every note when the index is built; the index keeps what it read across restarts). They are searched by their body only.${
     view.malformedTotal > view.malformed.length ? ` The newest ${view.malformed.length} of ${view.malformedTotal} are shown.` : ''
-  }${view.dropped ? ` ${view.dropped} older entries were dropped to keep the list bounded.` : ''}</p>
+  }</p>
 <table><thead><tr><th>Note</th><th>Why</th><th>Seen</th></tr></thead><tbody>${rows.length ? rows : html`<tr><td colspan="3">None: every note read parses.</td></tr>`}</tbody></table>`;
 }
 
