@@ -23,6 +23,13 @@ export const path = z.string().min(1, 'must not be empty').transform((p) => reso
 export const token = z.string().regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 /** Tokens shorter than this are accepted (existing deployments keep working) but warned about. */
 export const WEAK_TOKEN_LENGTH = 16;
+/** A whole number from 1 to `max`. */
+export const count = (max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= max, `must be from 1 to ${max}`);
 export const logLevel = z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` });
 export const hostList = z
   .string()

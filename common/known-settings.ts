@@ -41,6 +41,8 @@ export const KNOWN_SETTINGS: readonly string[] = [
   'INGEST_HOST',
   'INGEST_PORT',
   'INGEST_BRAIN_DIR',
+  'INGEST_SESSIONS_DIR',
+  'INGEST_NEW_SESSIONS_PER_MINUTE',
   'INGEST_TOKEN',
   'INGEST_ALLOWED_HOSTS',
   // The fake model server (src/dev/fake-llm-command.ts)

@@ -3,6 +3,7 @@
  * instance without listening; `service.ts` opens the brain and listens.
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifySchemaCompiler } from 'fastify';
 import { jsonSchemaTransform, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -26,10 +27,13 @@ import {
 import { bearerTokenCheck } from '../common/http/bearer.js';
 import { hostGuard } from '../common/http/host-guard.js';
 import { guardRoutes } from '../common/http/route-guard.js';
+import { SessionLogFiles } from '../common/session-log/files.js';
+import { DEFAULT_NEW_SESSIONS_PER_MINUTE } from '../common/session-contract.js';
 import type { Brain } from './brain.js';
 import { BrainError } from './errors.js';
 import { IngestionMetrics } from './metrics.js';
 import { BadNoteName } from './note-names.js';
+import { sessionRoutes } from './session-routes.js';
 import { WEB_ROUTES, webPage } from './web/routes.js';
 import type { WebSources } from './web/sources.js';
 
@@ -44,7 +48,11 @@ export interface AppOptions {
   bindHost?: string | undefined;
   /** Host names accepted besides loopback (INGEST_ALLOWED_HOSTS). */
   allowedHosts?: string[] | undefined;
-  /** What the web page shows besides the notes: the session logs and the eval scoreboard, when this process has them. */
+  /** The session logs the /sessions API serves (the MCP server's replicas write them in team mode); default: sessions/ in the brain folder. */
+  sessions?: SessionLogFiles | undefined;
+  /** New session logs started a minute at most (INGEST_NEW_SESSIONS_PER_MINUTE). */
+  newSessionsPerMinute?: number | undefined;
+  /** What the web page shows besides the notes and the session logs: the eval scoreboard, when this process has one. */
   web?: WebSources | undefined;
 }
 
@@ -55,12 +63,16 @@ export interface AppOptions {
  */
 export const PUBLIC_ROUTES = ['/health', '/ready', '/metrics'] as const;
 
-export function buildApp({ brain, logger, token, bindHost = '127.0.0.1', allowedHosts = [], web }: AppOptions): FastifyInstance {
+export function buildApp({ brain, logger, token, bindHost = '127.0.0.1', allowedHosts = [], web, ...options }: AppOptions): FastifyInstance {
+  const sessions = options.sessions ?? new SessionLogFiles(join(brain.dir, 'sessions'));
+  const newSessionsPerMinute = options.newSessionsPerMinute ?? DEFAULT_NEW_SESSIONS_PER_MINUTE;
   const metrics = new IngestionMetrics(() => (brain.ready ? brain.noteCount() : null));
   const app = Fastify({
     // pino's Logger and fastify's logger type differ only in typing details.
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
+    // A session id is up to 128 characters (SESSION_ID_PATTERN); fastify's default refuses a parameter over 100 with 414.
+    routerOptions: { maxParamLength: 256 },
     requestIdHeader: 'x-request-id',
     // Accept a caller's request id (so one id follows a call across services), but only a sane one.
     genReqId: (req) => {
@@ -100,7 +112,7 @@ export function buildApp({ brain, logger, token, bindHost = '127.0.0.1', allowed
     }
     if (error instanceof BadNoteName) return reply.code(400).send({ error: `bad filename: ${error.message}` });
     const status = 'statusCode' in error ? error.statusCode : undefined;
-    if (status && status >= 400 && status < 500) return reply.code(status).send({ error: clientErrorMessage(error) });
+    if (status && status >= 400 && status < 500) return reply.code(status).send({ error: clientErrorMessage(error, request.routeOptions.bodyLimit ?? BODY_LIMIT) });
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ error: `internal error; the service log has the details under request id ${request.id}` });
   });
@@ -118,9 +130,10 @@ export function buildApp({ brain, logger, token, bindHost = '127.0.0.1', allowed
   app.register(fastifySwagger, { openapi: OPENAPI_DOCUMENT, transform: jsonSchemaTransform });
   // Routes are added once the swagger plugin is loaded, so that it sees every one of them.
   app.register(contractRoutes(brain, metrics));
+  app.register(sessionRoutes({ logs: sessions, metrics, newPerMinute: newSessionsPerMinute, refusals, guarded: GUARDED, security: TOKEN }));
   // The web page at / (docs/web.md): its own plugin, so its form parser and error pages stay its own.
   // A form carries a note percent-encoded: up to three bytes sent for each of the note's.
-  app.register(webPage({ brain, token, sources: web, formLimit: 4 * BODY_LIMIT }));
+  app.register(webPage({ brain, token, sources: { ...web, sessions }, formLimit: 4 * BODY_LIMIT }));
 
   return app;
 }
@@ -315,12 +328,12 @@ const contractValidator: FastifySchemaCompiler<z.ZodType> =
   };
 
 /** fastify's own 4xx messages, reworded where a caller would not know what to do. */
-function clientErrorMessage(error: FastifyError): string {
+function clientErrorMessage(error: FastifyError, bodyLimit: number): string {
   switch (error.code) {
     case 'FST_ERR_VALIDATION':
       return error.message;
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return `request body is larger than ${BODY_LIMIT / 1024 / 1024} MiB`;
+      return `request body is larger than ${bodyLimit >= 1024 * 1024 ? `${bodyLimit / 1024 / 1024} MiB` : `${bodyLimit / 1024} KiB`} (${bodyLimit} bytes), this route's limit`;
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return 'send the body as JSON with Content-Type: application/json';
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

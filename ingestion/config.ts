@@ -1,10 +1,16 @@
 /** The ingestion service's settings (INGEST_*), read from the environment and checked at start. */
-import { host, hostList, logLevel, path, port, setting, token, type Env, type LogLevel } from '../common/env.js';
+import { join } from 'node:path';
+import { count, host, hostList, logLevel, path, port, setting, token, type Env, type LogLevel } from '../common/env.js';
+import { DEFAULT_NEW_SESSIONS_PER_MINUTE } from '../common/session-contract.js';
 
 export interface IngestionConfig {
   host: string;
   port: number;
   brainDir: string;
+  /** Where the session logs the /sessions API serves are kept (INGEST_SESSIONS_DIR; default: sessions/ in the brain folder). */
+  sessionsDir?: string | undefined;
+  /** New session logs started a minute at most (INGEST_NEW_SESSIONS_PER_MINUTE). */
+  newSessionsPerMinute?: number | undefined;
   token: string | undefined;
   /** Host names accepted in Host/Origin besides the loopback ones (INGEST_ALLOWED_HOSTS). */
   allowedHosts?: string[] | undefined;
@@ -12,10 +18,13 @@ export interface IngestionConfig {
 }
 
 export function ingestionConfig(env: Env = process.env): IngestionConfig {
+  const brainDir = setting(env, 'INGEST_BRAIN_DIR', path, './brain');
   return {
     host: setting(env, 'INGEST_HOST', host, '127.0.0.1'),
     port: setting(env, 'INGEST_PORT', port, '3300'),
-    brainDir: setting(env, 'INGEST_BRAIN_DIR', path, './brain'),
+    brainDir,
+    sessionsDir: setting(env, 'INGEST_SESSIONS_DIR', path, join(brainDir, 'sessions')),
+    newSessionsPerMinute: setting(env, 'INGEST_NEW_SESSIONS_PER_MINUTE', count(1_000_000), String(DEFAULT_NEW_SESSIONS_PER_MINUTE)),
     token: setting(env, 'INGEST_TOKEN', token),
     allowedHosts: setting(env, 'INGEST_ALLOWED_HOSTS', hostList) ?? [],
     logLevel: setting(env, 'LOG_LEVEL', logLevel, 'info'),

@@ -14,6 +14,12 @@ export class IngestionMetrics extends MetricRegistry {
     labelNames: ['result'] as const,
   });
 
+  readonly sessionLines = this.counter({
+    name: 'supervisor_brain_session_lines_total',
+    help: 'Session-log lines written for the MCP server (written, started: the first of a session) or refused (bad_request, too_many_sessions, failed).',
+    labelNames: ['result'] as const,
+  });
+
   readonly notes;
 
   constructor(noteCount: () => number | null) {

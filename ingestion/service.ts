@@ -2,9 +2,11 @@
  * Starts the ingestion service: opens the brain, listens, then loads the index in the background
  * so /health answers at once and /ready turns 200 when searches can be answered.
  */
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { WEAK_TOKEN_LENGTH } from '../common/env.js';
+import { SessionLogFiles } from '../common/session-log/files.js';
 import type { IngestionConfig } from './config.js';
 import { buildApp } from './app.js';
 import { Brain } from './brain.js';
@@ -24,12 +26,14 @@ export interface RunningIngestion {
  * `web`: what the web page shows besides the notes — the session logs and the eval scoreboard — when
  * the process has them (the embedded default); the service run alone shows the notes only.
  */
-export async function startIngestion(config: IngestionConfig, logger: Logger, web?: WebSources): Promise<RunningIngestion> {
+export async function startIngestion(config: IngestionConfig, logger: Logger, web?: WebSources & { sessions?: SessionLogFiles }): Promise<RunningIngestion> {
   if (config.token && config.token.length < WEAK_TOKEN_LENGTH) {
     logger.warn(`INGEST_TOKEN is shorter than ${WEAK_TOKEN_LENGTH} characters; use a long random one (openssl rand -hex 32)`);
   }
   const brain = await Brain.open(config.brainDir, logger);
-  const app = buildApp({ brain, logger, token: config.token, bindHost: config.host, allowedHosts: config.allowedHosts, web });
+  const sessions = web?.sessions ?? new SessionLogFiles(config.sessionsDir ?? join(config.brainDir, 'sessions'));
+  const { host, allowedHosts, newSessionsPerMinute } = config;
+  const app = buildApp({ brain, logger, token: config.token, bindHost: host, allowedHosts, sessions, newSessionsPerMinute, web });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
-import { host, hostList, logLevel, path, port, setting, token, type Env, type LogLevel } from '../common/env.js';
+import { count, host, hostList, logLevel, path, port, setting, token, type Env, type LogLevel } from '../common/env.js';
 
 
 export interface SupervisorConfig {
@@ -55,12 +55,6 @@ export const DEFAULT_MAX_SESSIONS = 200;
  * the model answers. The default is well above what one GPU server answers at once.
  */
 export const DEFAULT_MAX_CALLS = 500;
-const count = (max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .refine((n) => n >= 1 && n <= max, `must be from 1 to ${max}`);
 
 /** The name this package is published under (package.json `name`); its command is `supervisor`. */
 export const PACKAGE_NAME = 'supervisor-mcp';

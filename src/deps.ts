@@ -7,7 +7,7 @@ import type { AdviceTally } from './consult/advice-outcome.js';
 import type { DisciplineStore } from './consult/disciplines.js';
 import type { Completion, CompletionRequest } from './llm/chain.js';
 import type { ModelsConfig } from './llm/models.js';
-import type { SessionListing, SessionListRequest } from './session/listing.js';
+import type { SessionListing, SessionListRequest } from '../common/session-log/listing.js';
 import type { RecentOptions, SessionEntry, Tail } from './session/log.js';
 
 export type { BrainClient } from './brain/client.js';
@@ -23,9 +23,10 @@ export interface ModelClient {
   servedModels(timeoutMs: number): Promise<string[]>;
 }
 
-/** Session logs (src/session/log.ts SessionLog). */
+/** Session logs: on this server's disk (src/session/log.ts SessionLog) or the brain service's (src/session/remote.ts). */
 export interface SessionStore {
-  append(entry: SessionEntry): Promise<void>;
+  /** Writes the entry as one whole line of its session's log, or throws (nothing written). */
+  append(entry: SessionEntry): Promise<unknown>;
   /** The session's newest entries (at most `limit`, those `keep` accepts), oldest first. */
   recent(sessionId: string, options?: RecentOptions): Promise<SessionEntry[]>;
   /**
@@ -33,7 +34,7 @@ export interface SessionStore {
    * `enough` is asked of each entry, newest first: reading stops after the one it says true of.
    */
   tail(sessionId: string, maxBytes: number, enough?: (entry: SessionEntry) => boolean): Promise<Tail>;
-  /** The sessions that have a log, newest first, a page at a time (src/session/listing.ts). */
+  /** The sessions that have a log, newest first, a page at a time (common/session-log/listing.ts). */
   list(request?: SessionListRequest): Promise<SessionListing>;
   /** Calls `listener` (debounced) when this process starts a new session's log; returns what stops it. */
   onNewLog(listener: () => void): () => void;

@@ -7,12 +7,13 @@ import { WEAK_TOKEN_LENGTH } from '../common/env.js';
 import { startIngestion, type IngestionConfig, type RunningIngestion } from '../ingestion/index.js';
 import { HttpBrainClient, LocalBrainClient, type BrainClient } from './brain/client.js';
 import { DisciplineFiles } from './consult/disciplines.js';
-import type { Deps } from './deps.js';
+import type { Deps, SessionStore } from './deps.js';
 import type { SupervisorConfig } from './config.js';
 import { ChainClient } from './llm/chain.js';
 import { disagreementWarning, loadModels, servedWindows } from './llm/models.js';
 import { buildMcpApp } from './mcp/http.js';
 import { SessionLog } from './session/log.js';
+import { RemoteSessionLog } from './session/remote.js';
 import { latestScoreboard } from './eval/kept.js';
 import { AdviceTally } from './consult/advice-outcome.js';
 import { modelLabel } from './metrics/mcp-metrics.js';
@@ -24,8 +25,9 @@ export interface RunningSupervisor {
   /** e.g. http://127.0.0.1:3200/mcp */
   mcpUrl: string;
   ingestion: RunningIngestion | null;
-  /** The real dependencies: the session logs on disk (tests read them). */
-  deps: Deps & { sessions: SessionLog };
+  deps: Deps;
+  /** The session logs on this server's disk (the embedded default); null in team mode, where the brain service keeps them. */
+  sessionFiles: SessionLog | null;
   sessionCount(): number;
   close(): Promise<void>;
 }
@@ -45,15 +47,21 @@ export async function startSupervisor(config: SupervisorConfig, ingestConfig: In
   await disciplines.check();
   warnAboutExposure(config, logger);
 
-  const sessions = new SessionLog(config.sessionsDir);
+  let sessionFiles: SessionLog | null = null;
+  let sessions: SessionStore;
   let ingestion: RunningIngestion | null = null;
   let brain: BrainClient;
   if (config.ingestBaseUrl) {
-    brain = new HttpBrainClient(config.ingestBaseUrl, config.ingestToken);
+    // Team mode: the brain service keeps the session logs too, so replicas share them (docs/deploy.md).
+    const remote = new HttpBrainClient(config.ingestBaseUrl, config.ingestToken);
+    brain = remote;
+    sessions = new RemoteSessionLog(remote);
   } else {
+    const files = new SessionLog(config.sessionsDir);
+    sessions = sessionFiles = files;
     // The brain's web page (docs/web.md) shows this process's session logs and eval scoreboards too.
     const scoreboard = async () => latestScoreboard(config.evalDir);
-    ingestion = await startIngestion({ ...ingestConfig, brainDir: config.brainDir }, logger, { sessions, scoreboard });
+    ingestion = await startIngestion({ ...ingestConfig, brainDir: config.brainDir }, logger, { sessions: files, scoreboard });
     brain = new LocalBrainClient(ingestion.brain);
   }
 
@@ -103,6 +111,7 @@ export async function startSupervisor(config: SupervisorConfig, ingestConfig: In
     mcpUrl,
     ingestion,
     deps,
+    sessionFiles,
     sessionCount: () => app.sessionCount(),
     async close() {
       // Calls in flight are answered (or stopped with an answer) before anything closes under them.

@@ -5,7 +5,7 @@
  * it never holds the server back: requests are served meanwhile.
  */
 import type { Deps } from './deps.js';
-import { liteLlmState, probeStatus } from './tools/status.js';
+import { liteLlmState, modelServerName, probeStatus } from './tools/status.js';
 
 export interface StartupFacts {
   version: string;
@@ -27,7 +27,7 @@ export async function logStartupLine(deps: Pick<Deps, 'llm' | 'models' | 'brain'
       : `NOT reachable (${brain.error}): consulting tools answer without knowledge`;
   const line =
     `supervisor ${facts.version} ready: MCP ${facts.mcpUrl}; brain ${facts.brainAt}, ${brainPart}; ` +
-    `LiteLLM ${litellm.url} ${liteLlmState(litellm)}`;
+    `${modelServerName(deps)} ${litellm.url} ${liteLlmState(litellm, modelServerName(deps))}`;
   const fields = {
     version: facts.version,
     mcp: facts.mcpUrl,

@@ -95,7 +95,7 @@ describe("whether the previous step's advice worked, from the next call's test_o
     expect(structured(green2).advice_outcome).toEqual({ skill: 'tdd_refactor', model: MODELS.fallback, expected: 'passed', seen: 'passed', worked: true });
 
     // the session log keeps each judgement in the entry of the call that brought the output
-    const entries = await sup.deps.sessions.recent(session_id);
+    const entries = await sup.sessionFiles!.recent(session_id);
     expect(entries.map((e) => [e.skill, e.advice_outcome?.worked ?? null])).toEqual([
       ['tdd_red', null],
       ['tdd_green', true],

@@ -121,7 +121,7 @@ describe('bad requests change nothing', () => {
   it('a body over 1 MiB gets 413', async () => {
     const before = await snapshot(service.brainDir);
     const response = await service.post('/write', { content: 'a'.repeat(1024 * 1024 + 10) });
-    expect(response).toEqual({ status: 413, body: { error: 'request body is larger than 1 MiB' } });
+    expect(response).toEqual({ status: 413, body: { error: "request body is larger than 1 MiB (1048576 bytes), this route's limit" } });
     expect(await snapshot(service.brainDir)).toEqual(before);
   });
 

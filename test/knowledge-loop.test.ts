@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODELS } from './support/fixture-config.js';
-import { snapshot, startService, type TestService } from './support/service.js';
+import { snapshot, startBrainProxy, startService, type TestService } from './support/service.js';
 import { startTestSupervisor, useTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 
 type CallResult = Awaited<ReturnType<Client['callTool']>>;
@@ -97,7 +97,7 @@ describe('trainer and retrospective with save: true', () => {
     expect((found.structuredContent as { results: Array<{ path: string }> }).results[0]?.path).toBe('testing/quarantine-intermittently-failing-tests-within-a-day.md');
 
     // The session entry says what was saved (and that save was asked).
-    const entries = await sup.deps.sessions.read('loop-1');
+    const entries = await sup.sessionFiles!.read('loop-1');
     const logged = entries.at(-1)!;
     expect(logged.skill).toBe('trainer');
     expect(logged.arguments).toMatchObject({ save: 'true' });
@@ -212,8 +212,20 @@ A quarantine without names and dates becomes a graveyard of disabled checks. Rec
 describe('save: true when the brain cannot be reached', () => {
   let sup: TestSupervisor;
   let client: Client;
-  // Port 1 on loopback: nothing listens, every connection is refused at once.
-  useTestSupervisor((started, connected) => ((sup = started), (client = connected)), { INGEST_BASE_URL: 'http://127.0.0.1:1' });
+  let service: TestService;
+  let proxy: Awaited<ReturnType<typeof startBrainProxy>>;
+  // The notes' routes cut at the socket, the session logs (team mode's, on the same service) still there: the trainer reads the session, then cannot save.
+  beforeAll(async () => {
+    service = await startService();
+    proxy = await startBrainProxy(service.url, (path) => (path.startsWith('/sessions') ? 'forward' : 'drop'));
+    sup = await startTestSupervisor({ INGEST_BASE_URL: proxy.url });
+    client = await sup.connect();
+  });
+  afterAll(async () => {
+    await sup.stop();
+    await proxy.close();
+    await service.stop();
+  });
 
   it('answers with the consultation and says each entry was not saved', async () => {
     await client.callTool({ name: 'debug', arguments: { project_root: '/work/shop', error: 'boom', session_id: 'offline' } });
@@ -222,7 +234,7 @@ describe('save: true when the brain cannot be reached', () => {
     expect(result.isError).toBeFalsy();
     const saved = savedOf(result);
     expect(saved.map((s) => s.outcome)).toEqual(['failed', 'failed']);
-    expect(saved[0]?.error).toMatch(/^the brain is unavailable: ingestion service at http:\/\/127\.0\.0\.1:1 unreachable/);
+    expect(saved[0]?.error).toMatch(/^the brain is unavailable: ingestion service at http:\/\/127\.0\.0\.1:\d+ unreachable/);
     expect(saved[1]?.error).toBe('not tried: the brain is unavailable');
     expect(textOf(result)).toContain('## Knowledge entries');
   });

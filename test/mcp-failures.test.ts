@@ -52,7 +52,7 @@ describe('model failures', () => {
       new RegExp(`^every model failed at LiteLLM http://127\\.0\\.0\\.1:\\d+ — ${literally(MODELS.primary)}: 429 .*; ${literally(MODELS.fallback)}: no complete answer within 1\\.0 s`),
     );
     expect(textOf(result)).toMatch(/What to do: LiteLLM is rate-limiting.*; the model may be overloaded/);
-    const log = await sup.deps.sessions.read('fails-1');
+    const log = await sup.sessionFiles!.read('fails-1');
     expect(log).toMatchObject([{ skill: 'debug', final_status: 'error', attempts: [{ outcome: 'rate_limited' }, { outcome: 'timeout' }] }]);
   });
 
@@ -104,7 +104,7 @@ describe('streaming and cancellation', () => {
     await expect(call).rejects.toThrow();
     await waitFor(() => sup!.llm.aborted.includes(MODELS.primary), 'the abort reaching LiteLLM');
     // the cancelled call did not go on to the next model: by the time it is logged, the chain has stopped
-    await waitFor(async () => (await sup!.deps.sessions.read('cancel-1')).length > 0, 'the cancelled call being logged');
+    await waitFor(async () => (await sup!.sessionFiles!.read('cancel-1')).length > 0, 'the cancelled call being logged');
     expect(sup.llm.requests.map((r) => r.model)).toEqual([MODELS.primary]);
   });
 });
@@ -154,7 +154,7 @@ describe('session log', () => {
     const result = await client.callTool({ name: 'review', arguments: { project_root: ROOT, files: ['a.ts'], session_id: 'torn-1' } });
     expect(result.isError).toBeFalsy();
     expect(sup.llm.requests.at(-1)?.messages[1]?.content).toContain('debug (debug) ok by m: an earlier finding');
-    expect((await sup.deps.sessions.read('torn-1')).map((e) => e.skill)).toEqual(['debug', 'review']);
+    expect((await sup.sessionFiles!.read('torn-1')).map((e) => e.skill)).toEqual(['debug', 'review']);
   });
 });
 

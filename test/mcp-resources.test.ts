@@ -10,7 +10,7 @@ import { ResourceListChangedNotificationSchema, type Resource } from '@modelcont
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { MAX_NOTE_READ_BYTES } from '../ingestion/note-files.js';
 import { SESSION_RESOURCE_BYTES } from '../src/mcp/resources/sessions.js';
-import { SESSION_LIST_TIMED_MAX } from '../src/session/listing.js';
+import { SESSION_LIST_TIMED_MAX } from '../common/session-log/listing.js';
 import { useTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 import { waitFor } from './support/wait.js';
 import { failure } from './support/json-rpc.js';
@@ -85,7 +85,7 @@ describe('resources/list', () => {
   });
 
   it('lists sessions newest first', async () => {
-    const dir = sup.deps.sessions.dir;
+    const dir = sup.sessionFiles!.dir;
     await writeFile(join(dir, 'older-session.jsonl'), `${JSON.stringify({ skill: 'review', message: 'old' })}\n`);
     await new Promise((resolve) => setTimeout(resolve, 20));
     await client.callTool({ name: 'review', arguments: { project_root: '/work/shop', files: ['a.ts'], session_id: 'newest-session' } });
@@ -174,7 +174,7 @@ describe('resources/read of a session', () => {
   it('reads only the end of a long log and says how much was left out', async () => {
     const line = (i: number) => JSON.stringify({ session_id: 'long-session', timestamp: '2026-11-21T10:00:00.000Z', skill: 'review', phase: 'review', final_status: 'ok', model_used: 'm', duration_ms: 1000, message: `finding ${i} ${'y'.repeat(400)}`, attempts: [] });
     const lines = Array.from({ length: 2000 }, (_, i) => line(i));
-    await writeFile(join(sup.deps.sessions.dir, 'long-session.jsonl'), `${lines.join('\n')}\n`);
+    await writeFile(join(sup.sessionFiles!.dir, 'long-session.jsonl'), `${lines.join('\n')}\n`);
     const [content] = (await client.readResource({ uri: 'supervisor://sessions/long-session' })).contents;
     const text = content && 'text' in content ? content.text : '';
     const shown = Number(/The newest (\d+) calls, oldest first\. (\d+) earlier log lines left out/.exec(text)?.[1]);
@@ -264,7 +264,7 @@ describe('notifications/resources/list_changed', () => {
 // Last: it leaves the folder holding thousands of logs.
 describe('a sessions folder past the bound', () => {
   it(`lists more than ${SESSION_LIST_TIMED_MAX} logs by name (no time: none is stat'ed), every one once`, async () => {
-    const dir = sup.deps.sessions.dir;
+    const dir = sup.sessionFiles!.dir;
     const names = Array.from({ length: SESSION_LIST_TIMED_MAX + 1 }, (_, i) => `bulk-${String(i).padStart(5, '0')}`);
     for (let i = 0; i < names.length; i += 500) await Promise.all(names.slice(i, i + 500).map((name) => writeFile(join(dir, `${name}.jsonl`), '{}\n')));
     // A new session's first call makes the next listing read the folder again.

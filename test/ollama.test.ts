@@ -170,5 +170,8 @@ describe('supervisor pointed straight at Ollama', () => {
     expect(result.structuredContent).toMatchObject({
       litellm: { reachable: true, models_served: [CODER, `${SMALL}:latest`, NO_SHIFT], models_missing: expect.arrayContaining([MISSING]) },
     });
+    // Named as what answers, and what to do said in Ollama's terms.
+    expect(textOf(result)).toMatch(/^Ollama at http:\/\/127\.0\.0\.1:\d+\/v1\/: reachable/);
+    expect(textOf(result)).toContain(`not served: ${MISSING} (\`ollama pull\` them`);
   });
 });

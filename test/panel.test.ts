@@ -51,7 +51,7 @@ describe('a review panel', () => {
     expect(textOf(result)).toMatch(/^MERGED:/);
     expect(textOf(result)).toContain(`a panel of 2 models answered, merged by ${MODELS.primary}`);
     // one session-log line for the call, by the merger, with every model request among its attempts
-    const [entry] = await sup.deps.sessions.recent(structured(result).session_id as string, { limit: 1 });
+    const [entry] = await sup.sessionFiles!.recent(structured(result).session_id as string, { limit: 1 });
     expect(entry).toMatchObject({ skill: 'review', model_used: MODELS.primary, final_status: 'ok', arguments: { panel: 'true' } });
     expect(entry!.attempts.map((a) => a.model)).toHaveLength(3);
   });

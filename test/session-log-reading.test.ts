@@ -38,7 +38,7 @@ const OLD_LINE = JSON.stringify({ session_id: 'old', timestamp: '2026-03-02T10:0
 const TORN = '{"session_id":"x","timestamp":"2026-11-21T10:00:00Z","skill":"rev';
 
 async function writeLog(session: string, entries: number, ending = ''): Promise<string> {
-  const dir = sup.deps.sessions.dir;
+  const dir = sup.sessionFiles!.dir;
   await mkdir(dir, { recursive: true });
   const file = join(dir, `${session}.jsonl`);
   const lines: string[] = [];

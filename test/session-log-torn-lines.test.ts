@@ -25,12 +25,12 @@ describe('a torn line left by another writer', () => {
   it('after our own append is not glued to our next entry: it is read back whole', async () => {
     const debug = (error: string) => client.callTool({ name: 'debug', arguments: { project_root: '/work/shop', error, session_id: 'torn-after-ours' } });
     await debug('the first failure');
-    const log = join(sup.deps.sessions.dir, 'torn-after-ours.jsonl');
+    const log = join(sup.sessionFiles!.dir, 'torn-after-ours.jsonl');
     // A second writer on the same folder dies half-way through its line.
     await appendFile(log, '{"session_id":"torn-after-ours","skill":"rev');
     await debug('the second failure');
 
-    const entries = await sup.deps.sessions.read('torn-after-ours');
+    const entries = await sup.sessionFiles!.read('torn-after-ours');
     expect(entries.map((e) => [e.skill, e.arguments?.error])).toEqual([
       ['debug', 'the first failure'],
       ['debug', 'the second failure'],
@@ -104,7 +104,7 @@ describe('a write of ours cut short by a full disk', () => {
 
       await rm(join(mountPoint, 'filler'));
       expect((await debug('after space was freed')).isError).toBeFalsy();
-      const entries = await sup.deps.sessions.read('full-disk');
+      const entries = await sup.sessionFiles!.read('full-disk');
       expect(entries.map((e) => e.arguments?.error)).toEqual(['before the disk filled', 'after space was freed']);
       const lines = (await readFile(log, 'utf8')).split('\n');
       expect(lines).toHaveLength(3);

@@ -4,34 +4,36 @@
  * trainer show all of it and find brain notes with the session's task words. Context windows that
  * models.yaml does not give come from LiteLLM's /model/info.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SessionLogFiles } from '../common/session-log/files.js';
 import { ENTRY_LIMITS } from '../src/session/log.js';
+import { startBrainProxy, startService } from './support/service.js';
 import { FIXTURE_CONFIG_DIR, MODELS } from './support/fixture-config.js';
 import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 
-/** A brain service that records the queries it is sent and finds nothing: what the consultations searched with. */
-async function recordingBrain(): Promise<{ url: string; queries: string[]; close(): Promise<void> }> {
+/**
+ * A real brain service behind a proxy that records the searches sent to it: what the session's calls
+ * asked the brain. The session logs are the service's (team mode), in `logs`.
+ */
+async function recordingBrain(): Promise<{ url: string; queries: string[]; logs: SessionLogFiles; close(): Promise<void> }> {
+  const service = await startService();
   const queries: string[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => (body += String(chunk)));
-    req.on('end', () => {
-      if (req.url === '/query') queries.push((JSON.parse(body) as { query: string }).query);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ results: [] }));
-    });
+  const proxy = await startBrainProxy(service.url, (path, body) => {
+    if (path === '/query') queries.push((JSON.parse(body) as { query: string }).query);
+    return 'forward';
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: proxy.url,
     queries,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    logs: new SessionLogFiles(join(service.brainDir, 'sessions')),
+    close: async () => {
+      await proxy.close();
+      await service.stop();
+    },
   };
 }
 
@@ -65,7 +67,7 @@ describe('a session reviewed', () => {
     sup.llm.behave(MODELS.primary, { kind: 'status', status: 503, message: 'overloaded' });
     await client.callTool({ name: 'review', arguments: { project_root: project, files: ['src/tokenizer.ts'], context: 'wombat edge cases', session_id: session } });
 
-    const [debugEntry, reviewEntry] = await sup.deps.sessions.read(session);
+    const [debugEntry, reviewEntry] = await brain.logs.read(session);
     expect(debugEntry?.arguments?.error).toMatch(/^tokenizer drops the trailing quokka token at frame/);
     expect(debugEntry?.arguments?.error?.length).toBeLessThanOrEqual(ENTRY_LIMITS.argumentChars);
     expect(debugEntry?.message).toBe(LONG_ANSWER);
@@ -100,7 +102,7 @@ describe('a session reviewed', () => {
     const huge = 'x'.repeat(ENTRY_LIMITS.answerChars + 1500);
     sup.llm.behave(MODELS.primary, { kind: 'answer', text: huge });
     await client.callTool({ name: 'spec', arguments: { project_root: project, requirements: 'a tokenizer for quoted strings', model: MODELS.primary, session_id: session } });
-    const [entry] = await sup.deps.sessions.read(session);
+    const [entry] = await brain.logs.read(session);
     expect(entry?.message).toHaveLength(ENTRY_LIMITS.answerChars);
     expect(entry?.message_chars).toBe(huge.length);
     expect(entry?.arguments).toEqual({ requirements: 'a tokenizer for quoted strings', model: MODELS.primary });
@@ -111,12 +113,12 @@ describe('a session reviewed', () => {
 
   it('still reads lines written by the Go supervisor and by this server before arguments were logged', async () => {
     const session = 'record-old';
-    await mkdir(sup.deps.sessions.dir, { recursive: true });
+    await mkdir(brain.logs.dir, { recursive: true });
     const goLine = { session_id: session, timestamp: '2025-03-01T10:00:00Z', skill: 'tdd_red', phase: 'red', project_root: '/p', final_status: 'success', model_used: 'gpu/old', duration_ms: 4200, message: 'a failing test for the platypus parser' };
     const earlierLine = { ...goLine, timestamp: '2026-01-01T10:00:00Z', skill: 'debug', phase: 'debug', final_status: 'ok', message: 'hypotheses about the echidna cache', attempts: [{ model: 'gpu/old', outcome: 'ok', ms: 4100 }], usage: null };
     // A hand-edited line whose new fields hold the wrong types: shown without them, never a failed review.
     const editedLine = { ...earlierLine, skill: 'review', phase: 'review', message: 'looked at the numbat module', arguments: { files: 7 }, cut: { truncated: 'x', knowledge: 'many' } };
-    await appendFile(join(sup.deps.sessions.dir, `${session}.jsonl`), [goLine, earlierLine, editedLine].map((line) => `${JSON.stringify(line)}\n`).join(''));
+    await appendFile(join(brain.logs.dir, `${session}.jsonl`), [goLine, earlierLine, editedLine].map((line) => `${JSON.stringify(line)}\n`).join(''));
     brain.queries.length = 0;
     const result = await client.callTool({ name: 'retrospective', arguments: { session_id: session } });
     expect(result.isError).toBeFalsy();

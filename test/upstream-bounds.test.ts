@@ -57,7 +57,7 @@ describe('retrospective and trainer read a long session log from its end', () =>
         session_id: 'long-one', timestamp: '2026-11-21T10:00:00Z', skill: 'debug', phase: 'debug', project_root: '/p', final_status: 'ok',
         model_used: 'any/model', duration_ms: 1000, message: `finding ${i} ${'y'.repeat(150)}`, attempts: [], usage: null,
       });
-    const dir = sup.deps.sessions.dir;
+    const dir = sup.sessionFiles!.dir;
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'long-one.jsonl'), `${Array.from({ length: ENTRIES }, (_, i) => line(i)).join('\n')}\n`); // ~12 MB
   });

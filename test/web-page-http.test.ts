@@ -249,7 +249,7 @@ describe('the session log', () => {
       await sup.ingestion?.brain.write({ filename: 'testing/wombat-tokens', title: 'Wombat tokens', content: 'The wombat tokenizer drops quoted tokens at the end.\n' });
       const client = await sup.connect();
       await client.callTool({ name: 'debug', arguments: { project_root: project, error: 'the wombat tokenizer drops quoted tokens', session_id: 'web-knowledge' } });
-      const [entry] = await sup.deps.sessions.read('web-knowledge');
+      const [entry] = await sup.sessionFiles!.read('web-knowledge');
       expect(entry?.final_status).toBe('ok');
       expect(entry?.knowledge).toEqual(['testing/wombat-tokens.md']);
     } finally {

@@ -242,8 +242,11 @@ export class HttpBrainClient implements BrainClient {
     return (await this.send(method, path, options)).json().catch(() => ({}));
   }
 
-  /** Sends the request; answers the response when it is a success, throws the refusal or failure otherwise. */
-  private async send(method: string, path: string, { body, signal, timeoutMs = this.timeoutMs, accept }: RequestOptions): Promise<Response> {
+  /**
+   * Sends the request; answers the response when it is a success, throws the refusal or failure
+   * otherwise. Public for the brain service's other API, the session logs (src/session/remote.ts).
+   */
+  async send(method: string, path: string, { body, signal, timeoutMs = this.timeoutMs, accept }: RequestOptions): Promise<Response> {
     const timeout = AbortSignal.timeout(timeoutMs);
     let response: Response;
     try {

@@ -6,6 +6,7 @@
 import type { Deps } from '../deps.js';
 import { systemErrorLine } from '../errors.js';
 import { ChainFailed, type Attempt } from '../llm/chain.js';
+import { BrainRefused, BrainUnavailable } from '../brain/client.js';
 import { ENTRY_LIMITS, type SessionEntry } from '../session/log.js';
 import type { Consultation } from './consultation.js';
 import type { WhatWasCut } from './prompt.js';
@@ -105,7 +106,9 @@ export async function logged<T extends Consultation>(deps: Pick<Deps, 'sessions'
       return null;
     } catch (error) {
       deps.logger.error({ err: error, session_id: call.sessionId }, 'cannot write the session log');
-      return `not written: ${systemErrorLine(error)}; the server log has the details`;
+      // The brain service's own words in team mode (they name the service and hold no path); a disk's error by its code only.
+      const why = error instanceof BrainUnavailable || error instanceof BrainRefused ? error.message : systemErrorLine(error);
+      return `not written: ${why}; the server log has the details`;
     }
   };
 

@@ -32,6 +32,8 @@ export interface ModelsConfig {
   contextWindow(model: string): number;
   /** Every model named anywhere in the file. */
   allModels(): string[];
+  /** Which kind of server answered the window probe at start (LiteLLM unless Ollama's own routes did): what messages name. */
+  modelServer?(): 'LiteLLM' | 'Ollama';
 }
 
 /** The file as loaded, with what only start-up asks of it. */
@@ -84,6 +86,7 @@ export async function loadModels(file: string): Promise<LoadedModels> {
       return source === 'Ollama' && reported !== undefined ? Math.min(declared, reported) : declared;
     },
     allModels: () => [...new Set([...config.default_chain, ...Object.values(config.skills).flatMap((s) => s.chain)])],
+    modelServer: () => source,
     unknownSkills: (known) => {
       const names = new Set(known);
       return Object.keys(config.skills).filter((key) => !names.has(key));

@@ -33,8 +33,17 @@ export async function probeStatus(deps: Pick<Deps, 'llm' | 'models' | 'brain'>):
         ? { where: deps.brain.where, reachable: false, error: notes.reason.reason, token_refused: true }
         : { where: deps.brain.where, reachable: false, error: errorLine(notes.reason) };
 
-  const lines = [`LiteLLM at ${litellm.url}: ${liteLlmState(litellm)}`, `Brain (${brain.where}): ${brainState(brain)}`];
+  const server = modelServerName(deps);
+  const lines = [`${server} at ${litellm.url}: ${liteLlmState(litellm, server)}`, `Brain (${brain.where}): ${brainState(brain)}`];
   return { summary: lines.join('\n'), report: { litellm, brain } };
+}
+
+/**
+ * The model server as messages name it: Ollama when LITELLM_BASE_URL points straight at it (found at
+ * start), else LiteLLM. The report's field stays `litellm` whichever it is: clients read that name.
+ */
+export function modelServerName(deps: Pick<Deps, 'models'>): 'LiteLLM' | 'Ollama' {
+  return deps.models.modelServer?.() ?? 'LiteLLM';
 }
 
 /** The brain's state in a sentence or two, with what it costs. */
@@ -50,14 +59,14 @@ export const LITELLM_UNREACHABLE_HELP =
   'Start LiteLLM (docs/litellm.md) and point LITELLM_BASE_URL at it, or run `npm run fake-llm` (`supervisor fake-llm`) for a first run without a GPU; until then consulting tools fail, brain tools and status still work.';
 
 /** LiteLLM's state in one sentence or two, with what to do about it. */
-export function liteLlmState(litellm: StatusReport['litellm']): string {
+export function liteLlmState(litellm: StatusReport['litellm'], server: 'LiteLLM' | 'Ollama' = 'LiteLLM'): string {
   // The openai client's own words end with a period ("Connection error."): one is enough.
   if (!litellm.reachable) return `NOT reachable (${litellm.error?.replace(/\.$/, '')}). ${LITELLM_UNREACHABLE_HELP}`;
   const served = `reachable, serves ${litellm.models_served.length} model(s).`;
   if (litellm.models_missing.length === 0) return `${served} Every model in models.yaml is served.`;
   return (
     `${served} Named in models.yaml but not served: ${litellm.models_missing.join(', ')} ` +
-    '(add them to the LiteLLM config, or remove them from models.yaml).'
+    (server === 'Ollama' ? '(`ollama pull` them, or remove them from models.yaml).' : '(add them to the LiteLLM config, or remove them from models.yaml).')
   );
 }
 

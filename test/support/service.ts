@@ -1,5 +1,6 @@
 /** A real ingestion service on a loopback port over a brain in a fresh temporary folder. */
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +63,34 @@ export async function startService(options: { token?: string; brainDir?: string 
       await service.close();
       if (!options.brainDir) await rm(brainDir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A proxy in front of a service: each request is shown to `decide` (with its body) first, which lets
+ * it through or cuts its connection (the brain unreachable for that route only). For a test that
+ * records what the MCP server asked, or needs the notes' routes down while the session logs work.
+ */
+export async function startBrainProxy(target: string, decide: (path: string, body: string) => 'forward' | 'drop' = () => 'forward'): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += String(chunk)));
+    req.on('end', () => {
+      if (decide(req.url ?? '/', body) === 'drop') return void req.socket.destroy();
+      void fetch(target + (req.url ?? '/'), {
+        method: req.method ?? 'GET',
+        headers: Object.fromEntries(['content-type', 'accept', 'authorization'].flatMap((name) => (req.headers[name] ? [[name, String(req.headers[name])]] : []))),
+        body: req.method === 'GET' ? undefined : body,
+      }).then(async (answer) => {
+        res.writeHead(answer.status, Object.fromEntries([...answer.headers].filter(([name]) => name !== 'content-length' && name !== 'transfer-encoding')));
+        res.end(Buffer.from(await answer.arrayBuffer()));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
 

@@ -7,7 +7,7 @@ import { ProtocolError, ProtocolErrorCode, type Resource } from '@modelcontextpr
 import { formatReviewEntry } from '../../consult/session-review.js';
 import { SESSION_ENTRY_SEPARATOR } from '../../consult/prompt.js';
 import type { SessionStore } from '../../deps.js';
-import { BadSessionCursor } from '../../session/listing.js';
+import { BadSessionCursor } from '../../../common/session-log/listing.js';
 import { COUNTED_BYTES, SESSION_ID_PATTERN } from '../../session/log.js';
 import { badResourceUri, resourceNotFound } from './errors.js';
 import { COMPLETION_MAX, type ResourceKind } from './kind.js';

@@ -7,7 +7,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SESSION_ID_PATTERN } from '../../common/consultation-contract.js';
+import { SESSION_ID_PATTERN } from '../consultation-contract.js';
 
 /** At most this many logs are stat'ed to list them newest first; a folder holding more is listed by name. */
 export const SESSION_LIST_TIMED_MAX = 5_000;
