@@ -7,7 +7,8 @@
  * note (bench/frontmatter-bench.ts) and how well the ranking does on the labelled set
  * (bench/search-quality.ts), what a search costs against the size of the note it finds
  * (bench/excerpt-bench.ts) and how the near-duplicate check of trainer's save does on it
- * (bench/duplicate-eval.ts) and how long a damaged index takes to heal (bench/heal-bench.ts), and prints tables. Compared approaches are measured in the same
+ * (bench/duplicate-eval.ts) and how long a damaged index takes to heal (bench/heal-bench.ts), and what 1, 2 and 3 MCP
+ * server replicas behind HAProxy do with one brain service (bench/replicas-bench.ts), and prints tables. Compared approaches are measured in the same
  * run, so their ratios hold even on a noisy machine. Generated brains are kept in the temp folder.
  */
 import { spawn } from 'node:child_process';
@@ -23,6 +24,7 @@ import type { SessionResult } from './session-bench.js';
 import type { Latency } from './latency.js';
 import type { LoadResult, QueryKindResult } from './load-bench.js';
 import type { Era, McpResult } from './mcp-bench.js';
+import type { ReplicasResult } from './replicas-bench.js';
 
 // Not imported from mcp-bench.js, which runs its measurement when loaded.
 const ERAS: readonly Era[] = ['legacy', 'modern'];
@@ -213,3 +215,22 @@ console.log(`
 ${heals.map((h) => `| ${h.notes.toLocaleString('en')} | ${(h.coldBuildMs / 1000).toFixed(1)} | ${(h.healAtStartMs / 1000).toFixed(1)} | ${h.healWhileRunningMs === null ? '— (not found by 500 searches)' : (h.healWhileRunningMs / 1000).toFixed(1)} |`).join('\n')}
 
 raw: ${JSON.stringify(heals)}`);
+
+process.stderr.write('measuring MCP replicas behind HAProxy…\n');
+const replicas = await measure<ReplicasResult>('./replicas-bench.js', []);
+const bySet = (cell: (set: ReplicasResult['sets'][number]) => string) => replicas.sets.map(cell).join(' | ');
+const msOrNa = (n: number | null) => (n === null ? 'n/a' : ms(n));
+console.log(`
+| ${replicas.calls} calls at once (debug, half 2025-era, half 2026-07-28), model takes ${replicas.modelMs} ms, ${replicas.rounds} rounds interleaved | ${bySet((s) => `${s.replicas} replica${s.replicas === 1 ? '' : 's'}`)} |
+|---|${replicas.sets.map(() => '---').join('|')}|
+| calls/s (median round) | ${bySet((s) => `${s.callsPerSecond}`)} |
+| overhead p50 / p99 ms (latency − model) | ${bySet((s) => `${ms(s.overhead.p50)} / ${ms(s.overhead.p99)}`)} |
+| brain service CPU per logged call, ms | ${bySet((s) => msOrNa(s.brainCpuMsPerCall))} |
+| the replicas' CPU per call, ms | ${bySet((s) => msOrNa(s.replicaCpuMsPerCall))} |
+| HAProxy CPU per call, ms | ${bySet((s) => msOrNa(s.haproxyCpuMsPerCall))} |
+| the clients' and fake model's CPU per call (the bench process), ms | ${bySet((s) => ms(s.clientCpuMsPerCall))} |
+| errors | ${bySet((s) => `${s.errors}`)} |
+
+machine: ${replicas.cores} cores (os.cpus().length), shared by all the replicas, the brain service, HAProxy, the fake model and the clients: more replicas add processes here, not cores.
+
+raw: ${JSON.stringify(replicas)}`);

@@ -41,7 +41,7 @@ async function filesUnder(dir) {
 }
 
 async function fingerprint() {
-  const files = [...SETTINGS.map((file) => join(repo, file))];
+  const files = SETTINGS.map((file) => join(repo, file));
   for (const folder of COMPILED) files.push(...(await filesUnder(join(repo, folder))));
   const lines = await Promise.all(
     files.map(async (file) => {
@@ -125,12 +125,12 @@ async function build() {
     // Taken before compiling: a source saved during the build makes the next start build again.
     const sources = await fingerprint();
     const built = await readFile(stampFile, 'utf8').catch(() => '');
-    if (!force && built === sources && OUTPUTS.every((output) => existsSync(join(dist, output)))) return;
+    const complete = OUTPUTS.every((output) => existsSync(join(dist, output)));
+    if (!force && complete && built === sources) return;
     await rm(stampFile, { force: true });
     // tsc's own incremental state re-emits only what a change affects; it cannot see outputs deleted
     // behind its back, so a forced build or a dist/ missing its outputs starts from none.
-    const whole = force || !OUTPUTS.every((output) => existsSync(join(dist, output)));
-    if (whole) await rm(buildInfo, { force: true });
+    if (force || !complete) await rm(buildInfo, { force: true });
     console.error(force ? 'build: compiling (--force)' : built ? 'build: sources changed since the last build, compiling' : 'build: compiling');
     const tsc = [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--incremental', '--tsBuildInfoFile', buildInfo];
     step('tsc -p tsconfig.build.json', process.execPath, tsc);

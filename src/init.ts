@@ -19,7 +19,7 @@ import { PACKAGE_NAME } from './config.js';
 import { errorLine } from './errors.js';
 import { VERSION } from './version.js';
 
-export const INIT_USAGE = `usage: supervisor init [options]
+const INIT_USAGE = `usage: supervisor init [options]
 
 Adds supervisor to a project's .mcp.json (created if missing; other servers and settings are kept),
 so Claude Code started in that project connects to it.
@@ -75,12 +75,8 @@ const options = (argv: string[]) =>
 
 function mcpUrl(given: string | undefined, env: Env): string {
   if (given === undefined) return `http://127.0.0.1:${setting(env, 'SUPERVISOR_PORT', port, '3200')}/mcp`;
-  let url: URL;
-  try {
-    url = new URL(given);
-  } catch {
-    throw new ConfigError(`--url must be the MCP server's URL, such as http://127.0.0.1:3200/mcp (got "${given}")`);
-  }
+  const url = URL.parse(given);
+  if (!url) throw new ConfigError(`--url must be the MCP server's URL, such as http://127.0.0.1:3200/mcp (got "${given}")`);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`--url must be an http or https URL (got "${given}")`);
   if (url.username || url.password) throw new ConfigError('--url must not hold a user name or password: the token goes in --token-env');
   return given;
@@ -121,12 +117,15 @@ function claudeMcpAdd(name: string, entry: Entry, project: string): string {
     words.push(name, '--', String(entry.command), ...(entry.args as string[]));
   }
   const line = words.map(shellWord).join(' ');
-  return resolve(project) === process.cwd() ? line : `cd ${shellWord(project)} && ${line}`;
+  return project === process.cwd() ? line : `cd ${shellWord(project)} && ${line}`;
 }
+
+/** The offset a JSON.parse message names ("… at position 12"), or NaN: not every message names one. */
+const positionIn = (error: Error) => Number(/at position (\d+)/.exec(error.message)?.[1] ?? NaN);
 
 /** Where JSON.parse gave up in `text`, as a 1-based line and column. */
 function whereInvalid(text: string, error: Error): { line: number; column: number } {
-  let offset = Number(/at position (\d+)/.exec(error.message)?.[1] ?? NaN);
+  let offset = positionIn(error);
   if (Number.isNaN(offset)) {
     // Some messages give no position: find the shortest prefix that cannot start a valid document.
     const viable = (end: number) => {
@@ -134,8 +133,7 @@ function whereInvalid(text: string, error: Error): { line: number; column: numbe
         JSON.parse(text.slice(0, end));
         return true;
       } catch (e) {
-        const at = Number(/at position (\d+)/.exec((e as Error).message)?.[1] ?? NaN);
-        return /Unexpected end/.test((e as Error).message) || at >= end;
+        return /Unexpected end/.test((e as Error).message) || positionIn(e as Error) >= end;
       }
     };
     let [low, high] = [0, text.length];
@@ -184,7 +182,11 @@ async function readMcpFile(file: string): Promise<McpFile> {
     indent: /^[ \t]*[{[][ \t]*\r?\n([ \t]+)\S/.exec(text)?.[1] ?? '  ',
     finalNewline: text.length === 0 || /\n$/.test(text),
   };
-  if (text.trim() === '') return { document: {}, style, mode: info.mode & 0o777, exists: true };
+  return { document: text.trim() === '' ? {} : parseMcpJson(file, text), style, mode: info.mode & 0o777, exists: true };
+}
+
+/** The object a `.mcp.json` holds; anything init could not add an entry to is refused, and the file left as it is. */
+function parseMcpJson(file: string, text: string): Record<string, unknown> {
   let document: unknown;
   try {
     document = JSON.parse(text);
@@ -198,7 +200,7 @@ async function readMcpFile(file: string): Promise<McpFile> {
   if (servers !== undefined && (servers === null || typeof servers !== 'object' || Array.isArray(servers))) {
     throw new Refused(`${file}: "mcpServers" is not an object; left as it is`);
   }
-  return { document: document as Record<string, unknown>, style, mode: info.mode & 0o777, exists: true };
+  return document as Record<string, unknown>;
 }
 
 /** Writes `text` to `file` in one rename: a reader sees the old file or the new one, never a mix. */

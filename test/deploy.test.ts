@@ -54,6 +54,8 @@ describe.skipIf(!kubectl)('the k3s overlay, rendered', () => {
         'Ingress/supervisor-mcp',
         'PersistentVolumeClaim/supervisor-brain',
         'NetworkPolicy/supervisor-ingestion',
+        'HorizontalPodAutoscaler/supervisor-mcp',
+        'PodDisruptionBudget/supervisor-mcp',
       ]),
     );
     // one owner for the Namespace: the secrets (applied first), not the app
@@ -71,14 +73,19 @@ describe.skipIf(!kubectl)('the k3s overlay, rendered', () => {
     const supervisor = supervisorConfig(mcp);
     const ingestion = ingestionConfig(ingest);
     expect(supervisor).toMatchObject({ host: '0.0.0.0', port: 3200, ingestBaseUrl: 'http://supervisor-ingestion:3300', litellmBaseUrl: 'http://litellm.litellm.svc.cluster.local:4000' });
-    expect(ingestion).toMatchObject({ host: '0.0.0.0', port: 3300, brainDir: '/data/brain' });
-    // config files inside the mounted ConfigMap, sessions and brain on the volume
+    expect(ingestion).toMatchObject({ host: '0.0.0.0', port: 3300, brainDir: '/data/brain', sessionsDir: '/data/brain/sessions' });
+    // config files inside the mounted ConfigMap; the brain and the session logs on the ingestion pod's
+    // volume, where the MCP pod kept the logs before team mode (so they are kept)
     const mounts = (name: string) => container(name).volumeMounts as Array<{ name: string; mountPath: string }>;
     const configMount = mounts('supervisor-mcp').find((m) => m.name === 'config')?.mountPath;
     expect(supervisor.configDir).toBe(configMount);
     expect(supervisor.modelsFile).toBe(`${configMount}/models.yaml`);
-    expect(supervisor.sessionsDir.startsWith(mounts('supervisor-mcp').find((m) => m.name === 'brain')?.mountPath ?? '-')).toBe(true);
-    expect(mounts('supervisor-ingestion').find((m) => m.name === 'brain')?.mountPath).toBe(ingestion.brainDir);
+    const brainMount = mounts('supervisor-ingestion').find((m) => m.name === 'brain')?.mountPath;
+    expect(brainMount).toBe(ingestion.brainDir);
+    expect(ingestion.sessionsDir?.startsWith(`${brainMount}/`)).toBe(true);
+    // the eval scoreboards `status` reads: a folder on a writable mount (read-only root), so a
+    // `supervisor eval` run in the pod can keep its board
+    expect(supervisor.evalDir.startsWith(`${mounts('supervisor-mcp').find((m) => m.name === 'tmp')?.mountPath}/`)).toBe(true);
     // the ingestion service's port is the one the MCP server is told to reach
     expect(find('Service', 'supervisor-ingestion')?.spec.ports[0].port).toBe(ingestion.port);
     expect(container('supervisor-mcp').ports[0].containerPort).toBe(supervisor.port);
@@ -122,6 +129,83 @@ describe.skipIf(!kubectl)('the k3s overlay, rendered', () => {
     expect(find('Ingress', 'supervisor-mcp')?.spec).toMatchObject({
       ingressClassName: 'traefik',
       rules: [{ http: { paths: [{ path: '/mcp', backend: { service: { name: 'supervisor-mcp', port: { name: 'http' } } } }] } }],
+    });
+  });
+
+  describe('several MCP replicas', () => {
+    const mcp = () => find('Deployment', 'supervisor-mcp')?.spec;
+    const podLabels = () => mcp().template.metadata.labels as Record<string, string>;
+    /** Whether a matchLabels-only selector selects the MCP pods. */
+    const selectsMcpPods = (selector: { matchLabels?: Record<string, string>; matchExpressions?: unknown }) =>
+      selector.matchExpressions === undefined && Object.keys(selector.matchLabels ?? {}).length > 0 && Object.entries(selector.matchLabels ?? {}).every(([k, v]) => podLabels()[k] === v);
+    const hpa = () => find('HorizontalPodAutoscaler', 'supervisor-mcp')?.spec;
+
+    it('the autoscaler owns the replica count, 2 at least, of the Deployment by its real name', () => {
+      expect(hpa().scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'supervisor-mcp' });
+      expect(hpa().minReplicas).toBeGreaterThanOrEqual(2);
+      expect(hpa().maxReplicas).toBeGreaterThan(hpa().minReplicas);
+      // a count in the Deployment would be set back by every Flux sync, fighting the autoscaler
+      expect(mcp().replicas).toBeUndefined();
+      // it scales on CPU utilization, which needs a CPU request
+      expect(hpa().metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: expect.any(Number) } } }]);
+      expect(container('supervisor-mcp').resources.requests.cpu).toMatch(/^\d+m?$/);
+      // scaling down ends a replica's 2025-era sessions: never faster than a drain
+      expect(hpa().behavior.scaleDown.stabilizationWindowSeconds).toBeGreaterThanOrEqual(supervisorConfig(environment('supervisor-mcp')).shutdownGraceMs / 1000);
+    });
+
+    it('the MCP pods share no volume, so they run on any nodes, spread when there are several', () => {
+      const pod = mcp().template.spec;
+      for (const volume of pod.volumes) expect(Object.keys(volume).filter((k) => k !== 'name'), volume.name).toEqual([expect.stringMatching(/^(configMap|emptyDir)$/)]);
+      expect(pod.affinity).toBeUndefined();
+      expect(pod.topologySpreadConstraints).toHaveLength(1);
+      const [spread] = pod.topologySpreadConstraints;
+      // ScheduleAnyway: a one-node k3s still runs them all
+      expect(spread).toMatchObject({ topologyKey: 'kubernetes.io/hostname', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway' });
+      expect(selectsMcpPods(spread.labelSelector)).toBe(true);
+      // the brain's claim is the ingestion pod's alone
+      const claimants = docs.filter((d) => d.kind === 'Deployment' && d.spec.template.spec.volumes.some((v: { persistentVolumeClaim?: unknown }) => v.persistentVolumeClaim));
+      expect(claimants.map((d) => d.metadata.name)).toEqual(['supervisor-ingestion']);
+    });
+
+    it('a rollout or a stop cuts no call: new pods first, a pause out of the endpoints, then the drain within the grace period', () => {
+      expect(mcp().strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+      const config = supervisorConfig(environment('supervisor-mcp'));
+      const shutdown = config.shutdownGraceMs / 1000;
+      const preStop = container('supervisor-mcp').lifecycle.preStop.sleep.seconds as number;
+      expect(preStop).toBeGreaterThanOrEqual(5);
+      // a call to one model is never cut short by a stop
+      expect(shutdown).toBeGreaterThanOrEqual(config.modelTimeoutMs / 1000);
+      // + 3 s for the stopped calls' answers (FLUSH_MS of src/mcp/http.ts)
+      expect(mcp().template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(preStop + shutdown + 3);
+      // readiness turns 503 on SIGTERM: /health, asked of a real server below
+      expect(container('supervisor-mcp').readinessProbe.httpGet.path).toBe('/health');
+    });
+
+    it('a drain takes one MCP pod at a time, and can take one', () => {
+      const budget = find('PodDisruptionBudget', 'supervisor-mcp')?.spec;
+      expect(selectsMcpPods(budget.selector)).toBe(true);
+      const allowed = budget.maxUnavailable ?? hpa().minReplicas - budget.minAvailable;
+      expect(allowed).toBe(1);
+    });
+
+    it('a 2025-era client stays on one replica, for longer than an idle session lives, through the NodePort and through Traefik', () => {
+      const idleSeconds = supervisorConfig(environment('supervisor-mcp')).sessionIdleMs / 1000;
+      for (const name of ['supervisor-mcp', 'supervisor-mcp-nodeport']) {
+        const service = find('Service', name)?.spec;
+        expect(selectsMcpPods({ matchLabels: service.selector }), name).toBe(true);
+        expect(service.sessionAffinity, name).toBe('ClientIP');
+        expect(service.sessionAffinityConfig.clientIP.timeoutSeconds, name).toBeGreaterThan(idleSeconds);
+      }
+      // Traefik balances over the pods itself unless told to send to the Service, whose affinity then holds
+      const backend = find('Ingress', 'supervisor-mcp')?.spec.rules[0].http.paths[0].backend.service.name;
+      expect(find('Service', backend)?.metadata).toMatchObject({ annotations: { 'traefik.ingress.kubernetes.io/service.nativelb': 'true' } });
+    });
+
+    it('the ingestion service stays the brain\'s one writer', () => {
+      const ingestion = find('Deployment', 'supervisor-ingestion')?.spec;
+      expect(ingestion.replicas).toBe(1);
+      expect(ingestion.strategy).toEqual({ type: 'Recreate' });
+      expect(docs.filter((d) => d.kind === 'HorizontalPodAutoscaler').map((d) => d.spec.scaleTargetRef.name)).toEqual(['supervisor-mcp']);
     });
   });
 

@@ -257,6 +257,20 @@ describe("a project's .mcp.json", () => {
     expect(run.out).not.toContain('tok-in-clear');
   });
 
+  it('an empty SUPERVISOR_URL, in the entry or inherited, is unset for the bridge: its default is checked', async () => {
+    const bridge = (env: Record<string, string>) => writeMcpJson({ 'supervisor-bridge': { type: 'stdio', command: 'node', args: [CLI, 'bridge'], env } });
+    const cases: Array<[Record<string, string>, Record<string, string>]> = [
+      [{ SUPERVISOR_URL: '' }, {}],
+      [{}, { SUPERVISOR_URL: '' }],
+    ];
+    for (const [entryEnv, doctorEnv] of cases) {
+      await bridge(entryEnv);
+      const run = await doctor({ ...healthyEnv(), ...doctorEnv }, ['--no-answers']);
+      expect(run.out).not.toContain('is not a URL');
+      expect(run.out).toMatch(/"supervisor-bridge".* at http:\/\/127\.0\.0\.1:3200\/mcp\b/);
+    }
+  });
+
   it('no .mcp.json in the current folder is a hint; in a folder named with --project, a problem', async () => {
     await rm(join(projectDir, '.mcp.json'));
     const here = await doctor(healthyEnv(), ['--no-answers']);

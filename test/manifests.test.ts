@@ -11,8 +11,10 @@ import { join, relative, resolve } from 'node:path';
 import { GitRepository } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1/GitRepository';
 import { Kustomization } from '@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1/Kustomization';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
@@ -29,6 +31,8 @@ const SCHEMAS: Record<string, new (data: any) => { validate(): void }> = {
   'v1/Service': Service,
   'v1/PersistentVolumeClaim': PersistentVolumeClaim,
   'apps/v1/Deployment': Deployment,
+  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'networking.k8s.io/v1/Ingress': Ingress,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'source.toolkit.fluxcd.io/v1/GitRepository': GitRepository,
@@ -69,6 +73,16 @@ describe('the schema check itself', () => {
     expect(schemaErrors({ ...flux, spec: { ...flux.spec, sourceRef: { kind: 'Git', name: 'g' } } })).toMatch(/sourceRef\/kind must be equal to one of the allowed values/);
     expect(schemaErrors({ ...flux, spec: { ...flux.spec, prune: undefined } })).toMatch(/prune/);
     expect(schemaErrors({ ...service, apiVersion: 'v2' })).toMatch(/no schema/);
+    // the kinds and fields the MCP replicas brought: a preStop sleep, a topology spread, the autoscaler
+    const pod = { containers: [{ name: 'c', lifecycle: { preStop: { sleep: { seconds: 10 } } } }], topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' }] };
+    const spread = { ...deployment, spec: { selector: { matchLabels: { a: 'b' } }, template: { spec: pod } } };
+    expect(schemaErrors(spread)).toBeNull();
+    expect(schemaErrors({ ...spread, spec: { ...spread.spec, template: { spec: { ...pod, containers: [{ name: 'c', lifecycle: { preStop: { sleep: { seconds: '10' } } } }] } } } })).toMatch(/sleep\/seconds must be integer/);
+    expect(schemaErrors({ ...spread, spec: { ...spread.spec, template: { spec: { ...pod, topologySpreadConstraints: [{ ...pod.topologySpreadConstraints[0], whenUnsatisfiable: 'Maybe' }] } } } })).toMatch(/whenUnsatisfiable must be equal to one of the allowed values/);
+    const hpa = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'h' }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'd' }, minReplicas: 2, maxReplicas: 6 } };
+    expect(schemaErrors(hpa)).toBeNull();
+    expect(schemaErrors({ ...hpa, spec: { ...hpa.spec, maxReplicas: '6' } })).toMatch(/maxReplicas must be integer/);
+    expect(schemaErrors({ ...hpa, spec: { ...hpa.spec, scaleTargetRef: undefined } })).toMatch(/scaleTargetRef/);
   });
 });
 

@@ -1,15 +1,17 @@
 /**
  * Issue 23, the brain's web page over plain HTTP (the browser test, web-page.test.ts, drives it in
- * Chromium): the security headers of every page, the sign-in cookie, the CSRF and origin checks on
- * writes, the bounded listing, note paths kept inside the brain, and the API left as it was.
+ * Chromium): the security headers of every page, the sign-in cookie, the limit on failed sign-ins,
+ * the CSRF and origin checks on writes, the bounded listing, note paths kept inside the brain, and the
+ * API left as it was.
  */
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MalformedNotes } from '../ingestion/malformed-notes.js';
 import { NOTES_PAGE } from '../ingestion/web/routes.js';
+import { SignInLimit } from '../ingestion/web/sign-in-limit.js';
 import { startTestSupervisor } from './support/supervisor.js';
 import { startWebService, type WebService } from './support/web-page.js';
 
@@ -181,6 +183,114 @@ describe('the web page with a token', () => {
   });
 });
 
+interface Ask {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** The client's address: on Linux every 127.x address reaches a server listening on 127.0.0.1. */
+  localAddress?: string;
+}
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A request over a real connection, from the address given. */
+function ask(url: string, { method = 'GET', headers = {}, body = '', localAddress = '127.0.0.1' }: Ask = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method, headers, localAddress }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: text }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+describe('failed sign-ins', () => {
+  let service: WebService;
+  beforeAll(async () => {
+    service = await startWebService({ token: TOKEN });
+  });
+  afterAll(() => service.stop());
+
+  it('after 5 wrong tokens from an address, its next sign-in (even with the right token) answers 429; others still sign in', async () => {
+    const form = await ask(`${service.url}/web/signin`);
+    const cookie = [form.headers['set-cookie'] ?? []].flat().find((c) => c.startsWith('brain_csrf='))?.split(';')[0] ?? '';
+    const csrf = /name="csrf" value="([0-9a-f]+)"/.exec(form.body)?.[1] ?? '';
+    const signIn = (token: string, localAddress: string) =>
+      ask(`${service.url}/web/signin`, {
+        method: 'POST',
+        headers: { origin: service.url, cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf, token }).toString(),
+        localAddress,
+      });
+    const tokenCookie = (answer: Answer) => [answer.headers['set-cookie'] ?? []].flat().find((c) => c.startsWith('brain_token='));
+
+    for (let i = 0; i < 5; i++) expect((await signIn(`${TOKEN}-guess-${i}`, '127.0.0.1')).status).toBe(401);
+    const refused = await signIn(TOKEN, '127.0.0.1');
+    expect(refused.status).toBe(429);
+    const wait = Number(refused.headers['retry-after']);
+    expect(wait).toBeGreaterThanOrEqual(1);
+    expect(wait).toBeLessThanOrEqual(60);
+    expect(refused.body).toContain('at most 5 failed sign-ins per minute are allowed');
+    expect(refused.body).toContain(`Try again in ${wait} s`);
+    expect(tokenCookie(refused)).toBeUndefined();
+    expect(String(refused.headers['content-security-policy'])).toContain("default-src 'none'");
+
+    // Another address is counted on its own: a wrong token is only wrong, the right one signs in.
+    expect((await signIn(`${TOKEN}-other`, '127.0.0.2')).status).toBe(401);
+    const other = await signIn(TOKEN, '127.0.0.2');
+    expect(other.status).toBe(303);
+    expect(tokenCookie(other)).toBeDefined();
+    // Which changes nothing for the first address.
+    expect((await signIn(TOKEN, '127.0.0.1')).status).toBe(429);
+  });
+
+  it('the limit lasts one window from the first failure, and a closed window is forgotten', () => {
+    let now = 0;
+    const limit = new SignInLimit({ max: 2, windowMs: 10_000, now: () => now });
+    expect(limit.rule).toBe('at most 2 failed sign-ins per 10 seconds');
+    limit.failed('a');
+    expect(limit.retryAfter('a')).toBe(0);
+    now = 4_000;
+    limit.failed('a');
+    expect(limit.retryAfter('a')).toBe(6);
+    now = 9_500;
+    expect(limit.retryAfter('a')).toBe(1);
+    expect(limit.retryAfter('b')).toBe(0);
+    now = 10_000;
+    expect(limit.retryAfter('a')).toBe(0);
+    expect(limit.size).toBe(0);
+    // A new failure opens a new window.
+    limit.failed('a');
+    expect(limit.retryAfter('a')).toBe(0);
+    expect(new SignInLimit().rule).toBe('at most 5 failed sign-ins per minute');
+  });
+
+  it('keeps a bounded number of addresses: closed windows go first, then the oldest open one', () => {
+    let now = 0;
+    const limit = new SignInLimit({ max: 1, windowMs: 60_000, addresses: 3, now: () => now });
+    for (const address of ['a', 'b', 'c']) limit.failed(address);
+    expect(limit.size).toBe(3);
+    now = 1_000;
+    limit.failed('d');
+    expect(limit.size).toBe(3);
+    expect(limit.retryAfter('a')).toBe(0);
+    expect(['b', 'c', 'd'].map((address) => limit.retryAfter(address))).toEqual([59, 59, 60]);
+    // Once their windows close, the old addresses leave as a new one comes in.
+    now = 60_500;
+    limit.failed('e');
+    expect(limit.size).toBe(2);
+    expect(limit.retryAfter('d')).toBe(1);
+    expect(limit.retryAfter('e')).toBe(60);
+  });
+});
+
 describe('the web page of a brain service run alone, with no token', () => {
   let service: WebService;
   beforeAll(async () => {
@@ -197,10 +307,11 @@ describe('the web page of a brain service run alone, with no token', () => {
     expect(await readFile(join(service.knowledge, 'open.md'), 'utf8')).toBe('original\n');
   });
 
-  it('says plainly that it has no session logs and no scoreboard', async () => {
+  it('lists the session logs it keeps for team mode, and says plainly that it has no scoreboard', async () => {
     const sessions = await service.app.inject({ method: 'GET', url: '/web/sessions', headers: { host: HOST } });
     expect(sessions.statusCode).toBe(200);
-    expect(sessions.body).toContain('has no session logs to show');
+    expect(sessions.body).toContain(`Session logs in <code>${join(service.root, 'brain', 'sessions')}</code>`);
+    expect(sessions.body).not.toContain('has no session logs to show');
     const status = await service.app.inject({ method: 'GET', url: '/web/status', headers: { host: HOST } });
     expect(status.body).toContain('not given the <code>supervisor eval</code> scoreboards');
   });

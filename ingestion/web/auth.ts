@@ -15,10 +15,10 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const TOKEN_COOKIE = 'brain_token';
-export const CSRF_COOKIE = 'brain_csrf';
+const CSRF_COOKIE = 'brain_csrf';
 
 /** The request's cookies by name (values URI-decoded; a malformed one is left out). */
-export function cookiesOf(request: FastifyRequest): Map<string, string> {
+function cookiesOf(request: FastifyRequest): Map<string, string> {
   const cookies = new Map<string, string>();
   for (const part of (request.headers.cookie ?? '').split(';')) {
     const at = part.indexOf('=');
@@ -33,17 +33,15 @@ export function cookiesOf(request: FastifyRequest): Map<string, string> {
   return cookies;
 }
 
-/** Whether the page is served over https (directly, or behind a proxy that says so). */
-export function overHttps(request: FastifyRequest): boolean {
-  return request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https';
-}
-
-/** A Set-Cookie value: HttpOnly and SameSite=Strict always, Secure over https. */
-export function cookie(request: FastifyRequest, name: string, value: string, { clear = false } = {}): string {
+/**
+ * Sets a cookie: HttpOnly and SameSite=Strict always, Secure when the page is served over https
+ * (directly, or behind a proxy that says so). Fastify adds each Set-Cookie header to those already set.
+ */
+export function setCookie(request: FastifyRequest, reply: FastifyReply, name: string, value: string, { clear = false } = {}): void {
   const parts = [`${name}=${clear ? '' : encodeURIComponent(value)}`, 'Path=/', 'HttpOnly', 'SameSite=Strict'];
-  if (overHttps(request)) parts.push('Secure');
+  if (request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https') parts.push('Secure');
   if (clear) parts.push('Max-Age=0');
-  return parts.join('; ');
+  reply.header('set-cookie', parts.join('; '));
 }
 
 export class WebAuth {
@@ -81,7 +79,7 @@ export class WebAuth {
     if (!nonce || !/^[0-9a-f]{64}$/.test(nonce)) {
       nonce = randomBytes(32).toString('hex');
       this.given.set(request, nonce);
-      reply.header('set-cookie', [...setCookies(reply), cookie(request, CSRF_COOKIE, nonce)]);
+      setCookie(request, reply, CSRF_COOKIE, nonce);
     }
     return this.sign(nonce);
   }
@@ -115,11 +113,6 @@ function digest(text: string): Buffer {
 
 function sameText(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
-}
-
-function setCookies(reply: FastifyReply): string[] {
-  const already = reply.getHeader('set-cookie');
-  return already === undefined ? [] : Array.isArray(already) ? already.map(String) : [String(already)];
 }
 
 /**

@@ -15,17 +15,13 @@ export class Html {
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
-}
-
 type Value = Html | string | number | boolean | null | undefined | readonly Value[];
 
 function render(value: Value): string {
   if (value instanceof Html) return value.markup;
   if (Array.isArray(value)) return value.map((item: Value) => render(item)).join('');
   if (value === null || value === undefined || value === false) return '';
-  return escapeHtml(String(value));
+  return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 }
 
 /** A template whose values are escaped (lists are joined, null/undefined/false left out). */
@@ -41,6 +37,34 @@ export function href(path: `/${string}`, params: Record<string, string | number 
   for (const [name, value] of Object.entries(params)) if (value !== null && value !== undefined && value !== '') query.set(name, String(value));
   const text = query.toString();
   return text ? `${path}?${text}` : path;
+}
+
+/** A link to a note's page. */
+export function noteLink(path: string, label: string): Html {
+  return html`<a href="${href('/web/note', { path })}">${label}</a>`;
+}
+
+/** The hidden field every form of the page carries (auth.ts checks it on each POST). */
+export function csrfField(csrf: string): Html {
+  return html`<input type="hidden" name="csrf" value="${csrf}">`;
+}
+
+/** A table with one header row; `empty` is the row shown, spanning every column, when there are no rows. */
+export function table(heads: readonly string[], rows: readonly Html[], empty?: string): Html {
+  const header = heads.map((head) => html`<th>${head}</th>`);
+  const none = empty === undefined ? '' : html`<tr><td colspan="${heads.length}">${empty}</td></tr>`;
+  return html`<table><thead><tr>${header}</tr></thead><tbody>${rows.length ? rows : none}</tbody></table>`;
+}
+
+/** The links between the pages of a listing: back to the first (on a later page) and on to the next. */
+export function pager(first: string | null, next: string | null): Html {
+  const back = first ? html`<a href="${first}">First page</a>` : '';
+  return html`<div class="pager">${back}${next ? html`<a rel="next" href="${next}">Next page</a>` : ''}</div>`;
+}
+
+/** An ISO timestamp to the second, as the page shows it: `2026-01-02 03:04:05`. */
+export function when(iso: string): string {
+  return iso.replace('T', ' ').slice(0, 19);
 }
 
 /** A text cut to `max` characters, on one line. */
@@ -72,7 +96,7 @@ export function page({ title, section, signedIn, csrf, body }: PageFrame): strin
       ? ''
       : html`<nav>${TABS.map((tab) => html`<a href="${tab.path}"${tab.section === section ? html` aria-current="page"` : ''}>${tab.label}</a>`)}${
           signedIn
-            ? html`<form method="post" action="/web/signout" class="signout"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Sign out</button></form>`
+            ? html`<form method="post" action="/web/signout" class="signout">${csrfField(csrf)}<button type="submit">Sign out</button></form>`
             : ''
         }</nav>`;
   return html`<!doctype html>

@@ -32,7 +32,7 @@ export async function savedBy(knowledgeDir: string, path: string): Promise<Saved
   }
 }
 
-export function sourceOf(value: unknown): SavedBy | null {
+function sourceOf(value: unknown): SavedBy | null {
   return value === 'trainer' || value === 'retrospective' ? value : null;
 }
 

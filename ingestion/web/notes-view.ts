@@ -2,15 +2,14 @@
 import YAML from 'yaml';
 import type { NoteSummary, SearchHit } from '../../common/brain-contract.js';
 import type { Note } from '../brain.js';
-import { html, href, type Html } from './html.js';
+import { csrfField, html, href, noteLink, pager, table, type Html } from './html.js';
 import type { SavedBy } from './marks.js';
 
-export function mark(by: SavedBy | undefined | null): Html | '' {
+function mark(by: SavedBy | undefined | null): Html | '' {
   return by ? html`<span class="mark" title="saved by the ${by} tool (source: ${by})">saved by ${by}</span>` : '';
 }
 
 export interface ListingView {
-  q: string;
   prefix: string;
   notes: NoteSummary[];
   next: string | null;
@@ -30,24 +29,22 @@ function searchForm(q: string, prefix: string): Html {
 
 export function listingBody(view: ListingView): Html {
   const rows = view.notes.map(
-    (note) => html`<tr><td><a href="${href('/web/note', { path: note.path })}">${note.title}</a>${mark(view.marks.get(note.path))}</td><td class="muted">${note.path}</td></tr>`,
+    (note) => html`<tr><td>${noteLink(note.path, note.title)}${mark(view.marks.get(note.path))}</td><td class="muted">${note.path}</td></tr>`,
   );
   return html`${searchForm('', view.prefix)}
 <p class="muted">${view.total} notes in the brain${view.prefix ? html`; listing those under <code>${view.prefix}</code>` : ''}, by path, ${view.notes.length} on this page.</p>
-<table><thead><tr><th>Title</th><th>Path</th></tr></thead><tbody>${rows.length ? rows : html`<tr><td colspan="2">No notes here.</td></tr>`}</tbody></table>
-<div class="pager">${view.later ? html`<a href="${href('/', { prefix: view.prefix })}">First page</a>` : ''}${
-    view.next ? html`<a rel="next" href="${href('/', { prefix: view.prefix, after: view.next })}">Next page</a>` : ''
-  }</div>`;
+${table(['Title', 'Path'], rows, 'No notes here.')}
+${pager(view.later ? href('/', { prefix: view.prefix }) : null, view.next ? href('/', { prefix: view.prefix, after: view.next }) : null)}`;
 }
 
 export function searchBody(q: string, prefix: string, hits: SearchHit[], marks: Map<string, SavedBy>): Html {
   const rows = hits.map(
     (hit) =>
-      html`<tr><td class="num">${hit.score.toFixed(2)}</td><td><a href="${href('/web/note', { path: hit.path })}">${hit.title}</a>${mark(marks.get(hit.path))}<div class="muted">${hit.path}</div><div>${hit.excerpt}</div></td></tr>`,
+      html`<tr><td class="num">${hit.score.toFixed(2)}</td><td>${noteLink(hit.path, hit.title)}${mark(marks.get(hit.path))}<div class="muted">${hit.path}</div><div>${hit.excerpt}</div></td></tr>`,
   );
   return html`${searchForm(q, prefix)}
 <p class="muted">${hits.length} best matches for “${q}” (the score is comparable within this answer only). <a href="/">All notes</a></p>
-<table><thead><tr><th>Score</th><th>Note and the passage that matched</th></tr></thead><tbody>${rows.length ? rows : html`<tr><td colspan="2">Nothing matched.</td></tr>`}</tbody></table>`;
+${table(['Score', 'Note and the passage that matched'], rows, 'Nothing matched.')}`;
 }
 
 export interface NoteView {
@@ -84,11 +81,11 @@ ${editForm(note.path, note.sha256, draft ?? note.text, csrf, draft !== undefined
  * write is conditional. A newline right after <textarea> is dropped by HTML parsers; one is added so
  * that a note starting with a blank line keeps it.
  */
-export function editForm(path: string, sha256: string | null, text: string, csrf: string, kept: boolean): Html {
+function editForm(path: string, sha256: string | null, text: string, csrf: string, kept: boolean): Html {
   return html`<h2 id="edit">Edit</h2>
 ${kept ? html`<p class="notice">Your text below was not saved. Saving it now replaces the version shown above.</p>` : ''}
 <form method="post" action="/web/note" class="edit">
-<input type="hidden" name="csrf" value="${csrf}">
+${csrfField(csrf)}
 <input type="hidden" name="path" value="${path}">
 ${sha256 ? html`<input type="hidden" name="sha256" value="${sha256}">` : ''}
 <textarea name="content" aria-label="The note's file, frontmatter included">

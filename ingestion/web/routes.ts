@@ -6,15 +6,16 @@
  */
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { SESSION_ID_PATTERN } from '../../common/consultation-contract.js';
-import type { Brain } from '../brain.js';
+import type { Brain, Note } from '../brain.js';
 import { BrainError } from '../errors.js';
 import { parseNote } from '../frontmatter.js';
 import { BadNoteName } from '../note-names.js';
-import { cookie, PAGE_HEADERS, TOKEN_COOKIE, WebAuth } from './auth.js';
-import { html, href, page, type Html, type PageFrame } from './html.js';
+import { PAGE_HEADERS, setCookie, TOKEN_COOKIE, WebAuth } from './auth.js';
+import { csrfField, html, href, page, type Html, type PageFrame } from './html.js';
 import { marksOf, savedBy } from './marks.js';
-import { goneBody, listingBody, noteBody, searchBody } from './notes-view.js';
+import { goneBody, listingBody, noteBody, searchBody, type NoteView } from './notes-view.js';
 import { noSessionsBody, sessionBody, sessionsBody, type SessionRow } from './sessions-view.js';
+import { SignInLimit } from './sign-in-limit.js';
 import type { WebSources } from './sources.js';
 import { statusBody } from './status-view.js';
 import { STYLE_SHEET } from './style.js';
@@ -27,14 +28,14 @@ const OPEN = new Set<string>(['/web/style.css', '/web/signin']);
 /** Notes on one page of the listing: a page never grows with the brain. */
 export const NOTES_PAGE = 50;
 /** Hits a search shows (the most POST /query gives). */
-export const SEARCH_HITS = 50;
+const SEARCH_HITS = 50;
 /** Sessions on one page of that listing. */
-export const SESSIONS_PAGE = 25;
+const SESSIONS_PAGE = 25;
 /** What is read of each log for the sessions listing: its start (the first task) and its end. */
 const SESSION_HEAD_BYTES = 16 * 1024;
 const SESSION_TAIL_BYTES = 64 * 1024;
 /** What is read of one session's log for its page: its end. */
-export const SESSION_PAGE_BYTES = 1024 * 1024;
+const SESSION_PAGE_BYTES = 1024 * 1024;
 
 export interface WebOptions {
   brain: Brain;
@@ -50,6 +51,7 @@ const HIDDEN = { schema: { hide: true } };
 export function webPage({ brain, token, sources = {}, formLimit }: WebOptions): FastifyPluginAsync {
   return async (app) => {
     const auth = new WebAuth(token);
+    const signInLimit = new SignInLimit();
 
     // Forms only here: the API keeps refusing any body but JSON (a cross-site form cannot write a note).
     app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: formLimit }, (_request, body, done) => {
@@ -74,46 +76,79 @@ export function webPage({ brain, token, sources = {}, formLimit }: WebOptions): 
       return reply.code(status).type('text/html; charset=utf-8').send(page({ ...frame, csrf, signedIn }));
     };
 
+    /** The sign-in form, with why the last try failed. */
+    const signInPage = (request: FastifyRequest, reply: FastifyReply, problem: string | null = null, status = 200) =>
+      send(request, reply, { title: 'Sign in', section: 'signin', body: signInForm(auth.csrfFor(request, reply), problem) }, status);
+
+    /** A note's page: the marks and the frontmatter's problem are read here, the rest is the caller's. */
+    const notePage = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      note: Note,
+      shown: Pick<NoteView, 'notice' | 'draft'>,
+      status = 200,
+    ) => {
+      const by = await savedBy(brain.knowledgeDir, note.path);
+      const body = noteBody({ note, by, problem: parseNote(note.text).problem, csrf: auth.csrfFor(request, reply), ...shown });
+      return send(request, reply, { title: note.title, section: 'notes', body }, status);
+    };
+
     /** A POST's form, after the origin and CSRF checks; null when refused (the answer is sent). */
     const form = (request: FastifyRequest, reply: FastifyReply): Record<string, string> | null => {
       const fields = (request.body && typeof request.body === 'object' ? request.body : {}) as Record<string, unknown>;
       const refused = auth.refuseWrite(request, fields.csrf);
       if (refused) {
-        void send(request, reply, { title: 'Not done', section: 'signin', body: html`<p class="notice">Refused: ${refused}.</p><p><a href="/">Back to the notes</a></p>` }, 403);
+        void send(request, reply, { title: 'Not done', section: 'signin', body: backToNotes(`Refused: ${refused}.`) }, 403);
         return null;
       }
       return Object.fromEntries(Object.entries(fields).filter((pair): pair is [string, string] => typeof pair[1] === 'string'));
     };
 
     app.setErrorHandler((error: FastifyError | BrainError, request, reply) => {
-      const status = error instanceof BrainError ? error.status : error instanceof BadNoteName ? 400 : 'statusCode' in error && error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
-      if (status >= 500 && !(error instanceof BrainError)) request.log.error({ err: error }, 'web page failed');
-      const message = status === 500 && !(error instanceof BrainError) ? `internal error; the service log has the details under request id ${request.id}` : error.message;
-      if (error instanceof BrainError && status === 503) reply.header('retry-after', '1');
-      return send(request, reply, { title: status === 404 ? 'Not found' : 'Cannot show this', section: 'notes', body: html`<p class="notice">${message}</p><p><a href="/">Back to the notes</a></p>` }, status);
+      const ours = error instanceof BrainError;
+      // fastify's own client errors (a form too large, say) keep their status; any other failure is a 500.
+      const status = ours ? error.status : error instanceof BadNoteName ? 400 : Math.min(error.statusCode || 500, 500);
+      // A BrainError is told as it is; anything else unexpected is logged, and the page names its request id only.
+      if (status >= 500 && !ours) request.log.error({ err: error }, 'web page failed');
+      const message = status === 500 && !ours ? `internal error; the service log has the details under request id ${request.id}` : error.message;
+      if (ours && status === 503) reply.header('retry-after', '1');
+      const title = status === 404 ? 'Not found' : 'Cannot show this';
+      return send(request, reply, { title, section: 'notes', body: backToNotes(message) }, status);
     });
 
     app.get('/web/style.css', HIDDEN, async (_request, reply) => reply.type('text/css; charset=utf-8').send(STYLE_SHEET));
 
     app.get('/web/signin', HIDDEN, async (request, reply) => {
       if (!auth.required || auth.signedIn(request)) return reply.redirect('/', 303);
-      return send(request, reply, { title: 'Sign in', section: 'signin', body: signInForm(auth.csrfFor(request, reply), null) });
+      return signInPage(request, reply);
     });
 
     app.post('/web/signin', HIDDEN, async (request, reply) => {
       const fields = form(request, reply);
       if (!fields) return reply;
       if (!auth.required) return reply.redirect('/', 303);
-      if (!auth.matches(fields.token)) {
-        return send(request, reply, { title: 'Sign in', section: 'signin', body: signInForm(auth.csrfFor(request, reply), 'That is not the token this service was started with (INGEST_TOKEN).') }, 401);
+      // The connection's peer, not X-Forwarded-For, which a guesser could write anew on each try
+      // (behind a proxy, all its clients share one count).
+      const address = request.socket.remoteAddress ?? '';
+      const wait = signInLimit.retryAfter(address);
+      if (wait > 0) {
+        // Refused before the token is compared: a guess made now tells nothing.
+        reply.header('retry-after', String(wait));
+        const text = `Too many failed sign-ins from your address: ${signInLimit.rule} are allowed. Try again in ${wait} s.`;
+        const body = html`<p class="notice" role="alert">${text}</p><p><a href="/web/signin">The sign-in form</a></p>`;
+        return send(request, reply, { title: 'Sign in', section: 'signin', body }, 429);
       }
-      reply.header('set-cookie', cookie(request, TOKEN_COOKIE, fields.token ?? ''));
+      if (!auth.matches(fields.token)) {
+        signInLimit.failed(address);
+        return signInPage(request, reply, 'That is not the token this service was started with (INGEST_TOKEN).', 401);
+      }
+      setCookie(request, reply, TOKEN_COOKIE, fields.token ?? '');
       return reply.redirect('/', 303);
     });
 
     app.post('/web/signout', HIDDEN, async (request, reply) => {
       if (!form(request, reply)) return reply;
-      reply.header('set-cookie', cookie(request, TOKEN_COOKIE, '', { clear: true }));
+      setCookie(request, reply, TOKEN_COOKIE, '', { clear: true });
       return reply.redirect(auth.required ? '/web/signin' : '/', 303);
     });
 
@@ -128,24 +163,13 @@ export function webPage({ brain, token, sources = {}, formLimit }: WebOptions): 
       }
       const listing = await brain.list({ prefix: prefix || undefined, after: after || undefined, limit: NOTES_PAGE });
       const marks = await marksOf(brain.knowledgeDir, listing.notes.map((note) => note.path));
-      const body = listingBody({ q, prefix, notes: listing.notes, next: listing.next, later: after !== '', total: brain.noteCount(), marks });
+      const body = listingBody({ prefix, notes: listing.notes, next: listing.next, later: after !== '', total: brain.noteCount(), marks });
       return send(request, reply, { title: 'Notes', section: 'notes', body });
     });
 
     app.get('/web/note', HIDDEN, async (request, reply) => {
       const note = await brain.read(param(request, 'path', 2048));
-      const saved = param(request, 'saved', 10) === '1';
-      return send(request, reply, {
-        title: note.title,
-        section: 'notes',
-        body: noteBody({
-          note,
-          by: await savedBy(brain.knowledgeDir, note.path),
-          problem: parseNote(note.text).problem,
-          csrf: auth.csrfFor(request, reply),
-          notice: saved ? { kind: 'ok', text: 'Saved.' } : undefined,
-        }),
-      });
+      return notePage(request, reply, note, { notice: param(request, 'saved', 10) === '1' ? { kind: 'ok', text: 'Saved.' } : undefined });
     });
 
     app.post('/web/note', HIDDEN, async (request, reply) => {
@@ -161,25 +185,19 @@ export function webPage({ brain, token, sources = {}, formLimit }: WebOptions): 
       } catch (error) {
         if (!(error instanceof BrainError)) throw error;
         // Refused: nothing was changed; the page shows the note as it is now and keeps the user's text.
-        const stale = error.status === 409 && 'sha256' in error.details;
         const current = await brain.read(path).catch((readError: unknown) => {
           if (readError instanceof BrainError && readError.status === 404) return null;
           throw readError;
         });
-        const csrf = auth.csrfFor(request, reply);
-        if (!current) return send(request, reply, { title: path, section: 'notes', body: goneBody(path, draft, csrf) }, error.status);
-        const text = stale
-          ? 'This note was changed since you opened it (by another writer, or on disk). Nothing was saved: the current version is shown, and your text is kept in the form below.'
-          : `Not saved: ${error.message}. Your text is kept in the form below.`;
-        const body = noteBody({
-          note: current,
-          by: await savedBy(brain.knowledgeDir, current.path),
-          problem: parseNote(current.text).problem,
-          csrf,
-          notice: { kind: 'notice', text },
-          draft,
-        });
-        return send(request, reply, { title: current.title, section: 'notes', body }, error.status);
+        if (!current) {
+          const body = goneBody(path, draft, auth.csrfFor(request, reply));
+          return send(request, reply, { title: path, section: 'notes', body }, error.status);
+        }
+        const text =
+          error.status === 409 && 'sha256' in error.details
+            ? 'This note was changed since you opened it (by another writer, or on disk). Nothing was saved: the current version is shown, and your text is kept in the form below.'
+            : `Not saved: ${error.message}. Your text is kept in the form below.`;
+        return notePage(request, reply, current, { notice: { kind: 'notice', text }, draft }, error.status);
       }
     });
 
@@ -226,11 +244,16 @@ function param(request: FastifyRequest, name: string, max: number): string {
   return value;
 }
 
+/** A refusal or failure, and the way back. */
+function backToNotes(message: string): Html {
+  return html`<p class="notice">${message}</p><p><a href="/">Back to the notes</a></p>`;
+}
+
 function signInForm(csrf: string, problem: string | null): Html {
   return html`${problem ? html`<p class="notice" role="alert">${problem}</p>` : ''}
 <p>This brain service asks for its token (INGEST_TOKEN). It is kept in a cookie this page's scripts cannot read — the page has none — and that no other site can make your browser send.</p>
 <form method="post" action="/web/signin" class="signin">
-<input type="hidden" name="csrf" value="${csrf}">
+${csrfField(csrf)}
 <label>Token <input type="password" name="token" autocomplete="current-password" required autofocus></label>
 <button type="submit">Sign in</button>
 </form>`;

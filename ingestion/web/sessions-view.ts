@@ -1,5 +1,5 @@
 /** The sessions pages: the session logs newest first, and one session's calls. */
-import { html, href, short, type Html } from './html.js';
+import { html, href, noteLink, pager, short, table, when, type Html } from './html.js';
 import type { LoggedCall } from './sources.js';
 
 export interface SessionRow {
@@ -14,7 +14,7 @@ export interface SessionRow {
 }
 
 /** A call's task in short: its arguments as logged, by name. */
-export function taskOf(call: LoggedCall, max = 160): string {
+function taskOf(call: LoggedCall, max = 160): string {
   const args = Object.entries(call.arguments ?? {}).map(([name, value]) => `${name}: ${value}`);
   return args.length ? short(args.join(' · '), max) : '(no arguments logged)';
 }
@@ -22,18 +22,18 @@ export function taskOf(call: LoggedCall, max = 160): string {
 export function sessionsBody(rows: SessionRow[], order: string, next: string | null, later: boolean, dir: string): Html {
   const body = rows.map(
     (row) => html`<tr>
-<td><a href="${href('/web/session', { id: row.id })}"><code>${row.id}</code></a><div class="muted">${row.modified ? row.modified.replace('T', ' ').slice(0, 19) : ''}</div></td>
+<td><a href="${href('/web/session', { id: row.id })}"><code>${row.id}</code></a><div class="muted">${row.modified ? when(row.modified) : ''}</div></td>
 <td>${row.first ? html`<strong>${row.first.skill}</strong> ${taskOf(row.first)}` : html`<span class="muted">no readable call</span>`}</td>
 <td>${row.skills.join(', ')}</td>
 </tr>`,
   );
   return html`<p class="muted">Session logs in <code>${dir}</code>, ${order}.</p>
-<table><thead><tr><th>Session</th><th>First task</th><th>Skills used</th></tr></thead><tbody>${body.length ? body : html`<tr><td colspan="3">No session has been logged yet.</td></tr>`}</tbody></table>
-<div class="pager">${later ? html`<a href="/web/sessions">First page</a>` : ''}${next ? html`<a rel="next" href="${href('/web/sessions', { after: next })}">Next page</a>` : ''}</div>`;
+${table(['Session', 'First task', 'Skills used'], body, 'No session has been logged yet.')}
+${pager(later ? '/web/sessions' : null, next ? href('/web/sessions', { after: next }) : null)}`;
 }
 
 export function noSessionsBody(): Html {
-  return html`<p class="notice">This brain service runs on its own (team mode: the MCP server reaches it through INGEST_BASE_URL), so it has no session logs to show: they are kept by the MCP server, in its SUPERVISOR_SESSIONS_DIR. In the embedded default (<code>supervisor serve</code>) this page lists them.</p>`;
+  return html`<p class="notice">This page was given no session logs to show. The brain service keeps them in INGEST_SESSIONS_DIR (team mode), and <code>supervisor serve</code> in its SUPERVISOR_SESSIONS_DIR.</p>`;
 }
 
 function attempts(call: LoggedCall): Html {
@@ -46,7 +46,7 @@ export function sessionBody(id: string, calls: LoggedCall[], earlier: number, ea
     (call, i) => html`<section class="call">
 <h2>${i + 1 + earlier}. ${call.skill}${call.phase !== call.skill ? ` (${call.phase})` : ''} — ${call.final_status}</h2>
 <dl>
-<dt>Time</dt><dd>${call.timestamp.replace('T', ' ').slice(0, 19)} · ${(call.duration_ms / 1000).toFixed(1)} s</dd>
+<dt>Time</dt><dd>${when(call.timestamp)} · ${(call.duration_ms / 1000).toFixed(1)} s</dd>
 <dt>Model</dt><dd>${call.model_used ?? '—'}</dd>
 <dt>Attempts</dt><dd>${attempts(call)}</dd>
 <dt>Task</dt><dd>${taskOf(call, 600)}</dd>
@@ -55,7 +55,7 @@ ${call.project_root ? html`<dt>Project</dt><dd><code>${call.project_root}</code>
       call.knowledge === undefined
         ? html`<span class="muted">not logged (a line from before the log named them)</span>`
         : call.knowledge.length
-          ? call.knowledge.map((path, at) => html`${at ? ', ' : ''}<a href="${href('/web/note', { path })}">${path}</a>`)
+          ? call.knowledge.map((path, at) => html`${at ? ', ' : ''}${noteLink(path, path)}`)
           : 'none'
     }</dd>
 </dl>

@@ -51,7 +51,9 @@ export interface ScoreboardView {
 }
 
 /** The newest kept scoreboard, a problem reading it, or null when there is none. */
-export type ScoreboardSource = () => Promise<{ board: ScoreboardView; path: string } | { problem: string } | null>;
+export type KeptScoreboard = { board: ScoreboardView; path: string } | { problem: string } | null;
+
+export type ScoreboardSource = () => Promise<KeptScoreboard>;
 
 export interface WebSources {
   sessions?: SessionsSource | undefined;

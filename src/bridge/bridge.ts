@@ -49,7 +49,8 @@ const CALL_TIMEOUT_MS = 30 * 60_000;
 
 export async function startBridge(options: BridgeOptions, log: (line: string) => void): Promise<{ close(): Promise<void> }> {
   const remote = new Remote(options);
-  const roots = new ProjectRoots(options.workingDirectory ?? process.cwd(), options.projectRoots);
+  const workingDirectory = options.workingDirectory ?? process.cwd();
+  const roots = new ProjectRoots(workingDirectory, options.projectRoots);
   const first = await remote.connectWithin(options.connectMs).catch((error: unknown) => {
     if (!(error instanceof RemoteUnreachable)) throw error;
     // Still unreachable after the retries (or a refused token): the bridge serves anyway, and every
@@ -86,25 +87,23 @@ export async function startBridge(options: BridgeOptions, log: (line: string) =>
     // A relative project_root means the bridge's folder (the project Claude Code started it in): the
     // server, which may be on another machine, gets the absolute path.
     if (typeof args.project_root === 'string' && args.project_root !== '' && !isAbsolute(args.project_root)) {
-      args.project_root = resolve(options.workingDirectory ?? process.cwd(), args.project_root);
+      args.project_root = resolve(workingDirectory, args.project_root);
     }
     const failed = (error: unknown): CallToolResult => {
       if (ctx.mcpReq.signal.aborted) throw error;
       log(`call ${request.params.name} failed: ${reason(error)}`);
       return { content: [{ type: 'text', text: failureMessage(options.url, error) }], isError: true };
     };
-    let named: string[];
-    let outputArgument: string | undefined;
+    let namingFiles: string[];
     try {
-      named = await fileArguments.of(request.params.name);
-      outputArgument = fileArguments.outputOf(request.params.name);
+      namingFiles = await fileArguments.of(request.params.name);
     } catch (error) {
       return failed(error);
     }
     if (args.session_id === undefined && fileArguments.takesSession(request.params.name)) args.session_id = sessionId;
-    const output = await outputFile(args, outputArgument, roots);
+    const output = await outputFile(args, fileArguments.outputOf(request.params.name), roots);
     if (output && 'refused' in output) return { content: [{ type: 'text', text: output.refused }], isError: true };
-    const files = await attachFiles(args, named, options, roots);
+    const files = await attachFiles(args, namingFiles, options, roots);
     if (files && 'refused' in files) return refusal(files.refused, files.report);
     const token = ctx.mcpReq._meta?.progressToken;
     calls.add(ctx);
@@ -284,10 +283,11 @@ function answerText(result: CallToolResult): string {
 }
 
 function withOutput(result: CallToolResult, report: OutputReport): CallToolResult {
+  const structured = structuredOf(result);
   return {
     ...result,
     content: [...result.content, { type: 'text', text: outputLine(report) }],
-    ...(structuredOf(result) ? { structuredContent: { ...structuredOf(result), bridge_output: report } } : {}),
+    ...(structured ? { structuredContent: { ...structured, bridge_output: report } } : {}),
   };
 }
 

@@ -6,7 +6,7 @@
  * data (-32602 with the URI for a note that does not exist); a remote that could not answer, the bridge's message.
  */
 import { ProtocolError, ProtocolErrorCode, type Client, type RequestOptions, type ServerCapabilities } from '@modelcontextprotocol/client';
-import type { Server, ServerContext } from '@modelcontextprotocol/server';
+import type { HandlerResultTypeMap, RequestMethod, RequestTypeMap, Server } from '@modelcontextprotocol/server';
 import { failureMessage, reason, type ListChanged, type Remote } from './remote.js';
 
 /**
@@ -40,33 +40,27 @@ export function answerError(url: string, error: unknown): ProtocolError {
 
 /** Registers the forwarding of every request the declared capabilities promise. */
 export function forwardRequests(server: Server, remote: Remote, capabilities: ServerCapabilities, url: string, log: (line: string) => void): void {
-  const forward =
-    <Q extends { params?: unknown }, R>(method: string, send: (client: Client, params: Q['params'], options: RequestOptions) => Promise<R>) =>
-    async (request: Q, ctx: ServerContext): Promise<R> => {
+  const forward = <M extends RequestMethod>(method: M, send: (client: Client, params: RequestTypeMap[M]['params'], options: RequestOptions) => Promise<HandlerResultTypeMap[M]>) =>
+    server.setRequestHandler(method, async (request, ctx) => {
       try {
         return await remote.use((client, dropped) => send(client, request.params, { signal: AbortSignal.any([ctx.mcpReq.signal, dropped]) }));
       } catch (error) {
         if (!answeredByRemote(error)) log(`${method} failed: ${reason(error)}`);
         throw answerError(url, error);
       }
-    };
+    });
   if (capabilities.resources) {
     // client.request, not the typed list verbs: called without a cursor they fetch every page at once
     // (SDK v2), and a page is what the client asked for (a 100k-note brain is never listed in one answer).
-    server.setRequestHandler('resources/list', forward('resources/list', (client, params, options) => client.request({ method: 'resources/list', params }, options)));
-    server.setRequestHandler(
-      'resources/templates/list',
-      forward('resources/templates/list', (client, params, options) => client.request({ method: 'resources/templates/list', params }, options)),
-    );
-    server.setRequestHandler('resources/read', forward('resources/read', (client, params, options) => client.readResource(params as { uri: string }, options)));
+    forward('resources/list', (client, params, options) => client.request({ method: 'resources/list', params }, options));
+    forward('resources/templates/list', (client, params, options) => client.request({ method: 'resources/templates/list', params }, options));
+    forward('resources/read', (client, params, options) => client.readResource(params, options));
   }
   if (capabilities.prompts) {
-    server.setRequestHandler('prompts/list', forward('prompts/list', (client, params, options) => client.request({ method: 'prompts/list', params }, options)));
-    server.setRequestHandler('prompts/get', forward('prompts/get', (client, params, options) => client.getPrompt(params as { name: string }, options)));
+    forward('prompts/list', (client, params, options) => client.request({ method: 'prompts/list', params }, options));
+    forward('prompts/get', (client, params, options) => client.getPrompt(params, options));
   }
-  if (capabilities.completions) {
-    server.setRequestHandler('completion/complete', forward('completion/complete', (client, params, options) => client.complete(params as Parameters<Client['complete']>[0], options)));
-  }
+  if (capabilities.completions) forward('completion/complete', (client, params, options) => client.complete(params, options));
 }
 
 /**

@@ -9,8 +9,8 @@ import { lstat, mkdir, realpath, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { within } from '../consult/attach.js';
 
-/** Where the answer will go, checked before the call is sent; or why it cannot go there. */
-export type OutputTarget = { path: string; file: string; overwrite: boolean } | { refused: string };
+/** Where the answer will go (`file`, the real path of the `path` the call gave), checked before the call is sent. */
+type Target = { path: string; file: string; overwrite: boolean };
 
 export interface OutputReport {
   path: string;
@@ -20,14 +20,15 @@ export interface OutputReport {
 }
 
 /** Checks `path` under the real `root` (already allowed by the bridge's project roots). */
-export async function outputTarget(root: string, path: string, overwrite: boolean): Promise<OutputTarget> {
+export async function outputTarget(root: string, path: string, overwrite: boolean): Promise<Target | { refused: string }> {
   const target = resolve(root, path);
   if (!within(root, target)) return { refused: `output_path ${path} is outside project_root; give a path under it` };
+  const throughLink = { refused: `output_path ${path} leads outside project_root (a symbolic link)` };
   const existing = await lstat(target).catch(() => null);
   if (existing) {
     if (!overwrite) return { refused: `output_path ${path} exists; nothing was sent. Pass overwrite: true to replace it, or choose another path` };
     const real = await realpath(target).catch(() => null);
-    if (!real || !within(root, real)) return { refused: `output_path ${path} leads outside project_root (a symbolic link)` };
+    if (!real || !within(root, real)) return throughLink;
     if (!(await lstat(real)).isFile()) return { refused: `output_path ${path} is not a regular file` };
     return { path, file: real, overwrite };
   }
@@ -35,12 +36,12 @@ export async function outputTarget(root: string, path: string, overwrite: boolea
   let folder = dirname(target);
   while (!(await lstat(folder).catch(() => null))) folder = dirname(folder);
   const realFolder = await realpath(folder).catch(() => null);
-  if (!realFolder || !within(root, realFolder)) return { refused: `output_path ${path} leads outside project_root (a symbolic link)` };
+  if (!realFolder || !within(root, realFolder)) return throughLink;
   return { path, file: resolve(realFolder, relative(folder, target)), overwrite };
 }
 
 /** Writes `text`; never over a file that appeared since the check unless overwriting was asked for. */
-export async function writeOutput(target: { path: string; file: string; overwrite: boolean }, text: string): Promise<OutputReport> {
+export async function writeOutput(target: Target, text: string): Promise<OutputReport> {
   try {
     await mkdir(dirname(target.file), { recursive: true });
     await writeFile(target.file, text, { flag: target.overwrite ? 'w' : 'wx' });

@@ -30,7 +30,7 @@ export class RemoteUnreachable extends Error {
 }
 
 /** The response stream of a call ended or broke before its answer came. */
-export class RemoteDropped extends Error {}
+class RemoteDropped extends Error {}
 
 /**
  * How long after a call's stream ends or breaks its answer may still be on the way through the SDK's
@@ -48,12 +48,7 @@ class StreamWatch {
   readonly signal = this.controller.signal;
 
   streamEnded(why: string): void {
-    if (this.settled) return;
-    setTimeout(() => {
-      if (this.settled || this.dropped) return;
-      this.dropped = why;
-      this.controller.abort(new RemoteDropped(why));
-    }, DROP_GRACE_MS).unref();
+    if (!this.settled) setTimeout(() => this.lost(why), DROP_GRACE_MS).unref();
   }
 
   /** The request's connection broke before any answer: nothing more can come. */
@@ -113,10 +108,10 @@ function watchedBody(body: ReadableStream<Uint8Array>, watch: StreamWatch): Read
   });
 }
 
-/** The remote's notifications that the bridge passes on as they are: a list to fetch again. */
-export type ListChanged = 'notifications/resources/list_changed' | 'notifications/prompts/list_changed' | 'notifications/tools/list_changed';
+const LIST_CHANGED = ['notifications/resources/list_changed', 'notifications/prompts/list_changed', 'notifications/tools/list_changed'] as const;
 
-const LIST_CHANGED: readonly ListChanged[] = ['notifications/resources/list_changed', 'notifications/prompts/list_changed', 'notifications/tools/list_changed'];
+/** The remote's notifications that the bridge passes on as they are: a list to fetch again. */
+export type ListChanged = (typeof LIST_CHANGED)[number];
 
 export class Remote {
   private client: Client | null = null;

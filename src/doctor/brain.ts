@@ -29,7 +29,7 @@ export async function checkBrain({ brainDir, setting }: BrainCheckTarget): Promi
   const findings: Finding[] = [];
   const knowledgeDir = join(brainDir, 'knowledge');
   for (const folder of [brainDir, knowledgeDir]) {
-    const refused = await access(folder, constants.W_OK | constants.X_OK).then(() => null, (error: unknown) => error);
+    const refused = await writeRefusal(folder);
     if (refused && (refused as NodeJS.ErrnoException).code !== 'ENOENT') {
       findings.push(problem(`brain folder ${folder} is not writable (${systemErrorLine(refused)}): notes cannot be saved; give this user write access, or set ${setting}`));
     }
@@ -43,10 +43,13 @@ export async function checkBrain({ brainDir, setting }: BrainCheckTarget): Promi
 async function creatable(brainDir: string, setting: string): Promise<Finding> {
   let above = dirname(brainDir);
   while ((await stat(above).catch(() => null)) === null && above !== dirname(above)) above = dirname(above);
-  const refused = await access(above, constants.W_OK | constants.X_OK).then(() => null, (error: unknown) => error);
+  const refused = await writeRefusal(above);
   if (refused) return problem(`brain folder ${brainDir} does not exist and cannot be created in ${above} (${systemErrorLine(refused)}): create it, or set ${setting}`);
   return ok(`brain folder ${brainDir} does not exist yet: \`supervisor serve\` creates it`);
 }
+
+/** Why this user may not add or remove entries in `folder` (write and search permission), or null. */
+const writeRefusal = (folder: string) => access(folder, constants.W_OK | constants.X_OK).then(() => null, (error: unknown) => error);
 
 async function checkNotes(knowledgeDir: string): Promise<Finding[]> {
   if ((await stat(knowledgeDir).catch(() => null)) === null) return [ok(`no notes yet (${knowledgeDir} does not exist)`)];

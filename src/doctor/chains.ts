@@ -18,7 +18,7 @@ import { duration, ok, problem, warn, type Finding } from './findings.js';
  * (DEFAULT_REQUEST_TIMEOUT_MSEC). A check that assumed the long fallback would pass setups that
  * fail, so doctor assumes the 60 s and says to set the variable.
  */
-export const ASSUMED_TOOL_TIMEOUT_MS = 60_000;
+const ASSUMED_TOOL_TIMEOUT_MS = 60_000;
 
 /** A tool call also searches the brain and assembles its prompt: a minute to spare for that, and rounding. */
 const MARGIN_MS = 60_000;

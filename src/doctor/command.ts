@@ -15,7 +15,7 @@ import { checkMcpJson } from './mcp-json.js';
 import { checkSettings } from './settings.js';
 import { checkTokens } from './tokens.js';
 
-export const DOCTOR_USAGE = `usage: supervisor doctor [options]
+const DOCTOR_USAGE = `usage: supervisor doctor [options]
 
 Checks this machine's setup and prints one line per check: ok, warn, or PROBLEM with what to do.
 It reads the same settings as \`supervisor serve\` (run it with the environment the server gets).

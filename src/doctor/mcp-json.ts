@@ -52,7 +52,7 @@ export async function checkMcpJson({ projectDir, named }: McpJsonTarget, env: En
   }
   const ours = Object.entries(servers).filter(([name, entry]) => isOurs(name, entry));
   if (ours.length === 0) {
-    return [problem(`${file} has no supervisor server: add a "supervisor" entry (HTTP to http://127.0.0.1:3200/mcp, or the stdio bridge), e.g. with \`supervisor init\``)];
+    return [problem(`${file} has no supervisor server: add a "supervisor" entry (HTTP to ${DEFAULT_URL}, or the stdio bridge), e.g. with \`supervisor init\``)];
   }
   const findings: Finding[] = [];
   for (const [name, entry] of ours) findings.push(...(await checkEntry(`${file} "${name}"`, entry, env)));
@@ -62,7 +62,7 @@ export async function checkMcpJson({ projectDir, named }: McpJsonTarget, env: En
 function isOurs(name: string, entry: ServerEntry): boolean {
   if (!entry || typeof entry !== 'object') return false;
   if (name.toLowerCase().includes('supervisor')) return true;
-  const words = [entry.command, ...(Array.isArray(entry.args) ? entry.args : [])].map(String);
+  const words = [String(entry.command), ...argsOf(entry)];
   return words.includes('bridge') && words.some((word) => /supervisor|cli\.js$/.test(word));
 }
 
@@ -73,8 +73,7 @@ async function checkEntry(where: string, entry: ServerEntry, env: Env): Promise<
 
 async function checkHttpEntry(where: string, entry: ServerEntry, env: Env): Promise<Finding[]> {
   const findings: Finding[] = [];
-  const headers = entry.headers && typeof entry.headers === 'object' ? (entry.headers as Record<string, unknown>) : {};
-  for (const [header, value] of Object.entries(headers)) {
+  for (const [header, value] of Object.entries(record(entry.headers))) {
     if (header.toLowerCase() === 'authorization' && typeof value === 'string' && writtenInClear(value.replace(/^\s*Bearer\s+/i, ''))) {
       findings.push(problem(`${where} has its token written in clear (headers.${header}): anyone who reads the file has it; write "Bearer \${SUPERVISOR_TOKEN}" and set SUPERVISOR_TOKEN where Claude Code starts`));
     }
@@ -86,21 +85,25 @@ async function checkHttpEntry(where: string, entry: ServerEntry, env: Env): Prom
 
 async function checkBridgeEntry(where: string, entry: ServerEntry, env: Env): Promise<Finding[]> {
   const findings: Finding[] = [];
-  const args = Array.isArray(entry.args) ? entry.args.map(String) : [];
+  const args = argsOf(entry);
   if (typeof entry.command !== 'string') return [problem(`${where} has neither "url" nor "command": give it the HTTP url or the bridge command (README.md, "Connect Claude Code")`)];
   if (!args.includes('bridge')) findings.push(problem(`${where} runs ${[entry.command, ...args].join(' ')}, not the bridge: a stdio entry runs \`supervisor bridge\``));
   findings.push(await checkCommand(where, entry.command, args, env));
-  const bridgeEnv = entry.env && typeof entry.env === 'object' ? (entry.env as Record<string, unknown>) : {};
+  const bridgeEnv = record(entry.env);
   for (const name of SECRET_VARIABLES) {
     const value = bridgeEnv[name];
     if (typeof value === 'string' && writtenInClear(value)) {
       findings.push(problem(`${where} has ${name} written in clear (env.${name}): anyone who reads the file has it; write "\${${name}}" and set it where Claude Code starts`));
     }
   }
-  const url = typeof bridgeEnv.SUPERVISOR_URL === 'string' ? bridgeEnv.SUPERVISOR_URL : (env.SUPERVISOR_URL ?? DEFAULT_URL);
-  findings.push(await checkServerUrl(where, 'env.SUPERVISOR_URL', url, env));
+  // The entry's value over the one Claude Code passes down; empty is unset to the bridge (common/env.ts `setting`).
+  const url = typeof bridgeEnv.SUPERVISOR_URL === 'string' ? bridgeEnv.SUPERVISOR_URL : (env.SUPERVISOR_URL ?? '');
+  findings.push(await checkServerUrl(where, 'env.SUPERVISOR_URL', url, env, DEFAULT_URL));
   return findings;
 }
+
+const record = (value: unknown) => (value && typeof value === 'object' ? (value as Record<string, unknown>) : {});
+const argsOf = (entry: ServerEntry) => (Array.isArray(entry.args) ? entry.args.map(String) : []);
 
 /** The bridge's command can be started: on PATH, or a file that exists (and the script node is given). */
 async function checkCommand(where: string, command: string, args: string[], env: Env): Promise<Finding> {
@@ -124,16 +127,13 @@ async function findExecutable(command: string, path: string): Promise<string | n
 
 const exists = (file: string, mode = constants.F_OK) => access(file, mode).then(() => true, () => false);
 
-/** The server a url names answers its /health: said when it does, and what to do when not. */
-async function checkServerUrl(where: string, field: string, written: string, env: Env): Promise<Finding> {
-  const { value, unset } = expand(written, env);
+/** The server a url names (`whenEmpty` if it expands to nothing) answers its /health: said when it does, and what to do when not. */
+async function checkServerUrl(where: string, field: string, written: string, env: Env, whenEmpty = ''): Promise<Finding> {
+  const { value: expanded, unset } = expand(written, env);
   if (unset.length > 0) return problem(`${where} ${field} uses \${${unset.join('}, ${')}}, unset here and without a default: set it, or write "\${${unset[0]}:-${DEFAULT_URL}}"`);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return problem(`${where} ${field} is not a URL: write the server's MCP address, such as ${DEFAULT_URL}`);
-  }
+  const value = expanded || whenEmpty;
+  const url = URL.parse(value);
+  if (!url) return problem(`${where} ${field} is not a URL: write the server's MCP address, such as ${DEFAULT_URL}`);
   if (!url.pathname.endsWith('/mcp')) return problem(`${where} ${field} ${value} does not end in /mcp, the server's MCP route: write ${new URL('/mcp', url).href}`);
   const health = new URL(url.pathname.replace(/\/mcp$/, '/health'), url);
   try {
@@ -147,7 +147,7 @@ async function checkServerUrl(where: string, field: string, written: string, env
 }
 
 /** `${VAR}` and `${VAR:-default}` as Claude Code expands them in .mcp.json, from `env`; the variables left unset. */
-export function expand(text: string, env: Env): { value: string; unset: string[] } {
+function expand(text: string, env: Env): { value: string; unset: string[] } {
   const unset: string[] = [];
   const value = text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => {
     const given = env[name];

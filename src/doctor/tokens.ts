@@ -9,7 +9,7 @@ import type { SupervisorConfig } from '../config.js';
 import { ok, problem, warn, type Finding } from './findings.js';
 
 /** Whether only this machine can reach an address: 127.0.0.0/8, ::1, localhost. */
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
   if (bare === 'localhost' || bare === '::1') return true;
   const v4 = bare.startsWith('::ffff:') ? bare.slice('::ffff:'.length) : bare;
