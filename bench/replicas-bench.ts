@@ -1,7 +1,7 @@
 /**
  * Team mode scaled out: 1, 2 and 3 MCP server replicas (`supervisor serve`, each its own process) behind
  * HAProxy, sharing one brain service (`supervisor ingest`) that keeps the session logs — the cluster of
- * test/replicas.test.ts (test/support/replica-cluster.ts). One HAProxy serves three frontends: over r1,
+ * test/replicas.test.ts (bench/replica-cluster.ts). One HAProxy serves three frontends: over r1,
  * over r1–r2, over r1–r3, so the three set-ups run side by side and their rounds are interleaved
  * (1, 2, 3, 1, 2, 3…): the machine's noise falls on all alike.
  *
@@ -21,7 +21,7 @@
 import { cpus } from 'node:os';
 import type { Client } from '@modelcontextprotocol/client';
 import { startFakeLiteLlm } from '../src/dev/fake-litellm.js';
-import { callTool, connectClient, haproxyCommand, startCluster, type Cluster, type Era } from '../test/support/replica-cluster.js';
+import { callTool, connectClient, haproxyCommand, startCluster, type Cluster, type Era } from './replica-cluster.js';
 import { summarize, type Latency } from './latency.js';
 import { processCpuMs } from './server-process.js';
 

@@ -1,5 +1,5 @@
 /**
- * Team mode with three MCP server replicas behind HAProxy (test/support/replica-cluster.ts), one brain
+ * Team mode with three MCP server replicas behind HAProxy (bench/replica-cluster.ts), one brain
  * service keeping the session logs, and 200 consulting calls of both protocol eras in flight while one
  * replica is killed (SIGKILL) and another is stopped (SIGTERM). What must hold: every answered call has
  * exactly one whole line in the brain service's log of its session, whichever replica served it; a call
@@ -19,7 +19,7 @@ import type { CallToolResult, Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLiteLlm, type ChatRequest, type FakeLiteLlm, type ModelBehaviour } from '../src/dev/fake-litellm.js';
 import { MODELS } from './support/fixture-config.js';
-import { callTool, connectClient, haproxyCommand, killClusterProcesses, startCluster, type Cluster, type Era, type Exit } from './support/replica-cluster.js';
+import { callTool, connectClient, haproxyCommand, killClusterProcesses, startCluster, type Cluster, type Era, type Exit } from '../bench/replica-cluster.js';
 import { gate, waitFor } from './support/wait.js';
 
 const CLIENTS_PER_ERA = 20;

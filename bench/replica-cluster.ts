@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client, StreamableHTTPClientTransport, type CallToolRequest, type CallToolResult } from '@modelcontextprotocol/client';
 
-/** The repository: the folder of the package.json named supervisor-mcp, from test/support/ or dist/test/support/. */
+/** The repository: the folder of the package.json named supervisor-mcp, from bench/ or dist/bench/. */
 function repoRoot(): string {
   for (let dir = import.meta.dirname; dir !== dirname(dir); dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
