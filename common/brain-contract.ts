@@ -241,6 +241,10 @@ export const ReadyResponse = z.object({
     .string()
     .optional()
     .describe('Changes whenever notes were created, changed or removed, and when the service restarts; compare, never parse.'),
+  session_logs: z
+    .string()
+    .optional()
+    .describe('Changes whenever a new session log starts (POST /sessions/{id}), and when the service restarts; compare, never parse.'),
 });
 export type ReadyResponse = z.infer<typeof ReadyResponse>;
 

@@ -26,7 +26,7 @@ export const SessionIdParam = z.object({
 /** POST /sessions/{id}: one entry, as the MCP server logs a call (src/session/log.ts SessionEntry). Other fields are kept as sent. */
 export const SessionLine = z
   .looseObject({
-    skill: z.string({ error: 'must be a string' }).min(1, 'must not be empty').describe('The tool the call was.'),
+    skill: z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') }).min(1, 'must not be empty').describe('The tool the call was.'),
     session_id: z.string().optional().describe("The session's id; when given, it must be the path's."),
   })
   .describe('One call of the session, stored as one JSON line.');

@@ -129,7 +129,7 @@ export function buildApp({ brain, logger, token, bindHost = '127.0.0.1', allowed
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.register(fastifySwagger, { openapi: OPENAPI_DOCUMENT, transform: jsonSchemaTransform });
   // Routes are added once the swagger plugin is loaded, so that it sees every one of them.
-  app.register(contractRoutes(brain, metrics));
+  app.register(contractRoutes(brain, sessions, metrics));
   app.register(sessionRoutes({ logs: sessions, metrics, newPerMinute: newSessionsPerMinute, refusals, guarded: GUARDED, security: TOKEN }));
   // The web page at / (docs/web.md): its own plugin, so its form parser and error pages stay its own.
   // A form carries a note percent-encoded: up to three bytes sent for each of the note's.
@@ -165,7 +165,7 @@ function refusals(statuses: Record<number, string>): Record<number, z.ZodType> {
 const GUARDED = { 401: 'Missing or wrong bearer token.', 403: 'Host or Origin refused (DNS-rebinding guard).' };
 
 /** The brain's routes, each declared with the contract's schemas for its body and answers. */
-function contractRoutes(brain: Brain, metrics: IngestionMetrics): FastifyPluginAsyncZod {
+function contractRoutes(brain: Brain, sessions: SessionLogFiles, metrics: IngestionMetrics): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/write',
@@ -297,7 +297,7 @@ function contractRoutes(brain: Brain, metrics: IngestionMetrics): FastifyPluginA
         }
         const problem = brain.problem;
         if (problem) return reply.code(503).header('retry-after', '5').send({ status: 'unavailable', reason: problem });
-        return { status: 'ready' as const, notes: brain.noteCount(), generation: brain.generation };
+        return { status: 'ready' as const, notes: brain.noteCount(), generation: brain.generation, session_logs: sessions.generation };
       },
     );
 

@@ -6,7 +6,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { NewLogRefused, type SessionLogFiles } from '../common/session-log/files.js';
+import { NewLogRefused, NotALogFile, type SessionLogFiles } from '../common/session-log/files.js';
 import { BadSessionCursor } from '../common/session-log/listing.js';
 import {
   EARLIER_EXACT_HEADER,
@@ -51,6 +51,7 @@ export function sessionRoutes({ logs, metrics, newPerMinute, refusals, guarded, 
             ...refusals({
               400: 'A bad session id, or a body that is no entry; the line names the field.',
               ...guarded,
+              409: 'The log\'s name is taken by something that is not a regular file (a symbolic link, a FIFO, a folder): nothing was written.',
               413: `Body over ${SESSION_LINE_MAX_BYTES} bytes.`,
               429: 'Too many new sessions this minute (INGEST_NEW_SESSIONS_PER_MINUTE): nothing was written; Retry-After says when.',
               503: "The brain's disk is read-only: nothing was written.",
@@ -78,6 +79,7 @@ export function sessionRoutes({ logs, metrics, newPerMinute, refusals, guarded, 
             throw new BrainError(`too many new sessions: at most ${newPerMinute} start a minute (INGEST_NEW_SESSIONS_PER_MINUTE); nothing was written, retry in ${wait} s`, 429);
           }
           metrics.sessionLines.inc({ result: 'failed' });
+          if (error instanceof NotALogFile) throw new BrainError(error.message, 409);
           throw diskFault(error, `the line of session ${id}`) ?? error;
         }
       },
@@ -95,13 +97,15 @@ export function sessionRoutes({ logs, metrics, newPerMinute, refusals, guarded, 
               description: `One JSON entry a line, oldest first; empty when the session has no log. ${EARLIER_LINES_HEADER}: the lines before them; ${EARLIER_EXACT_HEADER}: false when that is a lower bound.`,
               content: { 'application/x-ndjson': { schema: z.string() } },
             },
-            ...refusals({ 400: 'A bad session id or tail_bytes.', ...guarded }),
+            ...refusals({ 400: 'A bad session id or tail_bytes.', ...guarded, 409: 'The log\'s name is taken by something that is not a regular file: nothing is read.' }),
           },
           security,
         },
       },
       async (request, reply) => {
-        const tail = await logs.tailLines(request.params.id, request.query.tail_bytes);
+        const tail = await logs.tailLines(request.params.id, request.query.tail_bytes).catch((error: unknown) => {
+          throw error instanceof NotALogFile ? new BrainError(error.message, 409) : error;
+        });
         const body = tail.lines.length === 0 ? '' : `${tail.lines.map((line) => line.toString('utf8')).join('\n')}\n`;
         return reply
           .header(EARLIER_LINES_HEADER, String(tail.earlier))

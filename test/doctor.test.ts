@@ -5,6 +5,8 @@
  */
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -14,6 +16,7 @@ import { runDoctor } from '../src/doctor/command.js';
 import { CLI } from './support/cli.js';
 import { FIXTURE_ENV, MODELS } from './support/fixture-config.js';
 import { freePort } from './support/ports.js';
+import { startService, type TestService } from './support/service.js';
 import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 
 const ALL_MODELS = Object.values(MODELS);
@@ -217,6 +220,63 @@ describe('the brain folder', () => {
     const run = await doctor({ ...healthyEnv(), SUPERVISOR_BRAIN_DIR: join(work, `new-${counter}`, 'brain') }, ['--no-answers']);
     expect(run.code).toBe(0);
     expect(run.out).toContain('does not exist yet: `supervisor serve` creates it');
+  });
+});
+
+describe('the brain service (team mode: INGEST_BASE_URL set)', () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startService({ token: 'brain-token-0123456789' });
+    await service.post('/write', { filename: 'retry', content: 'Back off exponentially.' }, { authorization: 'Bearer brain-token-0123456789' });
+  });
+  afterAll(() => service.stop());
+
+  /** Team mode; the local brain folder is a file, which would be a problem if doctor still looked at it. */
+  const teamEnv = async (ingest: Record<string, string>) => {
+    const file = join(work, `not-used-${counter}`);
+    await writeFile(file, 'the MCP server keeps no brain folder in team mode');
+    return { ...healthyEnv(), SUPERVISOR_BRAIN_DIR: file, ...ingest };
+  };
+
+  it('is asked instead of the local folder: it answers, takes the token and keeps the session logs', async () => {
+    const run = await doctor(await teamEnv({ INGEST_BASE_URL: service.url, INGEST_TOKEN: 'brain-token-0123456789' }), ['--no-answers']);
+    expect(run.problems).toEqual([]);
+    expect(run.out).toContain(`ok       ingestion service at ${service.url} answers and takes our token: 1 note(s)`);
+    expect(run.out).toContain(`ok       ingestion service at ${service.url} keeps the session logs`);
+    expect(run.out).not.toContain('brain folder');
+    expect(run.code).toBe(0);
+  });
+
+  it('a token it refuses, or no service at the address, is a problem saying what to set', async () => {
+    const refused = await doctor(await teamEnv({ INGEST_BASE_URL: service.url, INGEST_TOKEN: 'not-the-token-0123456789' }), ['--no-answers']);
+    expect(refused.code).toBe(1);
+    expect(refused.problems).toEqual([expect.stringMatching(/refuses our token \(401\).*INGEST_TOKEN/)]);
+    expect(refused.out).not.toContain('not-the-token');
+
+    const nowhere = `http://127.0.0.1:${await freePort()}`;
+    const down = await doctor(await teamEnv({ INGEST_BASE_URL: nowhere }), ['--no-answers']);
+    expect(down.code).toBe(1);
+    expect(down.problems).toEqual([expect.stringMatching(new RegExp(`ingestion service at ${nowhere}.*: start it, or fix INGEST_BASE_URL`))]);
+  });
+
+  it('a service of an older version, without the session-log API, is a problem: the logs would be lost', async () => {
+    // Answers /ready and /notes as a service of before the session-log API did; 404 for the rest.
+    const old = createServer((request, response) => {
+      const known: Record<string, unknown> = { '/ready': { status: 'ready', notes: 3, generation: 'g1' }, '/notes?limit=1': { notes: [], next: null } };
+      const body = known[request.url ?? ''];
+      response.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(body ?? { error: `Route ${request.method}:${request.url} not found` }));
+    });
+    await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(old.address() as AddressInfo).port}`;
+      const run = await doctor(await teamEnv({ INGEST_BASE_URL: url }), ['--no-answers']);
+      expect(run.code).toBe(1);
+      expect(run.out).toContain(`ok       ingestion service at ${url} answers and takes our token: 3 note(s)`);
+      expect(run.problems).toEqual([expect.stringContaining(`ingestion service at ${url} has no session-log API (GET /sessions answered 404): update it`)]);
+    } finally {
+      await new Promise((resolve) => old.close(resolve));
+    }
   });
 });
 

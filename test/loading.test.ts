@@ -37,7 +37,7 @@ describe('while the index is still loading', () => {
     expect((await post('/write', { content: 'written early', filename: 'early' })).status).toBe(201);
 
     await brain.reconcile();
-    expect(await (await fetch(`${url}/ready`)).json()).toEqual({ status: 'ready', notes: 1, generation: expect.stringMatching(/^[0-9a-f]+\.\d+$/) });
+    expect(await (await fetch(`${url}/ready`)).json()).toEqual({ status: 'ready', notes: 1, generation: expect.stringMatching(/^[0-9a-f]+\.\d+$/), session_logs: expect.stringMatching(/^[0-9a-f]+\.\d+$/) });
     const found = (await (await post('/query', { query: 'early' })).json()) as { results: Array<{ path: string }> };
     expect(found.results.map((r) => r.path)).toEqual(['early.md']);
   });

@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent, get, type IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -57,6 +59,17 @@ describe('GET /metrics', () => {
   });
 });
 
+/** GET through `agent`, read to the end; the socket is the connection it came on. */
+function getHealth(url: string, agent: Agent): Promise<{ status: number; headers: IncomingHttpHeaders; socket: Socket }> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent }, (response) => {
+      const socket = response.socket; // detached from the response once it ends
+      response.resume();
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, socket }));
+    }).on('error', reject);
+  });
+}
+
 describe('SIGTERM', () => {
   it('lets a call in flight finish, refuses new work meanwhile, closes the sessions and exits 0', async () => {
     const llm = await startTestFake();
@@ -75,10 +88,20 @@ describe('SIGTERM', () => {
       const call = client.callTool({ name: 'review', arguments: { project_root: '/p', files: ['a.ts'] } });
       await waitFor(() => llm.requests.length === 1, 'the call reaching LiteLLM');
 
+      // A keep-alive connection left idle, as a proxy's pool holds one.
+      const healthUrl = url.replace('/mcp', '/health');
+      const pooled = await getHealth(healthUrl, new Agent({ keepAlive: true }));
+      expect(pooled.status).toBe(200);
+      const pooledClosed = new Promise((resolve) => pooled.socket.once('close', resolve));
+
       server.child.kill('SIGTERM');
       await waitFor(() => server.stdout().includes('waiting for calls in flight before closing MCP sessions'), 'the shutdown starting');
-      const during = await fetch(url.replace('/mcp', '/health')).then((r) => r.status, () => 'refused');
-      expect([503, 'refused']).toContain(during);
+      // The idle connection is closed, so its owner reconnects (to a replica that is up) ...
+      await pooledClosed;
+      // ... and an answer during the drain closes its connection too.
+      const during = await getHealth(healthUrl, new Agent({ keepAlive: true }));
+      expect(during.status).toBe(503);
+      expect(during.headers.connection).toBe('close');
       answer.open();
 
       const result = await call;

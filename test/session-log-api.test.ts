@@ -4,16 +4,19 @@
  * the lines whichever server wrote them, and a brain service that is down costs a call its log line,
  * not its answer.
  */
-import { appendFile, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ResourceListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_LINE_MAX_BYTES } from '../common/session-contract.js';
 import { SessionLogFiles } from '../common/session-log/files.js';
 import { startIngestion, type RunningIngestion } from '../ingestion/service.js';
 import { createLogger } from '../src/log.js';
-import { startService, type TestService } from './support/service.js';
+import { startBrainProxy, startService, type TestService } from './support/service.js';
 import { startTestSupervisor, type TestSupervisor } from './support/supervisor.js';
+import { waitFor } from './support/wait.js';
 import { tmpdir } from 'node:os';
 
 const TOKEN = 'session-api-token-0123456789';
@@ -92,7 +95,8 @@ describe('the brain service keeps session logs', () => {
     }
     expect((await service.post('/sessions/api-2', entry('debug', 'x', { session_id: 'other' }), AUTH)).body.error).toMatch(/not the path's session api-2/);
     expect((await service.post('/sessions/api-2', [1, 2], AUTH)).body.error).toBe('request body must be a JSON object');
-    expect((await service.post('/sessions/api-2', { message: 'no skill' }, AUTH)).body.error).toMatch(/^skill /);
+    expect((await service.post('/sessions/api-2', { message: 'no skill' }, AUTH)).body.error).toMatch(/^skill is required/);
+    expect((await service.post('/sessions/api-2', { skill: 7 }, AUTH)).body.error).toMatch(/^skill must be a string/);
 
     const huge = await service.post('/sessions/api-2', entry('debug', 'x'.repeat(SESSION_LINE_MAX_BYTES)), AUTH);
     expect(huge).toEqual({ status: 413, body: { error: "request body is larger than 64 KiB (65536 bytes), this route's limit" } });
@@ -109,6 +113,26 @@ describe('the brain service keeps session logs', () => {
     await service.post('/sessions/api-torn', entry('review', 'after'), AUTH);
     const entries = await new SessionLogFiles(join(service.brainDir, 'sessions')).read('api-torn');
     expect(entries.map((e) => e.message)).toEqual(['before', 'after']);
+  });
+
+  it('never follows a symbolic link, waits on a FIFO or writes into a folder that has a log\'s name', async () => {
+    const sessions = join(service.brainDir, 'sessions');
+    const outside = join(service.brainDir, 'outside.txt');
+    await writeFile(outside, 'not a session log\n');
+    await symlink(outside, join(sessions, 'api-link.jsonl'));
+    execFileSync('mkfifo', [join(sessions, 'api-fifo.jsonl')]);
+    await mkdir(join(sessions, 'api-folder.jsonl'));
+    for (const id of ['api-link', 'api-fifo', 'api-folder']) {
+      const written = await service.post(`/sessions/${id}`, entry('debug', 'x'), AUTH);
+      expect(written.status).toBe(409);
+      expect(written.body.error).toMatch(new RegExp(`^the log of session ${id} is not a regular file`));
+      const read = await service.get(`/sessions/${id}`, AUTH);
+      expect(read.status).toBe(409);
+    }
+    expect(await readFile(outside, 'utf8')).toBe('not a session log\n');
+    const listed = (await service.get('/sessions?limit=100', AUTH)).body as { sessions: Array<{ id: string }> };
+    expect(listed.sessions.map((s) => s.id)).not.toEqual(expect.arrayContaining(['api-link']));
+    expect(listed.sessions.map((s) => s.id)).not.toEqual(expect.arrayContaining(['api-folder']));
   });
 });
 
@@ -190,6 +214,31 @@ describe('the MCP server in team mode', () => {
     expect(resources.map((r) => r.uri)).toEqual(expect.arrayContaining(['supervisor://sessions/team-1', 'supervisor://sessions/team-2']));
     const read = await client.readResource({ uri: 'supervisor://sessions/team-1' });
     expect(JSON.stringify(read.contents)).toContain('wombat');
+  });
+
+  it('tells its clients of a session log another replica started (the service\'s generation of them, polled)', async () => {
+    let readyPolls = 0;
+    const proxy = await startBrainProxy(service.url, (path) => {
+      if (path === '/ready') readyPolls += 1;
+      return 'forward';
+    });
+    const replica = await startTestSupervisor({ INGEST_BASE_URL: proxy.url, INGEST_TOKEN: TOKEN });
+    try {
+      const listener = await replica.connect();
+      let heard = 0;
+      listener.setNotificationHandler(ResourceListChangedNotificationSchema, () => void heard++);
+      // Two polls seen: the first one's generation is known (polls never overlap), so a log started now is a change.
+      readyPolls = 0;
+      await waitFor(() => readyPolls >= 2, 'two polls of /ready');
+      expect(heard).toBe(0);
+      await service.post('/sessions/started-elsewhere', entry('tdd_red', 'by another replica'), AUTH);
+      await waitFor(() => heard > 0, 'list_changed for a log another replica started');
+      const { resources } = await listener.listResources();
+      expect(resources.map((r) => r.uri)).toContain('supervisor://sessions/started-elsewhere');
+    } finally {
+      await replica.stop();
+      await proxy.close();
+    }
   });
 
   it('answers a call while the brain service is down, and says its log line was not written', async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -33,4 +33,22 @@ it("a session log that cannot be written keeps the model's answer and says so be
   // The caller is told what happened, not where: the server's paths stay in its log.
   expect(JSON.stringify(result)).not.toContain(scratch);
   expect(sup.logs()).toContain('cannot write the session log');
+});
+
+it('a log whose name is a symbolic link is neither followed nor written: the answer says so', async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'supervisor-linked-log-'));
+  const sessions = join(scratch, 'sessions');
+  await mkdir(sessions);
+  const outside = join(scratch, 'elsewhere.txt');
+  await writeFile(outside, 'someone else\'s file\n');
+  await symlink(outside, join(sessions, 'linked.jsonl'));
+  sup = await startTestSupervisor({ SUPERVISOR_SESSIONS_DIR: sessions }, { answer: { kind: 'answer', text: 'the model answer' } });
+  const client = await sup.connect();
+
+  const result = await client.callTool({ name: 'debug', arguments: { project_root: '/work/shop', error: 'boom', session_id: 'linked' } });
+
+  expect(texts(result)[0]).toBe('the model answer');
+  expect(result.structuredContent).toMatchObject({ session_log: expect.stringMatching(/^not written: the log of session linked is not a regular file/) });
+  expect(await readFile(outside, 'utf8')).toBe("someone else's file\n");
+  expect(JSON.stringify(result)).not.toContain(scratch);
 });

@@ -9,7 +9,9 @@
  * Shared: the MCP server keeps its logs so in the embedded default (src/session/log.ts), and the
  * brain service keeps every replica's so in team mode, behind its /sessions API.
  */
-import { mkdir, open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { appendWhole } from '../append-whole.js';
 import { SESSION_ID_PATTERN, type AdviceOutcome, type Attempt, type Usage, type WhatWasCut } from '../consultation-contract.js';
@@ -77,6 +79,12 @@ export interface Tail {
 /** A session id that is no file name (SESSION_ID_PATTERN). */
 export class InvalidSessionId extends Error {}
 
+/**
+ * The log's name is taken by something that is not a regular file: a symbolic link (which could lead
+ * out of the sessions folder), a FIFO (a read would hang), a folder. Never followed, read or written.
+ */
+export class NotALogFile extends Error {}
+
 /** An append that would have started a new log, when the caller's `mayStart` said no: nothing was written. */
 export class NewLogRefused extends Error {}
 
@@ -103,9 +111,20 @@ export class SessionLogFiles {
   private readonly directory: SessionDirectory;
   /** Appends to one log, in order: a second waits for the first (its last-byte check must see the first's newline). */
   private readonly appending = new Map<string, Promise<void>>();
+  private readonly runId = randomUUID().slice(0, 8);
+  private logsStarted = 0;
 
   constructor(readonly dir: string) {
     this.directory = new SessionDirectory(dir);
+  }
+
+  /**
+   * Changes whenever an append through this object started a log, and with each new object (a
+   * restart): the brain service publishes it on GET /ready, so every MCP replica learns of the logs
+   * the others started.
+   */
+  get generation(): string {
+    return `${this.runId}.${this.logsStarted}`;
   }
 
   static check(id: string): string {
@@ -157,7 +176,7 @@ export class SessionLogFiles {
       await mkdir(this.dir, { recursive: true });
       this.dirReady = true;
     }
-    const handle = await open(file, 'a+');
+    const handle = await openLog(id, file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT);
     try {
       // The last byte, before every append (one 1-byte read): a log that ends without a newline got
       // a torn line from another writer (a crash, a second process on the same folder), and our line
@@ -169,6 +188,7 @@ export class SessionLogFiles {
       const line = Buffer.from(`${prefix}${json}\n`);
       await appendWhole(handle, line);
       this.directory.appended(id, line.length);
+      if (size === 0) this.logsStarted += 1;
       return { created: size === 0, bytes: line.length };
     } finally {
       await handle.close();
@@ -263,7 +283,7 @@ export class SessionLogFiles {
 
   /** Opens the session's log and hands it, with its size, to `use`; a session with no log has nothing to read. */
   private async withLog(id: string, use: (handle: FileHandle, size: number) => Promise<void>): Promise<void> {
-    const handle = await open(this.file(id), 'r').catch((error: NodeJS.ErrnoException) => {
+    const handle = await openLog(id, this.file(id), constants.O_RDONLY).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return null;
       throw error;
     });
@@ -276,8 +296,22 @@ export class SessionLogFiles {
   }
 }
 
+/**
+ * Opens a log without following a symbolic link, and without waiting on a FIFO, and refuses anything
+ * but a regular file (NotALogFile).
+ */
+async function openLog(id: string, file: string, flags: number): Promise<FileHandle> {
+  const refused = () => new NotALogFile(`the log of session ${id} is not a regular file (a symbolic link, a FIFO or a folder has its name): it is neither read nor written; move it out of the sessions folder`);
+  const handle = await open(file, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
+    throw error.code === 'ELOOP' || error.code === 'EISDIR' ? refused() : error;
+  });
+  if ((await handle.stat()).isFile()) return handle;
+  await handle.close();
+  throw refused();
+}
+
 async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
+  return lstat(file).then(
     () => true,
     (error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return false;

@@ -5,7 +5,7 @@
  * only when there are at most SESSION_LIST_TIMED_MAX of them; a folder holding more is listed by
  * name, with no stat at all.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SESSION_ID_PATTERN } from '../consultation-contract.js';
 
@@ -128,8 +128,8 @@ export class SessionDirectory {
     const timed = new Map<string, Timed>();
     for (let from = 0; from < ids.length; from += STAT_BATCH) {
       const batch = ids.slice(from, from + STAT_BATCH);
-      const stats = await Promise.all(batch.map((id) => stat(join(this.dir, `${id}.jsonl`)).catch(() => null)));
-      // A log removed since the names were read, or not a file (a folder named x.jsonl), is left out.
+      const stats = await Promise.all(batch.map((id) => lstat(join(this.dir, `${id}.jsonl`)).catch(() => null)));
+      // A log removed since the names were read, or not a file (a folder or a symbolic link named x.jsonl), is left out.
       batch.forEach((id, i) => {
         const found = stats[i];
         if (found?.isFile()) timed.set(id, { id, mtimeMs: found.mtimeMs, bytes: found.size });

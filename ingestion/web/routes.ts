@@ -6,6 +6,7 @@
  */
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { SESSION_ID_PATTERN } from '../../common/consultation-contract.js';
+import { NotALogFile } from '../../common/session-log/files.js';
 import type { Brain, Note } from '../brain.js';
 import { BrainError } from '../errors.js';
 import { parseNote } from '../frontmatter.js';
@@ -14,9 +15,9 @@ import { PAGE_HEADERS, setCookie, TOKEN_COOKIE, WebAuth } from './auth.js';
 import { csrfField, html, href, page, type Html, type PageFrame } from './html.js';
 import { marksOf, savedBy } from './marks.js';
 import { goneBody, listingBody, noteBody, searchBody, type NoteView } from './notes-view.js';
-import { noSessionsBody, sessionBody, sessionsBody, type SessionRow } from './sessions-view.js';
+import { sessionBody, sessionsBody, type SessionRow } from './sessions-view.js';
 import { SignInLimit } from './sign-in-limit.js';
-import type { WebSources } from './sources.js';
+import type { SessionsSource, WebSources } from './sources.js';
 import { statusBody } from './status-view.js';
 import { STYLE_SHEET } from './style.js';
 
@@ -40,7 +41,8 @@ const SESSION_PAGE_BYTES = 1024 * 1024;
 export interface WebOptions {
   brain: Brain;
   token?: string | undefined;
-  sources?: WebSources | undefined;
+  /** The session logs the service keeps, and what else this process has to show. */
+  sources: WebSources & { sessions: SessionsSource };
   /** The largest form accepted: an edited note (at most a write's size) percent-encoded. */
   formLimit: number;
 }
@@ -48,7 +50,7 @@ export interface WebOptions {
 /** No route of the page is in the OpenAPI document: it documents the API. */
 const HIDDEN = { schema: { hide: true } };
 
-export function webPage({ brain, token, sources = {}, formLimit }: WebOptions): FastifyPluginAsync {
+export function webPage({ brain, token, sources, formLimit }: WebOptions): FastifyPluginAsync {
   return async (app) => {
     const auth = new WebAuth(token);
     const signInLimit = new SignInLimit();
@@ -203,14 +205,17 @@ export function webPage({ brain, token, sources = {}, formLimit }: WebOptions): 
 
     app.get('/web/sessions', HIDDEN, async (request, reply) => {
       const sessions = sources.sessions;
-      if (!sessions) return send(request, reply, { title: 'Sessions', section: 'sessions', body: noSessionsBody() });
       const after = param(request, 'after', 300);
       const listing = await sessions.list({ after: after || undefined, limit: SESSIONS_PAGE }).catch((error: Error) => {
         throw /cursor/i.test(error.message) ? new BrainError(error.message, 400) : error;
       });
       const rows = await Promise.all(
         listing.sessions.map(async (summary): Promise<SessionRow> => {
-          const [head, tail] = await Promise.all([sessions.head(summary.id, SESSION_HEAD_BYTES), sessions.tail(summary.id, SESSION_TAIL_BYTES)]);
+          // A name taken by no regular file (listed by name past the listing's stat bound) is a row without calls.
+          const [head, tail] = await Promise.all([sessions.head(summary.id, SESSION_HEAD_BYTES), sessions.tail(summary.id, SESSION_TAIL_BYTES)]).catch((error: unknown) => {
+            if (error instanceof NotALogFile) return [[], { entries: [], earlier: 0, earlierExact: true }] as const;
+            throw error;
+          });
           const skills = [...new Set([...head, ...tail.entries].map((call) => call.skill))];
           return { ...summary, first: head[0] ?? tail.entries[0] ?? null, skills, calls: head.length };
         }),
@@ -220,10 +225,11 @@ export function webPage({ brain, token, sources = {}, formLimit }: WebOptions): 
 
     app.get('/web/session', HIDDEN, async (request, reply) => {
       const sessions = sources.sessions;
-      if (!sessions) return send(request, reply, { title: 'Session', section: 'sessions', body: noSessionsBody() });
       const id = param(request, 'id', 200);
       if (!SESSION_ID_PATTERN.test(id)) throw new BrainError(`no session "${id.slice(0, 40)}": a session id is 1–128 letters, digits, - or _`, 400);
-      const { entries, earlier, earlierExact } = await sessions.tail(id, SESSION_PAGE_BYTES);
+      const { entries, earlier, earlierExact } = await sessions.tail(id, SESSION_PAGE_BYTES).catch((error: unknown) => {
+        throw error instanceof NotALogFile ? new BrainError(error.message, 409) : error;
+      });
       if (entries.length === 0 && earlier === 0) throw new BrainError(`no session ${id} in ${sessions.dir}`, 404);
       return send(request, reply, { title: `Session ${id}`, section: 'sessions', body: sessionBody(id, entries, earlier, earlierExact) });
     });

@@ -32,10 +32,6 @@ ${table(['Session', 'First task', 'Skills used'], body, 'No session has been log
 ${pager(later ? '/web/sessions' : null, next ? href('/web/sessions', { after: next }) : null)}`;
 }
 
-export function noSessionsBody(): Html {
-  return html`<p class="notice">This page was given no session logs to show. The brain service keeps them in INGEST_SESSIONS_DIR (team mode), and <code>supervisor serve</code> in its SUPERVISOR_SESSIONS_DIR.</p>`;
-}
-
 function attempts(call: LoggedCall): Html {
   if (call.attempts.length === 0) return html`<span class="muted">—</span>`;
   return html`<ol>${call.attempts.map((a) => html`<li>${a.model}: ${a.outcome}${a.status ? ` (${a.status})` : ''}, ${a.ms} ms${a.detail ? html` <span class="muted">${short(a.detail, 200)}</span>` : ''}</li>`)}</ol>`;

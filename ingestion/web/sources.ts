@@ -56,6 +56,5 @@ export type KeptScoreboard = { board: ScoreboardView; path: string } | { problem
 export type ScoreboardSource = () => Promise<KeptScoreboard>;
 
 export interface WebSources {
-  sessions?: SessionsSource | undefined;
   scoreboard?: ScoreboardSource | undefined;
 }

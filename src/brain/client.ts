@@ -154,9 +154,9 @@ export class HttpBrainClient implements BrainClient {
     private readonly baseUrl: string,
     private readonly token: string | undefined,
     private readonly timeoutMs = 2000,
-    pollMs = CHANGE_POLL_MS,
+    private readonly pollMs = CHANGE_POLL_MS,
   ) {
-    this.changes = new ChangeSignal((changed) => this.pollGeneration(changed, pollMs));
+    this.changes = new ChangeSignal((changed) => this.pollGeneration(changed, (ready) => ready.generation));
   }
 
   get where(): string {
@@ -210,17 +210,26 @@ export class HttpBrainClient implements BrainClient {
   }
 
   /**
-   * Asks GET /ready for the brain's generation every `pollMs` while someone listens, and reports a
+   * Calls `changed` when a session log started on the service — by any MCP replica — until the
+   * returned function is called (src/session/remote.ts debounces it for its listeners).
+   */
+  watchNewSessionLogs(changed: () => void): () => void {
+    return this.pollGeneration(changed, (ready) => ready.session_logs);
+  }
+
+  /**
+   * Asks GET /ready for one of its generations every `pollMs` while someone listens, and reports a
    * change whenever it differs from the last one seen (a restart changes it too). Polls never
    * overlap, and neither the timer nor a poll in flight keeps the process alive.
    */
-  private pollGeneration(changed: () => void, pollMs: number): () => void {
+  private pollGeneration(changed: () => void, generationOf: (ready: ReadyResponse) => string | undefined): () => void {
+    const pollMs = this.pollMs;
     let last: string | undefined;
     let timer: NodeJS.Timeout | null = null;
     const stop = new AbortController();
     const poll = async () => {
       const generation = await this.json('GET', '/ready', { signal: stop.signal }).then(
-        (body) => (body as ReadyResponse).generation,
+        (body) => generationOf(body as ReadyResponse),
         () => undefined, // unreachable or still loading: ask again at the next turn
       );
       if (stop.signal.aborted) return;

@@ -3,6 +3,7 @@
  * serves the session's later calls; an answer the model gave is worth more than its line, so a log
  * that cannot be written is reported beside the answer (`session_log`), never in its place.
  */
+import { NotALogFile } from '../../common/session-log/files.js';
 import type { Deps } from '../deps.js';
 import { systemErrorLine } from '../errors.js';
 import { ChainFailed, type Attempt } from '../llm/chain.js';
@@ -106,8 +107,10 @@ export async function logged<T extends Consultation>(deps: Pick<Deps, 'sessions'
       return null;
     } catch (error) {
       deps.logger.error({ err: error, session_id: call.sessionId }, 'cannot write the session log');
-      // The brain service's own words in team mode (they name the service and hold no path); a disk's error by its code only.
-      const why = error instanceof BrainUnavailable || error instanceof BrainRefused ? error.message : systemErrorLine(error);
+      // The brain service's own words in team mode (they name the service and hold no path), as the
+      // refusal of a log that is no file (it names the session only); a disk's error by its code only.
+      const ownWords = error instanceof BrainUnavailable || error instanceof BrainRefused || error instanceof NotALogFile;
+      const why = ownWords ? error.message : systemErrorLine(error);
       return `not written: ${why}; the server log has the details`;
     }
   };

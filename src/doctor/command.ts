@@ -1,13 +1,14 @@
 /**
  * `supervisor doctor`: checks a setup before the first call fails — the settings, LiteLLM and the
- * models it serves, the chains against Claude Code's tool timeout, the brain folder, the tokens and
- * a project's .mcp.json — one line per finding, each problem with what to do (docs/doctor.md).
+ * models it serves, the chains against Claude Code's tool timeout, the brain folder (in team mode the
+ * brain service), the tokens and a project's .mcp.json — one line per finding, each problem with what to do (docs/doctor.md).
  */
 import { resolve } from 'node:path';
 import type { Env } from '../../common/env.js';
 import { commandOptions, wholeOption } from '../command-options.js';
 import { VERSION } from '../version.js';
 import { checkBrain } from './brain.js';
+import { checkBrainService } from './brain-service.js';
 import { checkModelsFile, checkToolTimeout } from './chains.js';
 import { findingLine, summaryLine, type Finding } from './findings.js';
 import { checkLiteLlm } from './litellm.js';
@@ -70,8 +71,12 @@ export async function runDoctor(argv: string[], env: Env = process.env, output: 
   report(modelFindings);
   report(await checkLiteLlm(supervisor, models, { timeAnswers: !values['no-answers'], answerTimeoutMs }));
   report(checkToolTimeout(supervisor, models, env));
-  const brainSetting = env.SUPERVISOR_BRAIN_DIR ? 'SUPERVISOR_BRAIN_DIR' : 'INGEST_BRAIN_DIR';
-  report(await checkBrain({ brainDir: supervisor.brainDir, setting: brainSetting }));
+  if (supervisor.ingestBaseUrl) {
+    report(await checkBrainService(supervisor.ingestBaseUrl, supervisor.ingestToken));
+  } else {
+    const brainSetting = env.SUPERVISOR_BRAIN_DIR ? 'SUPERVISOR_BRAIN_DIR' : 'INGEST_BRAIN_DIR';
+    report(await checkBrain({ brainDir: supervisor.brainDir, setting: brainSetting }));
+  }
   report(checkTokens(supervisor, ingestion));
   report(await checkMcpJson({ projectDir: resolve(cwd, values.project ?? '.'), named: values.project !== undefined }, env));
 

@@ -158,7 +158,25 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
     return (await isModernRequest(request)) ? modern.serve(request, reply) : legacy.serve(request, reply);
   });
 
+  // While draining, every answer closes its connection and idle keep-alive connections are closed:
+  // a client (or a proxy's pool) holding one would otherwise keep landing here and get 503 for the
+  // whole grace period, instead of reconnecting to a replica that is up.
+  app.addHook('onRequest', async (_request, reply) => {
+    if (draining) reply.raw.shouldKeepAlive = false;
+  });
+
   async function drainAll(): Promise<void> {
+    // Connections busy at the start go idle as their answers end; closed each second until the end.
+    app.server.closeIdleConnections();
+    const closeIdle = setInterval(() => app.server.closeIdleConnections(), 1000);
+    try {
+      await finishCalls();
+    } finally {
+      clearInterval(closeIdle);
+    }
+  }
+
+  async function finishCalls(): Promise<void> {
     if (gate.inFlight > 0) {
       options.logger.info({ calls: gate.inFlight, grace_seconds: graceMs / 1000 }, 'waiting for calls in flight before closing MCP sessions');
       await until(() => gate.inFlight === 0, graceMs);

@@ -27,9 +27,15 @@ interface FetchedTail {
 export class RemoteSessionLog implements SessionStore {
   /** Told of each log an append of this replica started, while anyone listens. */
   private logStarted: (() => void) | null = null;
+  // This replica's own new logs are told at once; the others' when the service's generation of
+  // them moves (polled every few seconds while anyone listens).
   private readonly newLogs = new ChangeSignal((started) => {
     this.logStarted = started;
-    return () => (this.logStarted = null);
+    const stopWatching = this.brain.watchNewSessionLogs(started);
+    return () => {
+      this.logStarted = null;
+      stopWatching();
+    };
   });
 
   constructor(
