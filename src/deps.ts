@@ -8,7 +8,7 @@ import type { DisciplineStore } from './consult/disciplines.js';
 import type { Completion, CompletionRequest } from './llm/chain.js';
 import type { ModelsConfig } from './llm/models.js';
 import type { SessionListing, SessionListRequest } from '../common/session-log/listing.js';
-import type { RecentOptions, SessionEntry, Tail } from './session/log.js';
+import type { Newest, RecentOptions, SessionEntry, Tail } from './session/log.js';
 
 export type { BrainClient } from './brain/client.js';
 export type { ModelsConfig } from './llm/models.js';
@@ -29,6 +29,8 @@ export interface SessionStore {
   append(entry: SessionEntry): Promise<unknown>;
   /** The session's newest entries (at most `limit`, those `keep` accepts), oldest first. */
   recent(sessionId: string, options?: RecentOptions): Promise<SessionEntry[]>;
+  /** The entries within the last `maxBytes` of the log, and whether they are all of it (nothing counted before them). */
+  newest(sessionId: string, maxBytes: number): Promise<Newest>;
   /**
    * The newest entries within the last `maxBytes` of the log, and how many earlier ones were not read.
    * `enough` is asked of each entry, newest first: reading stops after the one it says true of.

@@ -216,6 +216,37 @@ describe('the MCP server in team mode', () => {
     expect(JSON.stringify(read.contents)).toContain('wombat');
   });
 
+  it('a consulting call reads its session log from the brain service once (TDD order, advice outcome and history alike)', async () => {
+    const requests: string[] = [];
+    const proxy = await startBrainProxy(service.url, (path, body) => {
+      if (path.startsWith('/sessions/reads-once')) requests.push(body === '' ? 'read' : 'append');
+      return 'forward';
+    });
+    const replica = await startTestSupervisor({ INGEST_BASE_URL: proxy.url, INGEST_TOKEN: TOKEN });
+    try {
+      const mcp = await replica.connect();
+      const calls = [
+        { name: 'tdd_red', arguments: { project_root: project, spec: 'the quokka counter', session_id: 'reads-once' } },
+        { name: 'tdd_green', arguments: { project_root: project, test_path: 'quokka.test.ts', test_output: 'Tests  1 failed (1)', session_id: 'reads-once' } },
+        { name: 'review', arguments: { project_root: project, files: ['quokka.ts'], session_id: 'reads-once' } },
+      ];
+      for (const call of calls) {
+        requests.length = 0;
+        const result = await mcp.callTool(call);
+        expect(result.isError, textOf(result)).toBeFalsy();
+        expect(requests, call.name).toEqual(['read', 'append']);
+      }
+      // What the one read gave each question: the review's prompt has the session so far, and
+      // tdd_green's advice outcome judged tdd_red's (a red test expected, and seen).
+      expect(replica.llm.requests.at(-1)?.messages[1]?.content).toMatch(/tdd_red[\s\S]*tdd_green/);
+      const logged = await new SessionLogFiles(join(service.brainDir, 'sessions')).read('reads-once');
+      expect(logged[1]?.advice_outcome).toMatchObject({ skill: 'tdd_red', worked: true });
+    } finally {
+      await replica.stop();
+      await proxy.close();
+    }
+  });
+
   it('tells its clients of a session log another replica started (the service\'s generation of them, polled)', async () => {
     let readyPolls = 0;
     const proxy = await startBrainProxy(service.url, (path) => {

@@ -11,6 +11,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { estimateTokens, type WhatWasCut } from '../src/consult/prompt.js';
 import { SESSION_REVIEW_BYTES } from '../src/consult/session-review.js';
+import { CALL_READ_BYTES } from '../src/session/call-reads.js';
 import { COUNTED_BYTES, formatHistory, SessionLog, type SessionEntry } from '../src/session/log.js';
 import { useTestSupervisor, type TestSupervisor } from './support/supervisor.js';
 
@@ -92,9 +93,25 @@ describe("a consulting call's history", () => {
     const newest = Array.from({ length: 60 }, (_, k) => ENTRIES - 1 - k).filter((i) => PHASES[i % 3]?.[1] !== 'debug').slice(0, 19);
     expect(findings(history)).toEqual(newest.reverse());
     expect(history).not.toContain('rev\n');
-    // the entries it shows and little more, not the log's last 256 KiB
+    // one read of the log's end for all the call's questions (src/session/call-reads.ts), not the log's last 256 KiB
     expect(bytes).toBeGreaterThan(0);
-    expect(bytes).toBeLessThanOrEqual(32 * 1024);
+    expect(bytes).toBeLessThan(CALL_READ_BYTES + 1024);
+  });
+});
+
+describe("a call's reads of its log", () => {
+  it('a run of calls of its own phase longer than what a call reads first: the history still reaches back past it', async () => {
+    const dir = sup.sessionFiles!.dir;
+    await mkdir(dir, { recursive: true });
+    const red = JSON.parse(line('long-run', 0)) as Record<string, unknown>;
+    const debugs = Array.from({ length: 100 }, (_, i) => ({ ...(JSON.parse(line('long-run', 2)) as Record<string, unknown>), message: `debugging ${i}` }));
+    await writeFile(join(dir, 'long-run.jsonl'), [red, ...debugs].map((entry) => `${JSON.stringify(entry)}\n`).join(''));
+    // 100 entries of ~450 bytes: the red one lies before the end a call reads first (CALL_READ_BYTES).
+    expect(JSON.stringify(debugs).length).toBeGreaterThan(CALL_READ_BYTES);
+    const result = await client.callTool({ name: 'debug', arguments: { project_root: ROOT, error: 'still failing', session_id: 'long-run' } });
+    expect(result.isError).toBeFalsy();
+    const history = userPrompt().split('## Session history')[1]?.split('## Task')[0] ?? '';
+    expect(findings(history)).toEqual([0]);
   });
 });
 

@@ -37,6 +37,7 @@ function memorySessions(entries: SessionEntry[] = [], failAppend = false): Sessi
       entries.push(entry);
     },
     recent: async (id, { limit = Infinity, keep = () => true } = {}) => entries.filter((e) => e.session_id === id && keep(e)).slice(-limit),
+    newest: async (id) => ({ entries: entries.filter((e) => e.session_id === id), complete: true }),
     tail: async (id) => ({ entries: entries.filter((e) => e.session_id === id), earlier: 0, earlierExact: true }),
     list: async () => ({ sessions: [...new Set(entries.map((e) => e.session_id))].map((id) => ({ id })), next: null, order: 'by name' }),
     onNewLog: () => () => undefined,

@@ -67,6 +67,13 @@ export interface RecentOptions {
   keep?: (entry: SessionEntry) => boolean;
 }
 
+export interface Newest {
+  /** The entries within the log's last bytes asked for, oldest first. */
+  entries: SessionEntry[];
+  /** True when they are the whole log: no entry came before them. */
+  complete: boolean;
+}
+
 export interface Tail {
   /** The newest entries within the log's last `maxBytes` (until one was `enough`), oldest first. */
   entries: SessionEntry[];
@@ -238,6 +245,25 @@ export class SessionLogFiles {
       });
     });
     return found.reverse();
+  }
+
+  /**
+   * The entries within the last `maxBytes` of the log, oldest first, and whether they are the whole
+   * log. Unlike `tail`, nothing before them is counted: what a call reads to answer its questions
+   * about the session's last steps (src/session/call-reads.ts).
+   */
+  async newest(id: string, maxBytes: number): Promise<Newest> {
+    const entries: SessionEntry[] = [];
+    let complete = true;
+    await this.withLog(id, async (handle, size) => {
+      const firstRead = await eachLineFromEnd(handle, size, maxBytes, (line) => {
+        const entry = entryOf(line);
+        if (entry) entries.push(entry);
+        return true;
+      });
+      complete = firstRead === 0;
+    });
+    return { entries: entries.reverse(), complete };
   }
 
   /**

@@ -11,6 +11,7 @@ export {
   COUNTED_BYTES,
   RECENT_BYTES,
   SESSION_ID_PATTERN,
+  type Newest,
   type RecentOptions,
   type SessionEntry,
   type Tail,

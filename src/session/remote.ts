@@ -5,7 +5,7 @@
  * the log's end, as the local store reads it (common/session-log/files.ts), and parse it here.
  */
 import { EARLIER_EXACT_HEADER, EARLIER_LINES_HEADER, MAX_SESSION_TAIL_BYTES, type SessionAppended } from '../../common/session-contract.js';
-import { entryOf, RECENT_BYTES, type RecentOptions, type SessionEntry, type Tail } from '../../common/session-log/files.js';
+import { entryOf, RECENT_BYTES, type Newest, type RecentOptions, type SessionEntry, type Tail } from '../../common/session-log/files.js';
 import { BadSessionCursor, type SessionListing, type SessionListRequest } from '../../common/session-log/listing.js';
 import { BrainRefused, type HttpBrainClient } from '../brain/client.js';
 import { ChangeSignal } from '../change-signal.js';
@@ -61,6 +61,12 @@ export class RemoteSessionLog implements SessionStore {
       // Done when enough were found, the whole log was read, or as far as the local store reads.
       if (found.length >= limit || tail.earlier === 0 || bytes >= RECENT_BYTES) return found.reverse();
     }
+  }
+
+  async newest(id: string, maxBytes: number): Promise<Newest> {
+    const fetched = await this.fetchTail(id, maxBytes);
+    // Torn lines count as lines (so as earlier ones) but are no entry.
+    return { entries: fetched.entries.filter((entry): entry is SessionEntry => entry !== null).reverse(), complete: fetched.earlier === 0 && fetched.earlierExact };
   }
 
   async tail(id: string, maxBytes: number, enough: (entry: SessionEntry) => boolean = () => false): Promise<Tail> {

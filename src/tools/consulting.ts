@@ -9,6 +9,7 @@ import type { CallContext } from '../consult/consultation.js';
 import { runConsultation } from '../consult/consultation.js';
 import { logged } from '../consult/session-entry.js';
 import { tddCycleWarning } from '../consult/tdd-cycle.js';
+import { readOnceForCall } from '../session/call-reads.js';
 import { previousAdviceOutcome } from '../consult/advice-outcome.js';
 import { panelModels } from '../consult/panel.js';
 import type { Deps } from '../deps.js';
@@ -65,7 +66,9 @@ export function consultingTool<Own extends z.ZodRawShape>(spec: ConsultingSpec<O
 }
 
 /** A consulting tool's call: arguments → task and files → consultation → session entry. */
-async function consult<Own extends z.ZodRawShape>(deps: Deps, spec: ConsultingSpec<Own>, args: Input<ConsultingShape>, context: CallContext) {
+async function consult<Own extends z.ZodRawShape>(sharedDeps: Deps, spec: ConsultingSpec<Own>, args: Input<ConsultingShape>, context: CallContext) {
+  // The TDD order, the advice outcome and the history read the session's newest entries once.
+  const deps: Deps = { ...sharedDeps, sessions: readOnceForCall(sharedDeps.sessions, context.sessionId) };
   const own: Record<string, unknown> = args;
   const projectRoot = args.project_root;
   // Refused before anything is read or logged: a panel that cannot be asked is the caller's to fix.
