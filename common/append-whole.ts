@@ -9,8 +9,10 @@ import type { FileHandle } from 'node:fs/promises';
  * when nobody appended after it meanwhile (the file is its old size plus our bytes): another writer's
  * bytes are never cut. Should the cut fail too, the error thrown is still the write's.
  */
-export async function appendWhole(handle: FileHandle, bytes: Buffer, { sync = false }: { sync?: boolean } = {}): Promise<void> {
-  const start = (await handle.stat()).size;
+export async function appendWhole(handle: FileHandle, bytes: Buffer, { sync = false, size }: { sync?: boolean; size?: number } = {}): Promise<void> {
+  // The size the caller just saw spares a stat; should another writer have appended since, the
+  // check before a cut finds the file longer than start + written and cuts nothing, as it should.
+  const start = size ?? (await handle.stat()).size;
   let written = 0;
   try {
     while (written < bytes.length) {

@@ -183,17 +183,16 @@ export class SessionLogFiles {
       await mkdir(this.dir, { recursive: true });
       this.dirReady = true;
     }
-    const handle = await openLog(id, file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT);
+    const { handle, size } = await openLog(id, file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT);
     try {
       // The last byte, before every append (one 1-byte read): a log that ends without a newline got
       // a torn line from another writer (a crash, a second process on the same folder), and our line
       // must start on a fresh one, or it is glued on and lost.
-      const { size } = await handle.stat();
       const last = Buffer.alloc(1);
       if (size > 0) await handle.read(last, 0, 1, size - 1);
       const prefix = size > 0 && last[0] !== 0x0a ? '\n' : '';
       const line = Buffer.from(`${prefix}${json}\n`);
-      await appendWhole(handle, line);
+      await appendWhole(handle, line, { size });
       this.directory.appended(id, line.length);
       if (size === 0) this.logsStarted += 1;
       return { created: size === 0, bytes: line.length };
@@ -309,13 +308,14 @@ export class SessionLogFiles {
 
   /** Opens the session's log and hands it, with its size, to `use`; a session with no log has nothing to read. */
   private async withLog(id: string, use: (handle: FileHandle, size: number) => Promise<void>): Promise<void> {
-    const handle = await openLog(id, this.file(id), constants.O_RDONLY).catch((error: NodeJS.ErrnoException) => {
+    const log = await openLog(id, this.file(id), constants.O_RDONLY).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return null;
       throw error;
     });
-    if (!handle) return;
+    if (!log) return;
+    const { handle, size } = log;
     try {
-      await use(handle, (await handle.stat()).size);
+      await use(handle, size);
     } finally {
       await handle.close();
     }
@@ -326,12 +326,13 @@ export class SessionLogFiles {
  * Opens a log without following a symbolic link, and without waiting on a FIFO, and refuses anything
  * but a regular file (NotALogFile).
  */
-async function openLog(id: string, file: string, flags: number): Promise<FileHandle> {
+async function openLog(id: string, file: string, flags: number): Promise<{ handle: FileHandle; size: number }> {
   const refused = () => new NotALogFile(`the log of session ${id} is not a regular file (a symbolic link, a FIFO or a folder has its name): it is neither read nor written; move it out of the sessions folder`);
   const handle = await open(file, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
     throw error.code === 'ELOOP' || error.code === 'EISDIR' ? refused() : error;
   });
-  if ((await handle.stat()).isFile()) return handle;
+  const stat = await handle.stat();
+  if (stat.isFile()) return { handle, size: stat.size };
   await handle.close();
   throw refused();
 }
