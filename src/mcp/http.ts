@@ -155,7 +155,7 @@ export function buildMcpApp(options: McpAppOptions): McpApp {
     if (draining && (request.method === 'GET' || carriesRequest(request.body))) {
       return reply.code(503).header('retry-after', '5').send(jsonRpcError(-32000, 'the server is shutting down; reconnect when it is back'));
     }
-    return (await isModernRequest(request)) ? modern.serve(request, reply) : legacy.serve(request, reply);
+    return isModernRequest(request) ? modern.serve(request, reply) : legacy.serve(request, reply);
   });
 
   // While draining, every answer closes its connection and idle keep-alive connections are closed:

@@ -4,7 +4,7 @@
  * requests. Change notifications reach the clients holding a `subscriptions/listen` stream.
  */
 import { toNodeHandler } from '@modelcontextprotocol/node';
-import { createMcpHandler, InMemoryServerEventBus, isJSONRPCRequest, isLegacyRequest, PROTOCOL_VERSION_META_KEY, type Server, type ServerEvent, type ServerEventBus } from '@modelcontextprotocol/server';
+import { classifyInboundRequest, createMcpHandler, InMemoryServerEventBus, isJSONRPCRequest, PROTOCOL_VERSION_META_KEY, type Server, type ServerEvent, type ServerEventBus } from '@modelcontextprotocol/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { serveRaw } from './replies.js';
@@ -79,17 +79,27 @@ export class ModernLeg {
 
 /**
  * Whether a POST speaks the 2026-07-28 protocol (its requests carry the `_meta` envelope): the SDK's
- * own classification, so the two legs never disagree with it. Anything else (an `initialize`, a
- * request of a 2025-era session) is for the sessions leg.
+ * own classification (`classifyInboundRequest`, what its `isLegacyRequest` runs on a parsed body), so
+ * the two legs never disagree with it. Anything else (an `initialize`, a request of a 2025-era
+ * session) is for the sessions leg.
  */
-export async function isModernRequest(request: FastifyRequest): Promise<boolean> {
+export function isModernRequest(request: FastifyRequest): boolean {
   if (request.method !== 'POST' || request.headers['mcp-session-id'] !== undefined) return false;
   // Most requests claim nothing of 2026-07-28 (initialize, a 2025 client's first calls): legacy, without
-  // the SDK's classification (a Request to build, about a millisecond off every 2025-era round trip).
-  if (!claimsModern(request)) return false;
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(request.headers)) if (typeof value === 'string') headers.set(name, value);
-  return !(await isLegacyRequest(new Request('http://localhost/mcp', { method: 'POST', headers }), request.body));
+  // classifying them further. A body that is not JSON is legacy too, as the SDK routes it.
+  if (request.body === undefined || !claimsModern(request)) return false;
+  const header = (name: string) => {
+    const value = request.headers[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const route = classifyInboundRequest({
+    httpMethod: 'POST',
+    protocolVersionHeader: header('mcp-protocol-version'),
+    mcpMethodHeader: header('mcp-method'),
+    mcpNameHeader: header('mcp-name'),
+    body: request.body,
+  });
+  return route.kind !== 'legacy';
 }
 
 /**
