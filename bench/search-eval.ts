@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { Brain } from '../ingestion/index.js';
+import { SearchIndex, type SearchLimits } from '../ingestion/search-index.js';
 import { firstTerms } from '../src/consult/knowledge.js';
 
 /** Results scored per query: what a consulting call reads (it asks for 5) and brain_query's default. */
@@ -143,7 +144,7 @@ function means(scores: QueryScore[]): Means {
 }
 
 /** Opens a brain on a temporary copy of the set's notes (the brain writes its .index/ beside knowledge/), loaded. */
-async function withBrain<T>(setDir: string, use: (brain: Brain, loadMs: number) => T | Promise<T>): Promise<T> {
+async function withBrain<T>(setDir: string, use: (brain: Brain, loadMs: number, dir: string) => T | Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'supervisor-search-eval-'));
   try {
     await mkdir(join(dir, 'knowledge'));
@@ -152,7 +153,7 @@ async function withBrain<T>(setDir: string, use: (brain: Brain, loadMs: number) 
     const brain = await Brain.open(dir, pino({ level: 'silent' }));
     try {
       await brain.reconcile();
-      return await use(brain, Math.round(performance.now() - started));
+      return await use(brain, Math.round(performance.now() - started), dir);
     } finally {
       await brain.close();
     }
@@ -170,22 +171,27 @@ function searchesFor(q: LabelledQuery): Array<[Mode, string]> {
 /**
  * Runs every query with limit 5 on a brain of the set's notes — as typed, and each prompt query also
  * as a consulting call's knowledge query (src/consult/knowledge.ts, `firstTerms`) — and scores the answers.
+ * `limits` (bench/search-cost.ts only): the same brain's index searched in this thread with other bounds
+ * than SEARCH_LIMITS, to measure what a bound costs in answers before it is chosen.
  */
-export async function measureQuality(setDir = evalSetDir()): Promise<QualityResult> {
+export async function measureQuality(setDir = evalSetDir(), options: { limits?: SearchLimits } = {}): Promise<QualityResult> {
   const notes = await listNotes(setDir);
   const queries = await loadQueries(setDir);
   const problems = labelProblems(queries, notes);
-  const { scores, loadMs, searchMs } = await withBrain(setDir, async (brain, loadMs) => {
+  const { scores, loadMs, searchMs } = await withBrain(setDir, async (brain, loadMs, dir) => {
+    const local = options.limits && SearchIndex.openReader(join(dir, '.index', 'brain.sqlite'), options.limits);
+    const search = async (query: string) => (local ? local.search({ query, limit: CUTOFF }) : await brain.search({ query, limit: CUTOFF }));
     const started = performance.now();
     const scores: QueryScore[] = [];
     for (const q of queries) {
       for (const [mode, searched] of searchesFor(q)) {
-        const ranked = searched ? (await brain.search({ query: searched, limit: CUTOFF })).map((hit) => hit.path) : [];
+        const ranked = searched ? (await search(searched)).map((hit) => hit.path) : [];
         const missed = Object.keys(q.relevant).filter((path) => q.relevant[path] === 2 && !ranked.includes(path));
         const top = ranked.map((path) => ({ path, grade: q.relevant[path] ?? 0 }));
         scores.push({ id: q.id, mode, searched, ndcg: ndcgAt(ranked, q.relevant), recall: recallAt(ranked, q.relevant), top, missed });
       }
     }
+    local?.close();
     return { scores, loadMs, searchMs: Math.round(performance.now() - started) };
   });
 

@@ -76,6 +76,10 @@ export interface SearchLimits {
   maxPostings: number;
   /** A term held by more notes than this is scored in the newest of them only (the rarest term may be that common). */
   scoredWindow: number;
+  /** Terms searched at most (SEARCH_TERMS unless a bench tries another). */
+  terms?: number;
+  /** Share of the notes past which a term is dropped (COMMON_TERM_SHARE unless a bench tries another). */
+  commonShare?: number;
 }
 export const SEARCH_LIMITS: SearchLimits = { maxPostings: 20_000, scoredWindow: 5_000 };
 /** Terms whose stems and frequencies are remembered: a term is tokenized and looked up once, not at every query. */
@@ -84,6 +88,8 @@ const TERM_CACHE_SIZE = 10_000;
 const RANK = 'bm25(10.0, 4.0, 1.0)';
 /** The query's terms the excerpt is chosen by: the rarest of those searched. */
 const EXCERPT_TERMS = 8;
+/** A word FTS5's unicode61 tokenizer keeps whole, as exactly one token (see `tokens`). */
+const ASCII_WORD = /^[A-Za-z0-9]+$/;
 
 const SCHEMA = `
   CREATE TABLE notes (
@@ -437,11 +443,12 @@ export class SearchIndex {
     const dfs = this.documentFrequencies(terms);
     const scored = terms.map((term, at) => ({ term, at, df: dfs[at] ?? 0 })).filter((t) => t.df > 0);
     scored.sort((a, b) => a.df - b.df || a.at - b.at);
-    const common = this.noteCount * COMMON_TERM_SHARE;
+    const common = this.noteCount * (this.limits.commonShare ?? COMMON_TERM_SHARE);
+    const most = this.limits.terms ?? SEARCH_TERMS;
     const kept: typeof scored = [];
     let postings = 0;
     for (const t of scored) {
-      if (kept.length > 0 && (kept.length === SEARCH_TERMS || t.df > common || postings + t.df > this.limits.maxPostings)) break;
+      if (kept.length > 0 && (kept.length === most || t.df > common || postings + t.df > this.limits.maxPostings)) break;
       kept.push(t);
       postings += t.df;
     }
@@ -487,7 +494,7 @@ export class SearchIndex {
 
   /**
    * The tokens FTS5 indexes for each term, from its own tokenizer: the terms not seen before are
-   * written to a scratch in-memory FTS5 table, one row each, and read back from its vocabulary.
+   * written to a scratch in-memory FTS5 table and read back from its vocabulary.
    */
   private tokens(terms: string[]): Map<string, string[]> {
     const found = new Map<string, string[]>();
@@ -500,24 +507,33 @@ export class SearchIndex {
     if (unknown.length === 0) return found;
     if (!this.probe) {
       const db = new Database(':memory:');
-      db.exec(`CREATE VIRTUAL TABLE probe USING fts5(t, tokenize = '${TOKENIZE}');
+      // Contentless: only the tokens are wanted, and emptying it is then one 'delete-all', where
+      // deleting rows of a table with content tokenizes each row again.
+      db.exec(`CREATE VIRTUAL TABLE probe USING fts5(t, content = '', tokenize = '${TOKENIZE}');
         CREATE VIRTUAL TABLE probe_tokens USING fts5vocab(probe, 'instance');`);
       this.probe = {
         db,
         insert: db.prepare('INSERT INTO probe (rowid, t) VALUES (CAST(? AS INTEGER), ?)'),
-        read: db.prepare('SELECT doc, term FROM probe_tokens ORDER BY doc, offset'),
-        clear: db.prepare('DELETE FROM probe'),
+        read: db.prepare('SELECT doc, term, offset FROM probe_tokens ORDER BY doc, offset'),
+        clear: db.prepare(`INSERT INTO probe (probe) VALUES ('delete-all')`),
       };
     }
     const probe = this.probe;
+    // An ASCII word is exactly one unicode61 token, so all of them share row 0 and its n-th token is
+    // the n-th word's: one insert instead of one per word. Any other term has a row of its own (it
+    // may split into several tokens, or into none). Both together: 30–65 % of what the probe cost (docs/search.md).
+    const words = unknown.flatMap((term, i) => (ASCII_WORD.test(term) ? [i] : []));
     const rows = probe.db.transaction(() => {
-      unknown.forEach((term, i) => probe.insert.run(i, term));
-      const tokens = probe.read.all() as Array<{ doc: number; term: string }>;
+      if (words.length > 0) probe.insert.run(0, words.map((i) => unknown[i]).join(' '));
+      unknown.forEach((term, i) => {
+        if (!ASCII_WORD.test(term)) probe.insert.run(i + 1, term);
+      });
+      const tokens = probe.read.all() as Array<{ doc: number; term: string; offset: number }>;
       probe.clear.run();
       return tokens;
     })();
     const byTerm = unknown.map((): string[] => []);
-    for (const row of rows) byTerm[row.doc]?.push(row.term);
+    for (const row of rows) byTerm[row.doc === 0 ? (words[row.offset] ?? -1) : row.doc - 1]?.push(row.term);
     unknown.forEach((term, i) => {
       const tokens = byTerm[i] ?? [];
       if (this.stems.size >= TERM_CACHE_SIZE) this.stems.delete(this.stems.keys().next().value as string);

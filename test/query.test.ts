@@ -124,4 +124,14 @@ describe('POST /query filters, limit and excerpt', () => {
     await service.post('/write', { content: '# Heading as title\n\nokapi', filename: 'headed' });
     expect((await search({ query: 'okapi' }))[0]?.title).toBe('Heading as title');
   });
+
+  it('a query mixing plain and accented or non-Latin words finds and excerpts by each of them', async () => {
+    const content = `${'Unrelated opening words here. '.repeat(30)}The naïve résumé parser kept retrying on 日本語 input. ${'Closing words. '.repeat(30)}`;
+    expect((await service.post('/write', { content, filename: 'mixed-scripts' })).status).toBe(201);
+    for (const query of ['naive parsers retried', 'résumé 日本語', 'zebra naïve quokka']) {
+      const [first] = await search({ query });
+      expect(first?.path).toBe('mixed-scripts.md');
+      expect(first?.excerpt).toContain('naïve résumé parser kept retrying');
+    }
+  });
 });
