@@ -161,16 +161,26 @@ export function promptQuery(rng: Rng, vocab: Vocabulary, corpus: Corpus = 'zipf'
   return Array.from({ length }, word).join(' ');
 }
 
-/** The brain folder for this size and corpus, generated once and kept in the temp folder between runs. */
-export async function brainFor(notes: number, vocab: Vocabulary, corpus: Corpus = 'zipf'): Promise<{ dir: string; generateMs: number | null }> {
-  const dir = join(tmpdir(), 'supervisor-bench', corpus === 'zipf' ? `brain-${notes}` : `brain-${corpus}-${notes}`);
+/**
+ * How the notes are laid out: `folders` puts 100 to a folder, as a brain organised by topic would be;
+ * `flat` puts every note in the knowledge folder itself, the worst case for anything that lists a folder.
+ */
+export const LAYOUTS = ['folders', 'flat'] as const;
+export type Layout = (typeof LAYOUTS)[number];
+
+/** The brain folder for this size, corpus and layout, generated once and kept in the temp folder between runs. */
+export async function brainFor(notes: number, vocab: Vocabulary, corpus: Corpus = 'zipf', layout: Layout = 'folders'): Promise<{ dir: string; generateMs: number | null }> {
+  const name = [corpus === 'zipf' ? '' : `${corpus}-`, layout === 'folders' ? '' : `${layout}-`, notes].join('');
+  const dir = join(tmpdir(), 'supervisor-bench', `brain-${name}`);
   if (existsSync(join(dir, 'complete'))) return { dir, generateMs: null };
   await rm(dir, { recursive: true, force: true });
   const started = performance.now();
+  await mkdir(join(dir, 'knowledge'), { recursive: true });
   for (let i = 0; i < notes; i++) {
     const note = makeNote(i, vocab, 1, corpus);
-    if (i % 100 === 0) await mkdir(join(dir, 'knowledge', note.path, '..'), { recursive: true });
-    await writeFile(join(dir, 'knowledge', note.path), note.text);
+    const path = layout === 'flat' ? note.path.slice(note.path.indexOf('/') + 1) : note.path;
+    if (layout === 'folders' && i % 100 === 0) await mkdir(join(dir, 'knowledge', path, '..'), { recursive: true });
+    await writeFile(join(dir, 'knowledge', path), note.text);
   }
   await writeFile(join(dir, 'complete'), '');
   return { dir, generateMs: Math.round(performance.now() - started) };

@@ -7,7 +7,8 @@
  * note (bench/frontmatter-bench.ts) and how well the ranking does on the labelled set
  * (bench/search-quality.ts), what a search costs against the size of the note it finds
  * (bench/excerpt-bench.ts) and how the near-duplicate check of trainer's save does on it
- * (bench/duplicate-eval.ts) and how long a damaged index takes to heal (bench/heal-bench.ts), and what 1, 2 and 3 MCP
+ * (bench/duplicate-eval.ts) and how long a damaged index takes to heal (bench/heal-bench.ts), whether /health
+ * stalls with every note in one folder (bench/stall-bench.ts), and what 1, 2 and 3 MCP
  * server replicas behind HAProxy do with one brain service (bench/replicas-bench.ts), and prints tables. Compared approaches are measured in the same
  * run, so their ratios hold even on a noisy machine. Generated brains are kept in the temp folder.
  */
@@ -21,6 +22,7 @@ import type { ExcerptResult } from './excerpt-bench.js';
 import type { FrontmatterResult } from './frontmatter-bench.js';
 import type { HealResult } from './heal-bench.js';
 import type { SessionResult } from './session-bench.js';
+import type { StallResult } from './stall-bench.js';
 import type { Latency } from './latency.js';
 import type { LoadResult, QueryKindResult } from './load-bench.js';
 import type { Era, McpResult } from './mcp-bench.js';
@@ -215,6 +217,18 @@ console.log(`
 ${heals.map((h) => `| ${h.notes.toLocaleString('en')} | ${(h.coldBuildMs / 1000).toFixed(1)} | ${(h.healAtStartMs / 1000).toFixed(1)} | ${h.healWhileRunningMs === null ? '— (not found by 500 searches)' : (h.healWhileRunningMs / 1000).toFixed(1)} |`).join('\n')}
 
 raw: ${JSON.stringify(heals)}`);
+
+process.stderr.write('measuring /health with every note in one folder…\n');
+const stalls = await measure<StallResult>('./stall-bench.js', brainSizes.map(String));
+const health = (l: Latency) => `${ms(l.p50)} / ${ms(l.p99)} / ${ms(l.max)}`;
+console.log(`
+| notes in one folder | cold build s | /health during it p50 / p99 / max ms | warm start s | /health during it | rescan, nothing changed: s (CPU s) | /health during it |
+|---|---|---|---|---|---|---|
+${stalls.runs.map((r) => `| ${r.notes.toLocaleString('en')} | ${(r.cold.readyMs / 1000).toFixed(1)} | ${health(r.cold.health)} | ${(r.warm.readyMs / 1000).toFixed(1)} | ${health(r.warm.health)} | ${r.rescan.ms === null ? '— (not seen)' : `${(r.rescan.ms / 1000).toFixed(2)} (${((r.rescan.cpuMs ?? 0) / 1000).toFixed(2)})`} | ${health(r.rescan.health)} |`).join('\n')}
+
+load average (1, 5, 15 min) at the end: ${stalls.loadAverage.join(', ')}
+
+raw: ${JSON.stringify(stalls)}`);
 
 process.stderr.write('measuring MCP replicas behind HAProxy…\n');
 const replicas = await measure<ReplicasResult>('./replicas-bench.js', []);

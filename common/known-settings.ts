@@ -45,6 +45,7 @@ export const KNOWN_SETTINGS: readonly string[] = [
   'INGEST_NEW_SESSIONS_PER_MINUTE',
   'INGEST_TOKEN',
   'INGEST_ALLOWED_HOSTS',
+  'INGEST_RESCAN_SECONDS',
   // The fake model server (src/dev/fake-llm-command.ts)
   'FAKE_LLM_PORT',
   // The test run's built index worker (ingestion/index-thread.ts): set by vitest.config.ts, never by a user.

@@ -177,9 +177,12 @@ export class Brain {
     return done;
   }
 
-  /** Follows edits made on disk from now on; call before `reconcile`, which adds the subfolders. */
-  watch(): void {
-    this.sync.watch();
+  /**
+   * Follows edits made on disk from now on, and rescans the brain every `rescanSeconds` for what the
+   * folder watches missed; call before `reconcile`, which adds the subfolders.
+   */
+  watch(rescanSeconds?: number): void {
+    this.sync.watch(rescanSeconds);
   }
 
   /** Resolves once every change seen so far is in the index. */

@@ -10,10 +10,12 @@ import { join, relative } from 'node:path';
 import { setImmediate as nextTick } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { isStaleTempFile } from './atomic-file.js';
+import { RESCAN_SECONDS } from './config.js';
 import type { IndexWriter } from './index-thread.js';
 import type { KeyedLock } from './keyed-lock.js';
 import { MAX_READ_FOR_INDEX_BYTES, noteFilesUnder, readForIndexing, sameStamp, toIndexed, toStamp } from './note-files.js';
 import type { FileStamp, IndexChange, IndexedNote } from './search-index.js';
+import { toColumns } from './stamp-check.js';
 import { FolderWatcher, type ChangeBatch } from './watcher.js';
 
 export interface ReconcileReport {
@@ -40,8 +42,9 @@ const WRITE_BATCH = 2000;
 const WRITE_BATCH_BYTES = 16 * 1024 * 1024;
 // The watches see edits within milliseconds; this cheap scan (a stat per note, files read only when
 // their stamp changed) is the safety net for what they can miss: a watch limit reached, events
-// lost under load, a folder swapped between two looks.
-const RESCAN_MS = 60_000;
+// lost under load, a folder swapped between two looks. Its period is INGEST_RESCAN_SECONDS (config.ts).
+/** Walked notes sent to the writer thread to compare at once: a few round trips per 10,000 notes. */
+const CHECK_SLICE = 2000;
 
 export interface DiskSyncOptions {
   knowledgeDir: string;
@@ -67,6 +70,7 @@ export class DiskSync {
   // another write of ours in progress (those are known) or of another process (not known).
   private sweepStaleTemps = true;
   private queue: Promise<unknown> = Promise.resolve();
+  private scanning = false;
 
   constructor(private readonly options: DiskSyncOptions) {}
 
@@ -92,14 +96,17 @@ export class DiskSync {
     });
   }
 
-  /** Follows edits made on disk from now on; call before `reconcile`, which adds the subfolders. */
-  watch(): void {
+  /**
+   * Follows edits made on disk from now on, and rescans the whole brain every `rescanSeconds`; call
+   * before `reconcile`, which adds the subfolders.
+   */
+  watch(rescanSeconds = RESCAN_SECONDS.fallback): void {
     if (this.watcher) return;
     const { knowledgeDir, logger } = this.options;
     this.watcher = new FolderWatcher(knowledgeDir, (batch) => void this.applyChanges(batch), logger);
     this.watcher.watchRootEntry();
     this.watcher.watchFolder('');
-    this.rescan = setInterval(() => void this.scanForMissedChanges(), RESCAN_MS);
+    this.rescan = setInterval(() => void this.scanForMissedChanges(), rescanSeconds * 1000);
     this.rescan.unref();
   }
 
@@ -118,15 +125,31 @@ export class DiskSync {
 
   private async reconcileNow(): Promise<ReconcileReport> {
     const started = performance.now();
-    const known = await this.options.index.stamps();
+    const { index } = this.options;
+    // The writer thread compares what the walk finds with the index, a slice at a time, one slice
+    // while the next is walked: the index's stamps of every note never come to this thread.
+    await index.beginStampCheck();
     const changed: Array<[string, FileStamp]> = [];
-    let unchanged = 0;
-    for await (const [path, stamp] of this.walk('', (folder) => this.watcher?.watchFolder(folder))) {
-      const previous = known.get(path);
-      known.delete(path);
-      if (previous && sameStamp(previous, stamp)) unchanged++;
-      else changed.push([path, stamp]);
+    const compare = async (walked: Array<[string, FileStamp]>) => {
+      for (const at of await index.changedStamps(toColumns(walked))) changed.push(walked[at] as [string, FileStamp]);
+    };
+    let comparing: Promise<void> = Promise.resolve();
+    let walked: Array<[string, FileStamp]> = [];
+    let found = 0;
+    for await (const entry of this.walk('', (folder) => this.watcher?.watchFolder(folder))) {
+      found++;
+      walked.push(entry);
+      if (walked.length === CHECK_SLICE) {
+        await comparing;
+        comparing = compare(walked);
+        comparing.catch(() => undefined); // awaited before the next slice; meanwhile not an unhandled rejection
+        walked = [];
+      }
     }
+    await comparing;
+    await compare(walked);
+    const gone = await index.endStampCheck();
+    const unchanged = found - changed.length;
     this.sweepStaleTemps = false;
     // Progress is reported while the index first loads; a later scan leaves the brain ready.
     const progress = this.loading ? (this.loading = { read: 0, total: changed.length }) : null;
@@ -158,18 +181,24 @@ export class DiskSync {
       await nextTick();
     }
     await writing;
-    await this.options.apply([...pending, ...[...known.keys()].map((path) => ({ remove: path }))]);
+    await this.options.apply([...pending, ...gone.map((path) => ({ remove: path }))]);
     if (progress) await this.options.loaded();
     this.loading = null;
-    return { indexed, removed: known.size, unchanged, failed, ms: Math.round(performance.now() - started) };
+    return { indexed, removed: gone.length, unchanged, failed, ms: Math.round(performance.now() - started) };
   }
 
   private async scanForMissedChanges(): Promise<void> {
+    // A scan still waiting or running (a huge brain, a busy machine, a short INGEST_RESCAN_SECONDS)
+    // is enough: scans must not pile up behind each other.
+    if (this.scanning) return;
+    this.scanning = true;
     try {
       const report = await this.reconcile();
       if (report.indexed + report.removed > 0) this.options.logger.info(report, 'periodic scan found changes the folder watches missed');
     } catch (error) {
       this.options.logger.error({ err: error }, 'periodic scan of the brain failed');
+    } finally {
+      this.scanning = false;
     }
   }
 

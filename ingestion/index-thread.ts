@@ -226,6 +226,25 @@ export class IndexWriter {
     return stamps;
   }
 
+  /**
+   * Begins comparing the notes on disk with the index, in the writer thread (stamp-check.ts): the
+   * index's stamps as they are now are compared with each slice `changedStamps` is given, and
+   * `endStampCheck` tells the notes no slice held. One comparison at a time (the reconcile's).
+   */
+  beginStampCheck(): Promise<void> {
+    return this.thread.call('beginStampCheck');
+  }
+
+  /** The positions in `walked` of notes that are new or changed since indexed. */
+  changedStamps(walked: StampColumns): Promise<number[]> {
+    return this.thread.call('changedStamps', walked);
+  }
+
+  /** Ends the comparison: the indexed notes that no slice held. */
+  endStampCheck(): Promise<string[]> {
+    return this.thread.call('endStampCheck');
+  }
+
   stamp(path: string): Promise<FileStamp | undefined> {
     return this.thread.call('stamp', path);
   }

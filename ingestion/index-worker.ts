@@ -5,7 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { NoteListQuery } from '../common/brain-contract.js';
-import { SearchIndex, type IndexChange, type SearchQuery } from './search-index.js';
+import { SearchIndex, type IndexChange, type SearchQuery, type StampColumns } from './search-index.js';
+import { StampCheck } from './stamp-check.js';
 
 export type IndexRole = 'writer' | 'reader';
 
@@ -22,6 +23,13 @@ const { role, file } = workerData as { role: IndexRole; file: string };
 // Opened when the thread starts: a failure here is the thread's 'error', which every waiting call is told.
 const opened = role === 'writer' ? SearchIndex.open(file) : { index: SearchIndex.openReader(file), rebuilt: false };
 let index = opened.index;
+/** The reconcile under way's comparison of the disk with the index (the writer's; one at a time). */
+let check: StampCheck | null = null;
+
+function currentCheck(): StampCheck {
+  if (!check) throw new Error('no stamp check was begun');
+  return check;
+}
 
 const methods = {
   opened: () => ({ rebuilt: opened.rebuilt, reason: 'reason' in opened ? opened.reason : undefined, count: index.count(), malformed: index.malformedCount() }),
@@ -30,6 +38,14 @@ const methods = {
   apply: (changes: IndexChange[]) => index.apply(changes),
   stamps: () => index.stamps(),
   stamp: (path: string) => index.stamp(path),
+  /** A reconcile begins: the index's stamps as they are now, to compare the walk's with. */
+  beginStampCheck: () => void (check = new StampCheck(index.stamps())),
+  changedStamps: (walked: StampColumns) => currentCheck().changed(walked),
+  endStampCheck: () => {
+    const missing = currentCheck().missing();
+    check = null;
+    return missing;
+  },
   pathsUnder: (dir: string) => index.pathsUnder(dir),
   malformedNotes: (limit: number) => index.malformedNotes(limit),
   /** The writer's cure for a damaged index: start it again, empty, to be filled from the notes. */

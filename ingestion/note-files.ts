@@ -4,7 +4,7 @@
  * holds the event loop for long, whatever a file's size or kind.
  */
 import { createHash } from 'node:crypto';
-import { constants, lstatSync, readdirSync, type Dirent } from 'node:fs';
+import { constants, lstatSync, opendirSync, type Dir, type Dirent } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTick } from 'node:timers/promises';
@@ -28,8 +28,10 @@ const MAX_INDEXED_CHARS = 1 << 20;
 export const MAX_READ_FOR_INDEX_BYTES = 4 * MAX_INDEXED_CHARS + 64 * 1024;
 /** Bytes hashed between two turns of the event loop: about a millisecond of SHA-256. */
 const HASH_SLICE_BYTES = 1024 * 1024;
-/** Files stat'ed between two turns of the event loop, in a folder of many thousand notes. */
-const WALK_SLICE = 1000;
+/** Entries listed and stat'ed between two turns of the event loop, in a folder of many thousand notes. */
+const WALK_SLICE = 500;
+/** Entries a folder's listing reads from the system at once (Node's default is 32). */
+const LISTING_BUFFER = 256;
 
 export interface WalkOptions {
   /** Called with each folder (relative, '' for the top) before it is listed. */
@@ -41,41 +43,57 @@ export interface WalkOptions {
 /**
  * Every note file below `folder` of `knowledgeDir`, with its stamp. Hidden entries (dot files, .git,
  * temp files) and symbolic links are passed over — a link could lead out of the brain — and so is
- * anything that is not a regular file (a FIFO would hang a read). Each folder is listed and stat'ed
- * synchronously (a hundred thousand awaited stats take ten times longer) and the event loop gets a
- * turn between folders and every WALK_SLICE files.
+ * anything that is not a regular file (a FIFO would hang a read). A folder is listed a slice at a
+ * time and each note stat'ed synchronously (a hundred thousand awaited stats take ten times longer);
+ * the event loop gets a turn between folders and every WALK_SLICE entries, so even a folder of
+ * hundreds of thousands of notes never holds it long: reading its whole listing at once did.
  */
 export async function* noteFilesUnder(knowledgeDir: string, folder = '', options: WalkOptions = {}): AsyncGenerator<[string, FileStamp]> {
   options.onFolder?.(folder);
   const absolute = join(knowledgeDir, folder);
-  let entries: Dirent[];
+  let listing: Dir;
   try {
-    entries = readdirSync(absolute, { withFileTypes: true });
+    listing = opendirSync(absolute, { bufferSize: LISTING_BUFFER });
   } catch {
     return; // removed while we looked, or unreadable: no notes there
   }
   const folders: string[] = [];
-  let notes: Array<[string, FileStamp]> = [];
-  for (const entry of entries) {
-    if (notes.length === WALK_SLICE) {
+  try {
+    for (let done = false; !done; ) {
+      const notes: Array<[string, FileStamp]> = [];
+      for (let seen = 0; seen < WALK_SLICE; seen++) {
+        const entry = nextEntry(listing);
+        if (!entry) {
+          done = true;
+          break;
+        }
+        if (entry.name.startsWith('.')) {
+          if (entry.isFile()) options.onHiddenFile?.(absolute, entry.name);
+          continue;
+        }
+        const path = folder ? `${folder}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) folders.push(path);
+        else if (entry.isFile() && entry.name.endsWith('.md')) {
+          const stat = lstatSync(join(absolute, entry.name), { throwIfNoEntry: false });
+          if (stat?.isFile()) notes.push([path, toStamp(stat)]);
+        }
+      }
       yield* notes;
-      notes = [];
       await nextTick();
     }
-    if (entry.name.startsWith('.')) {
-      if (entry.isFile()) options.onHiddenFile?.(absolute, entry.name);
-      continue;
-    }
-    const path = folder ? `${folder}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) folders.push(path);
-    else if (entry.isFile() && entry.name.endsWith('.md')) {
-      const stat = lstatSync(join(absolute, entry.name), { throwIfNoEntry: false });
-      if (stat?.isFile()) notes.push([path, toStamp(stat)]);
-    }
+  } finally {
+    listing.closeSync();
   }
-  yield* notes;
-  await nextTick();
   for (const sub of folders) yield* noteFilesUnder(knowledgeDir, sub, options);
+}
+
+/** The listing's next entry; null at its end, or when the folder went away while it was listed. */
+function nextEntry(listing: Dir): Dirent | null {
+  try {
+    return listing.readSync();
+  } catch {
+    return null;
+  }
 }
 
 /**

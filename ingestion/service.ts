@@ -44,7 +44,7 @@ export async function startIngestion(config: IngestionConfig, logger: Logger, we
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
-  brain.watch();
+  brain.watch(config.rescanSeconds);
   const loaded = brain.reconcile().then(
     (report) => logger.info({ ...report, notes: brain.noteCount(), brainDir: config.brainDir }, 'brain index ready'),
     (error: unknown) => {

@@ -32,6 +32,8 @@ const CASES: Array<[string, Case]> = [
   ['INGEST_PORT too large', { argv: ['ingest'], env: { INGEST_PORT: '70000' }, code: 2, stderr: 'supervisor: INGEST_PORT must be a port number from 0 to 65535 (got "70000")\n' }],
   ['INGEST_HOST not a host', { argv: ['ingest'], env: { INGEST_HOST: 'not a host!' }, code: 2, stderr: 'supervisor: INGEST_HOST must be a host name or an IP address (got "not a host!")\n' }],
   ['INGEST_TOKEN with a space', { argv: ['ingest'], env: { INGEST_TOKEN: 'has a space in it' }, code: 2, stderr: 'supervisor: INGEST_TOKEN must be printable ASCII without spaces\n' }],
+  ['INGEST_RESCAN_SECONDS misspelt', { argv: ['ingest'], env: { INGEST_RESCAN_SECONDS: '60s' }, code: 2, stderr: 'supervisor: INGEST_RESCAN_SECONDS must be a whole number of seconds (got "60s")\n' }],
+  ['INGEST_RESCAN_SECONDS too often', { argv: ['ingest'], env: { INGEST_RESCAN_SECONDS: '1' }, code: 2, stderr: 'supervisor: INGEST_RESCAN_SECONDS must be from 10 to 86400 seconds (got "1")\n' }],
   ['LOG_LEVEL unknown', { argv: ['ingest'], env: { LOG_LEVEL: 'loud' }, code: 2, stderr: 'supervisor: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")\n' }],
   ['models.yaml missing', { argv: ['serve'], env: { SUPERVISOR_MODELS_FILE: '<dir>/nope.yaml' }, code: 2, stderr: /^supervisor: SUPERVISOR_MODELS_FILE .*nope\.yaml cannot be read: ENOENT\n$/ }],
   ['models.yaml not YAML', { argv: ['serve'], env: { SUPERVISOR_MODELS_FILE: '<dir>/models.yaml' }, modelsYaml: 'default_chain: [a\n', code: 2, stderr: /^supervisor: SUPERVISOR_MODELS_FILE .*models\.yaml is not valid YAML: .+\n$/ }],

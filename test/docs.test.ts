@@ -16,6 +16,7 @@ import { FILE_CAP_BYTES, MAX_NAMED_FILES, TOTAL_CAP_BYTES } from '../src/consult
 import { LIMITS } from '../src/tools/limits.js';
 import { MAX_HISTORY_ENTRIES } from '../src/consult/prompt.js';
 import { SESSION_REVIEW_BYTES } from '../src/consult/session-review.js';
+import { CALL_READ_BYTES } from '../src/session/call-reads.js';
 import { COUNTED_BYTES, RECENT_BYTES } from '../src/session/log.js';
 import { REPO } from './support/cli.js';
 
@@ -67,8 +68,9 @@ describe('docs/security.md matches the code', () => {
     expect(row(doc, '`model`')).toContain(`1–${LIMITS.modelChars} characters`);
     expect(row(doc, 'session log read by `retrospective`')).toContain(`last ${SESSION_REVIEW_BYTES / 1024} KiB`);
     expect(row(doc, 'session log read by `retrospective`')).toContain(`at most ${COUNTED_BYTES / 1024 / 1024} MiB before it`);
-    expect(row(doc, "session log read by a consulting call's history")).toContain(`${MAX_HISTORY_ENTRIES} newest entries`);
-    expect(row(doc, "session log read by a consulting call's history")).toContain(`last ${RECENT_BYTES / 1024} KiB`);
+    expect(row(doc, 'session log read by a consulting call')).toContain(`last ${CALL_READ_BYTES / 1024} KiB once`);
+    expect(row(doc, 'session log read by a consulting call')).toContain(`${MAX_HISTORY_ENTRIES} newest entries`);
+    expect(row(doc, 'session log read by a consulting call')).toContain(`last ${RECENT_BYTES / 1024} KiB`);
     expect(row(doc, 'note names')).toContain(`${MAX_NAME_BYTES} bytes (UTF-8) per folder or file name, ${MAX_PATH_BYTES} bytes in all`);
     expect(row(doc, 'frontmatter')).toContain(
       `${FRONTMATTER_LIMITS.bytes / 1024} KiB of YAML, ${FRONTMATTER_LIMITS.expandedChars / 1024} KiB once aliases are expanded, ${FRONTMATTER_LIMITS.depth} levels deep`,
