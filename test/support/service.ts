@@ -71,7 +71,12 @@ export async function startService(options: { token?: string; brainDir?: string 
  * it through or cuts its connection (the brain unreachable for that route only). For a test that
  * records what the MCP server asked, or needs the notes' routes down while the session logs work.
  */
-export async function startBrainProxy(target: string, decide: (path: string, body: string) => 'forward' | 'drop' = () => 'forward'): Promise<{ url: string; close(): Promise<void> }> {
+export async function startBrainProxy(
+  target: string,
+  decide: (path: string, body: string) => 'forward' | 'drop' = () => 'forward',
+  /** Told of each request forwarded, once its answer has been sent on. */
+  answered: (path: string) => void = () => undefined,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => (body += String(chunk)));
@@ -83,7 +88,7 @@ export async function startBrainProxy(target: string, decide: (path: string, bod
         body: req.method === 'GET' ? undefined : body,
       }).then(async (answer) => {
         res.writeHead(answer.status, Object.fromEntries([...answer.headers].filter(([name]) => name !== 'content-length' && name !== 'transfer-encoding')));
-        res.end(Buffer.from(await answer.arrayBuffer()));
+        res.end(Buffer.from(await answer.arrayBuffer()), () => answered(req.url ?? '/'));
       });
     });
   });
