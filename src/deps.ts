@@ -38,7 +38,7 @@ export interface SessionStore {
   tail(sessionId: string, maxBytes: number, enough?: (entry: SessionEntry) => boolean): Promise<Tail>;
   /** The sessions that have a log, newest first, a page at a time (common/session-log/listing.ts). */
   list(request?: SessionListRequest): Promise<SessionListing>;
-  /** Calls `listener` (debounced) when this process starts a new session's log; returns what stops it. */
+  /** Calls `listener` (debounced) when a new session's log starts (in team mode, by any replica); returns what stops it. */
   onNewLog(listener: () => void): () => void;
 }
 

@@ -223,7 +223,6 @@ export class HttpBrainClient implements BrainClient {
    * overlap, and neither the timer nor a poll in flight keeps the process alive.
    */
   private pollGeneration(changed: () => void, generationOf: (ready: ReadyResponse) => string | undefined): () => void {
-    const pollMs = this.pollMs;
     let last: string | undefined;
     let timer: NodeJS.Timeout | null = null;
     const stop = new AbortController();
@@ -237,7 +236,7 @@ export class HttpBrainClient implements BrainClient {
         if (last !== undefined && generation !== last) changed();
         last = generation;
       }
-      timer = setTimeout(() => void poll(), pollMs);
+      timer = setTimeout(() => void poll(), this.pollMs);
       timer.unref();
     };
     void poll();
