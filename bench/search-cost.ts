@@ -9,7 +9,8 @@
  *     [--queries 300] [--no-quality]
  *
  * Each `--limits` entry is maxPostings/scoredWindow (1e9/1e9: unbounded, FTS5's exact bm25 over every
- * posting). `--reference` is the entry, counted from 0 in the order printed, whose top 5 the others'
+ * posting), optionally followed by /terms/commonShare/keptPostings (0 for the defaults of the first two;
+ * keptPostings 0: no scored postings kept between searches). `--reference` is the entry, counted from 0 in the order printed, whose top 5 the others'
  * answers are compared with ("top-5 kept") and whose p50 they are divided by. `--baseline` puts first the SearchIndex of another build (an older
  * commit's, from `git worktree add`), with its own limits: old and new code side by side in one process.
  * Every query runs once under each, in an order that rotates from query to query, so load from other
@@ -36,13 +37,21 @@ const corpora = option('corpora', CORPORA.join(',')).split(',') as Corpus[];
 const limitsList: SearchLimits[] = option('limits', `20000/5000,${SEARCH_LIMITS.maxPostings}/${SEARCH_LIMITS.scoredWindow}`)
   .split(',')
   .map((entry) => {
-    const [maxPostings, scoredWindow, terms, commonShare] = entry.split('/').map(Number);
-    return { maxPostings: maxPostings ?? 0, scoredWindow: scoredWindow ?? 0, ...(terms ? { terms } : {}), ...(commonShare ? { commonShare } : {}) };
+    const [maxPostings, scoredWindow, terms, commonShare, keptPostings] = entry.split('/').map(Number);
+    return {
+      maxPostings: maxPostings ?? 0,
+      scoredWindow: scoredWindow ?? 0,
+      ...(terms ? { terms } : {}),
+      ...(commonShare ? { commonShare } : {}),
+      ...(keptPostings !== undefined ? { keptPostings } : {}),
+    };
   });
 const queryCount = Number(option('queries', '300'));
 const baselineDist = option('baseline', '');
 const reference = Number(option('reference', '0'));
-const label = (l: SearchLimits) => [l.maxPostings, l.scoredWindow, ...(l.terms || l.commonShare ? [l.terms ?? 0] : []), ...(l.commonShare ? [l.commonShare] : [])].join('/');
+const label = (l: SearchLimits) =>
+  [l.maxPostings, l.scoredWindow, ...(l.terms || l.commonShare ? [l.terms ?? 0] : []), ...(l.commonShare ? [l.commonShare] : [])].join('/') +
+  (l.keptPostings === undefined ? '' : ` (${l.keptPostings} kept)`);
 
 interface Searcher {
   search(query: { query: string; limit: number }): Array<{ path: string }>;

@@ -98,12 +98,32 @@ function tokenize(text: string): TextTokens {
   return { starts, ends, count };
 }
 
+/**
+ * The most characters at its end that porter stemming puts in a stem which the word did not have
+ * there: "happy" → "happi" writes "i"; no rule writes more than two ("biliti" → "ble", though step 5
+ * then drops the "e": "sensibility" → "sensibl"). So an ASCII word whose stem is T starts with all of
+ * T but its last 2 characters; test/excerpt-stems.test.ts holds this against FTS5's own stems.
+ */
+const STEM_NEW_CHARS = 2;
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
+/** What an ASCII word whose porter stem is `stem` starts with (lowercase): the stem less what porter may have written. */
+export function stemLead(stem: string): string {
+  return stem.slice(0, Math.max(1, stem.length - STEM_NEW_CHARS));
+}
+
 /** Which of the excerpt's terms a word of a body is: the same FTS5 tokens (stems) as the term. */
 export class TermMatcher {
   /** A term's tokens, joined by spaces → the indexes of the terms (several query words may share a stem). */
   private readonly byTokens = new Map<string, number[]>();
   /** The first code unit of each term's first token: porter rewrites only a word's end, so an ASCII word starting otherwise is no term. */
   private readonly initials = new Set<number>();
+  /**
+   * Each term's stem less what porter may have written at its end (`stemLead`): an ASCII word that
+   * starts with none of them cannot stem to a term, so it is not looked up (FTS5's tokenizer is the
+   * costly part of an excerpt, and most words of a note share an initial with some term).
+   */
+  private readonly leads: string[] = [];
 
   private readonly termCount: number;
 
@@ -117,12 +137,20 @@ export class TermMatcher {
       const key = tokens.join(' ');
       this.byTokens.set(key, [...(this.byTokens.get(key) ?? []), term]);
       this.initials.add(key.charCodeAt(0));
+      this.leads.push(stemLead(tokens[0] ?? ''));
     });
   }
 
   /** How many terms there are: term indexes run from 0 to this. */
   get terms(): number {
     return this.termCount;
+  }
+
+  /** False when `form` (lowercase) cannot stem to any term: an ASCII word starting with none of their leads. */
+  private mayBeTerm(form: string): boolean {
+    // A word with other characters may lose diacritics in the tokenizer ("reënforce" → "reenforc"): always looked up.
+    if (!ASCII_ONLY.test(form)) return true;
+    return this.leads.some((lead) => form.startsWith(lead));
   }
 
   /** The matches of the terms among `tokens` of `text`, in order of position. */
@@ -139,7 +167,7 @@ export class TermMatcher {
       let index = spellings.get(spelling);
       if (index === undefined) {
         const form = spelling.toLowerCase();
-        index = forms.get(form) ?? (candidates.length < EXCERPT_FORMS ? candidates.push(form) - 1 : -1);
+        index = forms.get(form) ?? (this.mayBeTerm(form) && candidates.length < EXCERPT_FORMS ? candidates.push(form) - 1 : -1);
         forms.set(form, index);
         spellings.set(spelling, index);
       }

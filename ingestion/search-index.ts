@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import type { NoteListing, NoteListQuery, NoteSummary, QueryBody, SearchHit } from '../common/brain-contract.js';
 import { queryTerms, CANDIDATE_QUERY_TERMS } from '../common/query-terms.js';
 import { bestPassage, TermMatcher, tidyExcerpt } from './excerpt.js';
+import { ScoreBoard, TermPostingsStore, type TermPostings } from './term-postings.js';
 import type { MalformedNote } from './malformed-notes.js';
 
 /** What identifies one version of a file on disk; a different stamp means the file must be re-read. */
@@ -62,7 +63,8 @@ export interface SearchQuery extends Omit<QueryBody, 'tags'> {
 // rebuilt from the files at start (`open`), so no migration is ever written. 4 keeps each note's
 // frontmatter problem, so the web page lists notes that do not parse across restarts.
 export const SCHEMA_VERSION = 4;
-const TOKENIZE = `porter unicode61 remove_diacritics 2`;
+/** FTS5's tokenizer for the notes (exported for the tests that check what it makes of words). */
+export const TOKENIZE = `porter unicode61 remove_diacritics 2`;
 /**
  * Of a query's terms, the most selective (fewest notes) that are searched: each further term costs a
  * read of its postings and adds little to the ranking once the rare ones are in. Measured: docs/search.md.
@@ -80,6 +82,8 @@ export interface SearchLimits {
   terms?: number;
   /** Share of the notes past which a term is dropped (COMMON_TERM_SHARE unless a bench tries another). */
   commonShare?: number;
+  /** Scored postings kept between searches (KEPT_POSTINGS unless a bench tries another; 0 keeps none). */
+  keptPostings?: number;
 }
 export const SEARCH_LIMITS: SearchLimits = { maxPostings: 20_000, scoredWindow: 5_000 };
 /** Terms whose stems and frequencies are remembered: a term is tokenized and looked up once, not at every query. */
@@ -134,6 +138,9 @@ export class SearchIndex {
   /** Changes made through this connection; `PRAGMA data_version` tells of other connections' commits. */
   private changes = 0;
   private probe: { db: Database.Database; insert: Statement; read: Statement; clear: Statement } | undefined;
+  /** Each searched term's scored postings, until the index changes (emptied by `refreshCounts`). */
+  private readonly kept: TermPostingsStore;
+  private readonly board = new ScoreBoard();
   /** The note count as the writer's own changes left it (see `apply`); undefined until first needed. */
   private notes: number | undefined;
   /** The same for the notes whose frontmatter does not parse. */
@@ -142,7 +149,9 @@ export class SearchIndex {
   private constructor(
     private readonly db: Database.Database,
     private readonly limits = SEARCH_LIMITS,
-  ) {}
+  ) {
+    this.kept = new TermPostingsStore(limits.keptPostings);
+  }
 
   /**
    * Opens the index at `file` (`:memory:` for none on disk). An index that is corrupt or of another
@@ -372,37 +381,59 @@ export class SearchIndex {
    * Ranks notes by BM25 over title, tags and body for the query's most selective terms
    * (`selectiveTerms`), scaled by the share of those terms a note
    * matches (Lucene's classic coordination factor): of two notes with similar BM25, the one that
-   * matches more of a prompt's words comes first. Each term is searched on its own and the
-   * scores summed, which is exactly FTS5's multi-term bm25, with the match count for free.
+   * matches more of a prompt's words comes first. Each term is scored by a bm25 statement of its own
+   * and the scores summed, which is exactly FTS5's multi-term bm25, with the match count for free;
+   * a term's scores are kept until the index changes (`TermPostingsStore`), so a term met again costs
+   * no scoring at all.
    */
   search(query: SearchQuery): SearchHit[] {
     const chosen = this.selectiveTerms(queryTerms(query.query, CANDIDATE_QUERY_TERMS));
     if (chosen.length === 0) return [];
-    const terms = chosen.map((t) => ftsLiteral(t.term));
-    // A term in more notes than the scored window is scored in the newest of them only: each term
-    // comes with the lowest note id scored (0: all), so the statement's shape depends on the term count alone.
-    const termParams = terms.flatMap((term, i) => [term, (chosen[i]?.df ?? 0) > this.limits.scoredWindow ? this.windowStart(term) : 0]);
     const filters = filterClauses(query);
-    const where = filters.sql ? `AND ${filters.sql}` : '';
-    const key = `search:${terms.length}:${filters.sql}`;
-    if (terms.length === 1) {
-      // One term: every hit matches all terms, so plain bm25 is the ranking; FTS5 sorts by it itself.
-      const sql = `SELECT n.id, n.path, n.title, n.sha256, -f.rank AS score
-        FROM notes_fts f JOIN notes n ON n.id = f.rowid
-        WHERE notes_fts MATCH ? AND f.rowid >= CAST(? AS INTEGER) AND f.rank MATCH '${RANK}' ${where} ORDER BY f.rank LIMIT ?`;
-      const rows = this.prepare(key, sql).all(...termParams, ...filters.params, query.limit) as RankedRow[];
-      return this.withExcerpts(rows, chosen);
-    }
+    if (filters.sql) return this.withExcerpts(this.filteredSearch(chosen, filters, query.limit), chosen);
+    for (const { term, df } of chosen) this.board.add(this.postings(term, df));
+    const note = this.prepare('note', 'SELECT id, path, title, sha256 FROM notes WHERE id = ?');
+    const rows = this.board.best(query.limit, chosen.length).flatMap(({ id, score }) => {
+      // Written in one transaction with its FTS5 row, a note is always there; were it not, it is left out, as a join would.
+      const row = note.get(id) as Omit<RankedRow, 'score'> | undefined;
+      return row ? [{ ...row, score }] : [];
+    });
+    return this.withExcerpts(rows, chosen);
+  }
+
+  /**
+   * The term's postings scored by bm25, kept or read now: a term in more notes than the scored window
+   * is scored in the newest of them only (those from `windowStart` on).
+   */
+  private postings(term: string, df: number): TermPostings {
+    const kept = this.kept.get(term);
+    if (kept) return kept;
+    const literal = ftsLiteral(term);
+    const from = df > this.limits.scoredWindow ? this.windowStart(literal) : 0;
+    // Two JSON arrays, not a row per posting: better-sqlite3 spends about a microsecond on each row it
+    // hands over, as much as scoring it, and SQLite writes doubles to JSON with every digit they have.
+    const sql = `SELECT json_group_array(rowid), json_group_array(rank) FROM
+      (SELECT rowid, rank FROM notes_fts WHERE notes_fts MATCH ? AND rowid >= CAST(? AS INTEGER) AND rank MATCH '${RANK}')`;
+    const [ids, ranks] = this.prepare('term-postings', sql).raw().get(literal, from) as [string, string];
+    const postings: TermPostings = { ids: Int32Array.from(JSON.parse(ids) as number[]), ranks: Float64Array.from(JSON.parse(ranks) as number[]) };
+    this.kept.set(term, postings);
+    return postings;
+  }
+
+  /**
+   * A search with type, domain or tag filters, ranked as `search` ranks in one statement: the filters
+   * leave out notes after the ranking, so the limit applies to the notes that pass them.
+   */
+  private filteredSearch(chosen: Array<{ term: string; df: number }>, filters: { sql: string; params: string[] }, limit: number): RankedRow[] {
+    const terms = chosen.map((t) => ftsLiteral(t.term));
+    const termParams = terms.flatMap((term, i) => [term, (chosen[i]?.df ?? 0) > this.limits.scoredWindow ? this.windowStart(term) : 0]);
     // `rank` rather than bm25(): an auxiliary function cannot be called once SQLite flattens the CTE.
     const perTerm = `SELECT rowid AS id, rank AS s FROM notes_fts WHERE notes_fts MATCH ? AND rowid >= CAST(? AS INTEGER) AND rank MATCH '${RANK}'`;
-    // Without filters only the best rows need a path and title, so the limit comes before the join.
     const sql = `WITH hits AS (${terms.map(() => perTerm).join(' UNION ALL ')}),
-      ranked AS (SELECT id, -sum(s) * count(*) / ${terms.length}.0 AS score FROM hits GROUP BY id
-        ${filters.sql ? '' : 'ORDER BY score DESC LIMIT ?'})
+      ranked AS (SELECT id, -sum(s) * count(*) / ${terms.length}.0 AS score FROM hits GROUP BY id)
       SELECT n.id, n.path, n.title, n.sha256, r.score FROM ranked r JOIN notes n ON n.id = r.id
-      WHERE 1 ${where} ORDER BY r.score DESC ${filters.sql ? 'LIMIT ?' : ''}`;
-    const rows = this.prepare(key, sql).all(...termParams, ...filters.params, query.limit) as RankedRow[];
-    return this.withExcerpts(rows, chosen);
+      WHERE ${filters.sql} ORDER BY r.score DESC, n.id DESC LIMIT ?`;
+    return this.prepare(`filtered:${terms.length}:${filters.sql}`, sql).all(...termParams, ...filters.params, limit) as RankedRow[];
   }
 
   /**
@@ -457,8 +488,9 @@ export class SearchIndex {
   }
 
   /**
-   * Keeps the note count exact and the cached frequencies close: the count is read again whenever
-   * the index changed (here, or through another connection: `PRAGMA data_version`); the frequencies
+   * Keeps the note count exact, the kept scores current and the cached frequencies close: the count
+   * is read again and the kept scores dropped whenever the index changed (here, or through another
+   * connection: `PRAGMA data_version`); the frequencies
    * only once the notes changed by more than 1 %, since they only order and drop terms. A term
    * in no note is never cached, so a note written with a new word is found at once.
    */
@@ -466,6 +498,9 @@ export class SearchIndex {
     const version = `${this.changes}:${String(this.db.pragma('data_version', { simple: true }))}`;
     if (version === this.cachedAt && this.noteCount >= 0) return;
     this.cachedAt = version;
+    // Any change moves bm25 (the note count, the average length, a term's frequency) and may add a
+    // term's notes: kept scores would be stale, and a note just written missing from them.
+    this.kept.clear();
     this.noteCount = this.count();
     const drift = this.dfsNoteCount / 100;
     if (this.changes - this.dfsChanges > drift || Math.abs(this.noteCount - this.dfsNoteCount) > drift) {
