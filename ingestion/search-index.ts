@@ -391,7 +391,9 @@ export class SearchIndex {
     if (chosen.length === 0) return [];
     const filters = filterClauses(query);
     if (filters.sql) return this.withExcerpts(this.filteredSearch(chosen, filters, query.limit), chosen);
-    for (const { term, df } of chosen) this.board.add(this.postings(term, df));
+    // Every term's postings first: a statement that fails leaves the board as empty as it found it.
+    const lists = chosen.map(({ term, df }) => this.postings(term, df));
+    for (const postings of lists) this.board.add(postings);
     const note = this.prepare('note', 'SELECT id, path, title, sha256 FROM notes WHERE id = ?');
     const rows = this.board.best(query.limit, chosen.length).flatMap(({ id, score }) => {
       // Written in one transaction with its FTS5 row, a note is always there; were it not, it is left out, as a join would.
