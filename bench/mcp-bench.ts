@@ -211,9 +211,11 @@ async function main(): Promise<void> {
   const { dir: brainDir } = await brainFor(CONCURRENCY_NOTES, vocab, CORPUS);
   const server = await startServerProcess(environment(brainDir, sessionsDir, llm.url));
   // Each call's error text carries a prompt from the corpus: its knowledge query searches as a real one does.
-  const errorTexts = Array.from({ length: CONCURRENT }, (_, i) => `TypeError in request ${i}: ${promptQuery(rng, vocab, CORPUS)}`);
+  // Each era has texts of its own: the second must not find every term's postings kept by the first.
+  const textsOf = () => Array.from({ length: CONCURRENT }, (_, i) => `TypeError in request ${i}: ${promptQuery(rng, vocab, CORPUS)}`);
+  const errorTexts = Object.fromEntries(ERAS.map((era) => [era, textsOf()])) as Record<Era, string[]>;
   const byEra = {} as Record<Era, ConcurrencyResult>;
-  for (const era of ERAS) byEra[era] = await concurrentCalls(server, era, errorTexts, rng);
+  for (const era of ERAS) byEra[era] = await concurrentCalls(server, era, errorTexts[era], rng);
   await server.stop();
 
   const openai = new OpenAI({ baseURL: `${llm.url}/v1`, apiKey: 'bench', maxRetries: 0 });
@@ -225,7 +227,7 @@ async function main(): Promise<void> {
   };
   for (let i = 0; i < 50; i++) await direct(`warm-up ${i}`);
   const started = performance.now();
-  await Promise.all(errorTexts.map((text) => direct(text)));
+  await Promise.all(errorTexts.legacy.map((text) => direct(text)));
   const directWallMs = performance.now() - started;
 
   await llm.close();

@@ -222,9 +222,9 @@ process.stderr.write('measuring /health with every note in one folder…\n');
 const stalls = await measure<StallResult>('./stall-bench.js', brainSizes.map(String));
 const health = (l: Latency) => `${ms(l.p50)} / ${ms(l.p99)} / ${ms(l.max)}`;
 console.log(`
-| notes in one folder | cold build s | /health during it p50 / p99 / max ms | warm start s | /health during it | rescan, nothing changed: s (CPU s) | /health during it |
-|---|---|---|---|---|---|---|
-${stalls.runs.map((r) => `| ${r.notes.toLocaleString('en')} | ${(r.cold.readyMs / 1000).toFixed(1)} | ${health(r.cold.health)} | ${(r.warm.readyMs / 1000).toFixed(1)} | ${health(r.warm.health)} | ${r.rescan.ms === null ? '— (not seen)' : `${(r.rescan.ms / 1000).toFixed(2)} (${((r.rescan.cpuMs ?? 0) / 1000).toFixed(2)})`} | ${health(r.rescan.health)} |`).join('\n')}
+| notes in one folder | cold build s | /health during it p50 / p99 / max ms | warm start s | /health during it | rescan, nothing changed: s (CPU s) | /health during it | writes during it (before it) p50 / max ms |
+|---|---|---|---|---|---|---|---|
+${stalls.runs.map((r) => `| ${r.notes.toLocaleString('en')} | ${(r.cold.readyMs / 1000).toFixed(1)} | ${health(r.cold.health)} | ${(r.warm.readyMs / 1000).toFixed(1)} | ${health(r.warm.health)} | ${r.rescan.ms === null ? '— (not seen)' : `${(r.rescan.ms / 1000).toFixed(2)} (${((r.rescan.cpuMs ?? 0) / 1000).toFixed(2)})`} | ${health(r.rescan.health)} | ${ms(r.rescan.writes.p50)} / ${ms(r.rescan.writes.max)} (${ms(r.rescan.writesBefore.p50)} / ${ms(r.rescan.writesBefore.max)}) |`).join('\n')}
 
 load average (1, 5, 15 min) at the end: ${stalls.loadAverage.join(', ')}
 

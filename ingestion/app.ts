@@ -84,6 +84,12 @@ export function buildApp({ brain, logger, token, bindHost = '127.0.0.1', allowed
   // JSON only: fastify also parses text/plain by default, which a browser may send cross-site.
   app.removeContentTypeParser('text/plain');
 
+  const unsubscribe = brain.onRescan((report) => {
+    metrics.rescanDuration.observe(report.ms / 1000);
+    metrics.rescanChanges.inc(report.indexed + report.removed);
+  });
+  app.addHook('onClose', async () => void unsubscribe());
+
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

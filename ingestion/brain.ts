@@ -49,6 +49,7 @@ export class Brain {
   private readonly sync: DiskSync;
   private readonly writer: NoteWriter;
   private readonly changeListeners = new Set<() => void>();
+  private readonly scanListeners = new Set<(report: ReconcileReport) => void>();
   // The generation: this run's id and the index changes it made; a restart makes a new id.
   private readonly runId = randomUUID().slice(0, 8);
   private changes = 0;
@@ -67,7 +68,8 @@ export class Brain {
     const locks = new KeyedLock();
     const apply = (changes: IndexChange[]) => this.applyToIndex(changes);
     const loaded = () => this.loadMalformed();
-    this.sync = new DiskSync({ knowledgeDir: this.knowledgeDir, index, apply, loaded, locks, logger });
+    const scanned = (report: ReconcileReport) => this.scanListeners.forEach((listener) => listener(report));
+    this.sync = new DiskSync({ knowledgeDir: this.knowledgeDir, index, apply, loaded, locks, scanned, logger });
     this.writer = new NoteWriter({ knowledgeDir: this.knowledgeDir, locks, index: (path, absolute) => this.indexWritten(path, absolute), logger });
   }
 
@@ -133,6 +135,12 @@ export class Brain {
     return () => this.changeListeners.delete(listener);
   }
 
+  /** Calls `listener` with the report of each periodic rescan once it is done; returns the unsubscribe. */
+  onRescan(listener: (report: ReconcileReport) => void): () => void {
+    this.scanListeners.add(listener);
+    return () => this.scanListeners.delete(listener);
+  }
+
   /**
    * Brings the index in line with the files (disk-sync.ts): the first load, and any time after. An
    * index found damaged on the way is rebuilt from the notes, and that rebuild's report answers.
@@ -178,8 +186,9 @@ export class Brain {
   }
 
   /**
-   * Follows edits made on disk from now on, and rescans the brain every `rescanSeconds` for what the
-   * folder watches missed; call before `reconcile`, which adds the subfolders.
+   * Follows edits made on disk from now on, and rescans the brain every `rescanSeconds` (unset: a
+   * minute, longer for a brain whose rescan takes long; disk-sync.ts) for what the folder watches
+   * missed; call before `reconcile`, which adds the subfolders.
    */
   watch(rescanSeconds?: number): void {
     this.sync.watch(rescanSeconds);

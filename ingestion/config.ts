@@ -15,16 +15,17 @@ export interface IngestionConfig {
   token: string | undefined;
   /** Host names accepted in Host/Origin besides the loopback ones (INGEST_ALLOWED_HOSTS). */
   allowedHosts?: string[] | undefined;
-  /** Seconds between two rescans of the whole brain for edits the folder watches missed (INGEST_RESCAN_SECONDS). */
+  /** Seconds between two rescans of the whole brain for edits the folder watches missed (INGEST_RESCAN_SECONDS); unset: adaptive. */
   rescanSeconds?: number | undefined;
   logLevel: LogLevel;
 }
 
 /**
  * The rescan's period: a rescan stats every note, so more often than every 10 s would keep a large
- * brain busy for nothing; less often than daily leaves a missed edit unsearchable too long.
+ * brain busy for nothing; less often than daily leaves a missed edit unsearchable too long. Unset,
+ * it is `fallback`, longer on a brain whose rescan takes long, up to `adaptiveMax` (disk-sync.ts).
  */
-export const RESCAN_SECONDS = { min: 10, max: 86_400, fallback: 60 };
+export const RESCAN_SECONDS = { min: 10, max: 86_400, fallback: 60, adaptiveMax: 900 };
 const rescanSeconds = z
   .string()
   .regex(/^\d+$/, 'must be a whole number of seconds')
@@ -41,7 +42,7 @@ export function ingestionConfig(env: Env = process.env): IngestionConfig {
     newSessionsPerMinute: setting(env, 'INGEST_NEW_SESSIONS_PER_MINUTE', count(1_000_000), String(DEFAULT_NEW_SESSIONS_PER_MINUTE)),
     token: setting(env, 'INGEST_TOKEN', token),
     allowedHosts: setting(env, 'INGEST_ALLOWED_HOSTS', hostList) ?? [],
-    rescanSeconds: setting(env, 'INGEST_RESCAN_SECONDS', rescanSeconds, String(RESCAN_SECONDS.fallback)),
+    rescanSeconds: setting(env, 'INGEST_RESCAN_SECONDS', rescanSeconds),
     logLevel: setting(env, 'LOG_LEVEL', logLevel, 'info'),
   };
 }

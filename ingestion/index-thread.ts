@@ -228,11 +228,13 @@ export class IndexWriter {
 
   /**
    * Begins comparing the notes on disk with the index, in the writer thread (stamp-check.ts): the
-   * index's stamps as they are now are compared with each slice `changedStamps` is given, and
-   * `endStampCheck` tells the notes no slice held. One comparison at a time (the reconcile's).
+   * index's stamps, read a page a call so that writes wait for one page at most, are compared with
+   * each slice `changedStamps` is given, and `endStampCheck` tells the notes no slice held. One
+   * comparison at a time (the reconcile's).
    */
-  beginStampCheck(): Promise<void> {
-    return this.thread.call('beginStampCheck');
+  async beginStampCheck(): Promise<void> {
+    await this.thread.call('beginStampCheck');
+    while (await this.thread.call<boolean>('loadStamps'));
   }
 
   /** The positions in `walked` of notes that are new or changed since indexed. */

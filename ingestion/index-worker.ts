@@ -38,8 +38,10 @@ const methods = {
   apply: (changes: IndexChange[]) => index.apply(changes),
   stamps: () => index.stamps(),
   stamp: (path: string) => index.stamp(path),
-  /** A reconcile begins: the index's stamps as they are now, to compare the walk's with. */
-  beginStampCheck: () => void (check = new StampCheck(index.stamps())),
+  /** A reconcile begins: the index's stamps, read a page a call (loadStamps), to compare the walk's with. */
+  beginStampCheck: () => void (check = new StampCheck()),
+  /** Reads the next page of the index's stamps; false when every page is read. */
+  loadStamps: () => currentCheck().load((afterId, limit) => index.stampsAfter(afterId, limit)),
   changedStamps: (walked: StampColumns) => currentCheck().changed(walked),
   endStampCheck: () => {
     const missing = currentCheck().missing();

@@ -20,6 +20,17 @@ export class IngestionMetrics extends MetricRegistry {
     labelNames: ['result'] as const,
   });
 
+  readonly rescanDuration = this.histogram({
+    name: 'supervisor_brain_rescan_duration_seconds',
+    help: 'Time each periodic rescan of the brain for edits the folder watches missed took (INGEST_RESCAN_SECONDS apart).',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  });
+
+  readonly rescanChanges = this.counter({
+    name: 'supervisor_brain_rescan_changes_total',
+    help: 'Notes a periodic rescan indexed or removed: edits the folder watches missed.',
+  });
+
   readonly notes;
 
   constructor(noteCount: () => number | null) {

@@ -10,6 +10,7 @@ import { queryTerms, CANDIDATE_QUERY_TERMS } from '../common/query-terms.js';
 import { bestPassage, TermMatcher, tidyExcerpt } from './excerpt.js';
 import { ScoreBoard, TermPostingsStore, type TermPostings } from './term-postings.js';
 import type { MalformedNote } from './malformed-notes.js';
+import type { StampRow } from './stamp-check.js';
 
 /** What identifies one version of a file on disk; a different stamp means the file must be re-read. */
 export interface FileStamp {
@@ -255,6 +256,12 @@ export class SearchIndex {
       columns.ino[i] = ino;
     });
     return columns;
+  }
+
+  /** At most `limit` notes' stamps (stamp-check.ts), those with an id above `afterId`, by id. */
+  stampsAfter(afterId: number, limit: number): StampRow[] {
+    const sql = 'SELECT id, path, size, mtime_ms, ino FROM notes WHERE id > ? ORDER BY id LIMIT ?';
+    return this.prepare('stamps-after', sql).raw().all(afterId, limit) as StampRow[];
   }
 
   stamp(path: string): FileStamp | undefined {
