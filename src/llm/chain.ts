@@ -5,8 +5,8 @@
  * fitted to a smaller window (the caller fits it) before the chain moves on. Every try is recorded,
  * so the caller can say exactly what happened.
  */
-import OpenAI from 'openai';
 import { cleanAnswer, refusalOf } from './clean.js';
+import { ApiConnectionError, ApiStatusError, OpenAiHttp } from './openai-http.js';
 
 import type { Attempt, Outcome, Usage } from '../../common/consultation-contract.js';
 
@@ -78,18 +78,13 @@ const PROGRESS_EVERY_MS = 250;
 const WAITING_NOTICE_MS = 5000;
 
 export class ChainClient {
-  private readonly client: OpenAI;
+  // No retries of its own: LiteLLM retries on its own and this chain falls through to the next
+  // model; a retry here would only multiply waits and hide the real failure behind a timeout.
+  private readonly client: OpenAiHttp;
 
   constructor(private readonly options: ChainClientOptions) {
-    this.client = new OpenAI({
-      baseURL: apiBase(options.baseUrl),
-      // LiteLLM without master_key, and Ollama, accept any key; the client refuses to start without one.
-      apiKey: options.apiKey || 'no-key',
-      // No client retries: LiteLLM retries on its own and this chain falls through to the next
-      // model; a retry here would only multiply waits and hide the real failure behind a timeout.
-      maxRetries: 0,
-      timeout: options.timeoutMs,
-    });
+    // LiteLLM without master_key, and Ollama, accept any key; a Bearer header is sent either way.
+    this.client = new OpenAiHttp(apiBase(options.baseUrl), options.apiKey || 'no-key');
   }
 
   get baseUrl(): string {
@@ -97,9 +92,13 @@ export class ChainClient {
   }
 
   /** The model names LiteLLM serves (GET /v1/models). */
-  async servedModels(timeoutMs: number): Promise<string[]> {
-    const page = await this.client.models.list({ timeout: timeoutMs, maxRetries: 0 });
-    return page.data.map((model) => model.id);
+  servedModels(timeoutMs: number): Promise<string[]> {
+    return this.client.listModels(AbortSignal.timeout(timeoutMs));
+  }
+
+  /** Closes the connections kept open to LiteLLM. */
+  close(): void {
+    this.client.close();
   }
 
   async complete(chain: readonly string[], request: CompletionRequest): Promise<Completion> {
@@ -135,24 +134,22 @@ export class ChainClient {
     const elapsed = () => Math.round(performance.now() - started);
     const waiting = this.waitingNotices(model, request, elapsed);
     try {
-      const stream = await this.client.chat.completions.create(
+      const stream = this.client.streamChat(
         {
           model,
           messages,
-          stream: true,
           stream_options: { include_usage: true },
           ...(request.maxTokens ? { max_tokens: request.maxTokens } : {}),
         },
-        { signal },
+        signal,
       );
       let text = '';
       let usage: Usage | null = null;
       let lastProgress = 0;
       for await (const chunk of stream) {
-        const content = chunk.choices[0]?.delta?.content;
-        if (content) {
+        if (chunk.content) {
           waiting.stop();
-          text += content;
+          text += chunk.content;
         }
         if (chunk.usage) usage = { prompt_tokens: chunk.usage.prompt_tokens, completion_tokens: chunk.usage.completion_tokens };
         if (request.onProgress && performance.now() - lastProgress > PROGRESS_EVERY_MS) {
@@ -160,14 +157,14 @@ export class ChainClient {
           request.onProgress(text.length);
         }
       }
-      // The openai stream ends quietly when aborted: a cancel or a timeout mid-answer is no answer.
+      // A cancel or a timeout mid-answer is no answer, however the stream ended.
       if (signal.aborted) throw signal.reason;
       const cleaned = cleanAnswer(text);
       if (!cleaned) return { record: { model, outcome: 'empty', ms: elapsed(), detail: refusalOf(text) }, text: '', usage };
       return { record: { model, outcome: 'ok', ms: elapsed() }, text: cleaned, usage };
     } catch (error) {
       const outcome = classify(error, request.signal, deadline.signal);
-      const status = error instanceof OpenAI.APIError ? error.status : undefined;
+      const status = error instanceof ApiStatusError ? error.status : undefined;
       const record: Attempt = { model, outcome, ms: elapsed(), detail: describe(error, outcome, this.options.timeoutMs) };
       if (outcome === 'cancelled' && request.signal?.reason instanceof CallStopped) record.detail = request.signal.reason.message;
       if (status !== undefined) record.status = status;
@@ -197,7 +194,7 @@ interface ModelTry {
   reportedLimit?: number | undefined;
 }
 
-/** LiteLLM answers under /v1 (and at the root); the openai client wants the /v1 base. */
+/** LiteLLM answers under /v1 (and at the root); requests go to the /v1 base. */
 function apiBase(baseUrl: string): string {
   const trimmed = baseUrl.replace(/\/+$/, '');
   return trimmed.endsWith('/v1') ? trimmed : `${trimmed}/v1`;
@@ -205,11 +202,11 @@ function apiBase(baseUrl: string): string {
 
 function classify(error: unknown, callerSignal: AbortSignal | undefined, deadline: AbortSignal): Outcome {
   if (callerSignal?.aborted) return 'cancelled';
-  if (deadline.aborted || error instanceof OpenAI.APIConnectionTimeoutError) return 'timeout';
-  if (error instanceof OpenAI.APIConnectionError) {
+  if (deadline.aborted) return 'timeout';
+  if (error instanceof ApiConnectionError) {
     return /ECONNREFUSED/.test(causeText(error)) ? 'connection_refused' : 'connection_error';
   }
-  if (error instanceof OpenAI.APIError) {
+  if (error instanceof ApiStatusError) {
     const status = error.status ?? 0;
     if (status === 401 || status === 403) return 'unauthorized';
     if (status === 404) return 'not_found';
@@ -241,9 +238,9 @@ export function reportedWindow(message: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/** The error's whole message: LiteLLM's body message (the openai client's own message prefixes the status). */
+/** The error's whole message: LiteLLM's body message (the error's own message prefixes the status). */
 function errorText(error: unknown): string {
-  if (error instanceof OpenAI.APIError) {
+  if (error instanceof ApiStatusError) {
     const body = error.error as { message?: unknown; type?: unknown } | undefined;
     return [body?.message, body?.type, error.message].filter((part) => typeof part === 'string').join(' ');
   }
@@ -267,7 +264,8 @@ function describe(error: unknown, outcome: Outcome, timeoutMs: number): string {
     case 'cancelled':
       return 'cancelled by the client';
     default: {
-      const message = error instanceof OpenAI.APIError ? (error.error as { message?: string } | undefined)?.message ?? error.message : String((error as Error)?.message ?? error);
+      const said = error instanceof ApiStatusError ? error.error?.message : undefined;
+      const message = typeof said === 'string' ? said : String((error as Error)?.message ?? error);
       return message.replace(/\s+/g, ' ').slice(0, 200);
     }
   }

@@ -60,7 +60,7 @@ export const LITELLM_UNREACHABLE_HELP =
 
 /** LiteLLM's state in one sentence or two, with what to do about it. */
 export function liteLlmState(litellm: StatusReport['litellm'], server: 'LiteLLM' | 'Ollama' = 'LiteLLM'): string {
-  // The openai client's own words end with a period ("Connection error."): one is enough.
+  // A connection error says "Connection error.": one period is enough.
   if (!litellm.reachable) return `NOT reachable (${litellm.error?.replace(/\.$/, '')}). ${LITELLM_UNREACHABLE_HELP}`;
   const served = `reachable, serves ${litellm.models_served.length} model(s).`;
   if (litellm.models_missing.length === 0) return `${served} Every model in models.yaml is served.`;
