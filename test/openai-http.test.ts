@@ -78,7 +78,7 @@ describe('a streamed answer', () => {
     expect((error as ApiStatusError).message).toBe('litellm.APIConnectionError: backend gone');
   });
 
-  it('a stream that closes before [DONE] or holds an unreadable event is a broken connection', async () => {
+  it('a stream that closes before [DONE], holds an unreadable event or a line without end is a broken connection', async () => {
     answer = (response) => {
       response.writeHead(200, { 'content-type': 'text/event-stream' });
       response.write(`data: ${chunk('half')}\n\n`);
@@ -90,6 +90,11 @@ describe('a streamed answer', () => {
       response.end('data: {"choices": [\n\n');
     };
     expect(String(await collect().catch((e: unknown) => e))).toMatch(/unreadable event: \{"choices": \[/);
+    answer = (response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write(`data: ${'x'.repeat(5 * 1024 * 1024)}`); // and never a line end
+    };
+    expect(String(await collect().catch((e: unknown) => e))).toMatch(/a line over 4194304 characters without ending it/);
   });
 });
 

@@ -96,11 +96,6 @@ export class ChainClient {
     return this.client.listModels(AbortSignal.timeout(timeoutMs));
   }
 
-  /** Closes the connections kept open to LiteLLM. */
-  close(): void {
-    this.client.close();
-  }
-
   async complete(chain: readonly string[], request: CompletionRequest): Promise<Completion> {
     const started = performance.now();
     const attempts: Attempt[] = [];

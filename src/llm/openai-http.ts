@@ -38,6 +38,8 @@ export interface ChatChunk {
 const ERROR_BODY_BYTES = 64 * 1024;
 /** How much of a model list is read: thousands of models fit. */
 const MODEL_LIST_BYTES = 4 * 1024 * 1024;
+/** The longest line of an answer stream (a chunk carries a few tokens): a server that never ends one is cut off. */
+const MAX_LINE_CHARS = 4 * 1024 * 1024;
 
 export class OpenAiHttp {
   private readonly agent: http.Agent;
@@ -63,6 +65,9 @@ export class OpenAiHttp {
     try {
       for await (const piece of response as AsyncIterable<string>) {
         pending += piece;
+        if (pending.length > MAX_LINE_CHARS && !pending.includes('\n')) {
+          throw new ApiConnectionError(`the answer stream sent a line over ${MAX_LINE_CHARS} characters without ending it`);
+        }
         let end: number;
         while (!done && (end = pending.indexOf('\n')) >= 0) {
           const line = pending.slice(0, end).replace(/\r$/, '');
@@ -112,7 +117,10 @@ export class OpenAiHttp {
       const request = this.request(`${this.apiBase}${path}`, { method, headers, agent: this.agent, signal }, (response) => {
         const status = response.statusCode ?? 0;
         if (status >= 200 && status < 300) return resolve(response);
-        readBounded(response, ERROR_BODY_BYTES).then((text) => reject(statusError(status, text)), reject);
+        readBounded(response, ERROR_BODY_BYTES).then(
+          (text) => reject(statusError(status, text)),
+          (error: unknown) => reject(signal.aborted ? signal.reason : new ApiConnectionError('Connection error.', error)),
+        );
       });
       request.on('error', (error) => reject(signal.aborted ? signal.reason : new ApiConnectionError('Connection error.', error)));
       request.end(body);
