@@ -22,7 +22,7 @@ export class IngestionMetrics extends MetricRegistry {
 
   readonly rescanDuration = this.histogram({
     name: 'supervisor_brain_rescan_duration_seconds',
-    help: 'Time each periodic rescan of the brain for edits the folder watches missed took (INGEST_RESCAN_SECONDS apart).',
+    help: 'Time each periodic rescan of the brain for edits the folder watches missed took.',
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
   });
 
