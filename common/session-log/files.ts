@@ -63,8 +63,14 @@ export const COUNTED_BYTES = 8 * 1024 * 1024;
 export interface RecentOptions {
   /** At most this many entries, the newest (default: all within RECENT_BYTES). */
   limit?: number;
-  /** Only entries for which this holds (e.g. those of other phases). */
+  /** Only entries for which this holds. */
   keep?: (entry: SessionEntry) => boolean;
+  /**
+   * Leaves out the entries of this phase, as `keep` would, but cheaper: a line that shows its phase
+   * plainly (ofPhase) is passed over unparsed. A consulting call's history skips its own phase, and a
+   * session of one skill would otherwise parse every line of RECENT_BYTES at every call (~0.8 ms).
+   */
+  skipPhase?: string;
 }
 
 export interface Newest {
@@ -233,13 +239,14 @@ export class SessionLogFiles {
    * The session's newest entries, oldest first: read back from the log's end, a line at a time, and
    * parsed only until `limit` entries that `keep` accepts are found — or RECENT_BYTES are read.
    */
-  async recent(id: string, { limit = Infinity, keep = () => true }: RecentOptions = {}): Promise<SessionEntry[]> {
+  async recent(id: string, { limit = Infinity, keep = () => true, skipPhase }: RecentOptions = {}): Promise<SessionEntry[]> {
     const found: SessionEntry[] = [];
     if (limit <= 0) return found;
     await this.withLog(id, async (handle, size) => {
       await eachLineFromEnd(handle, size, RECENT_BYTES, (line) => {
+        if (skipPhase !== undefined && ofPhase(line, skipPhase)) return true;
         const entry = entryOf(line);
-        if (entry && keep(entry)) found.push(entry);
+        if (entry && entry.phase !== skipPhase && keep(entry)) found.push(entry);
         return found.length < limit;
       });
     });
@@ -351,6 +358,27 @@ async function exists(file: string): Promise<boolean> {
 async function countEarlier(handle: FileHandle, before: number): Promise<{ earlier: number; earlierExact: boolean }> {
   const countFrom = Math.max(0, before - COUNTED_BYTES);
   return { earlier: await countLineEnds(handle, countFrom, before), earlierExact: countFrom === 0 };
+}
+
+/**
+ * How every line this server writes begins (JSON.stringify keeps the entry's key order), its values
+ * plain strings: up to there the line is at the top level of its object, so the phase read here is the
+ * entry's, unless a later "phase" key overrides it (JSON.parse keeps the last), which ofPhase rules out.
+ */
+const PLAIN_START = /^\{"session_id":"[^"\\]*","timestamp":"[^"\\]*","skill":"[^"\\]*","phase":"([^"\\]*)"[,}]/;
+/** Enough of a line to hold PLAIN_START: a session id is at most 128 characters. */
+const PLAIN_START_BYTES = 512;
+
+/**
+ * Whether the line is certainly an entry of `phase`, told without parsing it: it starts as this
+ * server writes lines (PLAIN_START) with that phase, and holds no other "phase" anywhere (inside a
+ * string a quote is escaped, so `"phase"` there is a key or a whole value; either way, the line is
+ * parsed). False means only "not certain": the line is parsed. A torn line that passes is no entry
+ * either way.
+ */
+export function ofPhase(line: Buffer, phase: string): boolean {
+  const start = PLAIN_START.exec(line.toString('latin1', 0, PLAIN_START_BYTES));
+  return start !== null && start[1] === phase && line.indexOf('"phase"', start[0].length) === -1;
 }
 
 /** One line of a log as an entry, or null for a torn, corrupt or blank one (the rest of the log is still good). */

@@ -136,7 +136,7 @@ function waitingMessage(model: string, waitedMs: number, timeoutMs: number): str
  */
 async function recentHistory(deps: Pick<Deps, 'sessions' | 'logger'>, sessionId: string, phase: string): Promise<SessionEntry[]> {
   try {
-    return await deps.sessions.recent(sessionId, { limit: MAX_HISTORY_ENTRIES, keep: (entry) => entry.phase !== phase });
+    return await deps.sessions.recent(sessionId, { limit: MAX_HISTORY_ENTRIES, skipPhase: phase });
   } catch (error) {
     deps.logger.error({ err: error, session_id: sessionId }, 'cannot read the session log; answering without history');
     return [];

@@ -23,8 +23,8 @@ export function readOnceForCall(store: SessionStore, sessionId: string): Session
     if (id !== sessionId) return store.recent(id, options);
     end ??= store.newest(id, CALL_READ_BYTES);
     const { entries, complete } = await end;
-    const { limit = Infinity, keep = () => true } = options;
-    const kept = entries.filter(keep);
+    const { limit = Infinity, keep = () => true, skipPhase } = options;
+    const kept = entries.filter((entry) => entry.phase !== skipPhase && keep(entry));
     // Enough found, or the end read is the whole log: nothing older could change the answer.
     if (kept.length >= limit || complete) return kept.slice(Math.max(0, kept.length - limit));
     return store.recent(id, options);

@@ -49,13 +49,13 @@ export class RemoteSessionLog implements SessionStore {
     if (created) this.logStarted?.();
   }
 
-  async recent(id: string, { limit = Infinity, keep = () => true }: RecentOptions = {}): Promise<SessionEntry[]> {
+  async recent(id: string, { limit = Infinity, keep = () => true, skipPhase }: RecentOptions = {}): Promise<SessionEntry[]> {
     if (limit <= 0) return [];
     for (let bytes = FIRST_READ_BYTES; ; bytes = RECENT_BYTES) {
       const tail = await this.fetchTail(id, bytes);
       const found: SessionEntry[] = [];
       for (const entry of tail.entries) {
-        if (entry && keep(entry)) found.push(entry);
+        if (entry && entry.phase !== skipPhase && keep(entry)) found.push(entry);
         if (found.length >= limit) break;
       }
       // Done when enough were found, the whole log was read, or as far as the local store reads.
