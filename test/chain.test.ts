@@ -74,6 +74,13 @@ describe('model chain', () => {
     expect(error.message).toContain('start LiteLLM or set LITELLM_BASE_URL');
   });
 
+  it('https asked of a LiteLLM that speaks plain HTTP: the failure names the system error and where to look', async () => {
+    const tls = new ChainClient({ baseUrl: `https://${new URL(llm.url).host}`, timeoutMs: 2000 });
+    const error = await chainFailure(tls.complete(['a'], { messages }));
+    expect(error.attempts).toMatchObject([{ outcome: 'connection_error', detail: 'connection error (EPROTO)' }]);
+    expect(error.message).toContain('check that LiteLLM is reachable at LITELLM_BASE_URL');
+  });
+
   it('a wrong API key stops the chain at once: every model would refuse it', async () => {
     llm.behave('a', { kind: 'status', status: 401, message: 'invalid key' });
     const error = await chainFailure(client().complete(['a', 'b'], { messages }));

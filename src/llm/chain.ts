@@ -256,6 +256,11 @@ function describe(error: unknown, outcome: Outcome, timeoutMs: number): string {
       return `no complete answer within ${seconds(timeoutMs)}`;
     case 'connection_refused':
       return 'connection refused';
+    case 'connection_error': {
+      // "Connection error." alone does not say whether the name, TLS or the network failed.
+      const code = /\b(E[A-Z_]{3,})\b/.exec(causeText(error))?.[1];
+      return code ? `connection error (${code})` : String((error as Error)?.message ?? error).slice(0, 200);
+    }
     case 'cancelled':
       return 'cancelled by the client';
     default: {
